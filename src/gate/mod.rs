@@ -1,0 +1,1 @@
+//! Thresholds, baselines, comparison with tolerance and the verdict.

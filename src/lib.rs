@@ -1,0 +1,14 @@
+//! perfgate: a load-testing and benchmark harness.
+//!
+//! The pipeline, one folder a stage: `scenario` (YAML → validated [`scenario::Plan`]) →
+//! `engine` (schedule and drive targets) → `metrics` (per-worker HDR histograms, windows) →
+//! `gate` (thresholds, baseline comparison, verdict) → `report` (terminal, JSON, HTML, PNG,
+//! JUnit, Markdown). `result` holds the run's result as plain data between them.
+//!
+//! For in-process benchmarks, build a [`target::Registry`], register your async functions and
+//! hand it to [`cli::main`].
+
+pub mod gate;
+pub mod report;
+pub mod result;
+pub mod scenario;

@@ -1,0 +1,295 @@
+//! The run's result as plain data: what `result.json` serializes, what a baseline file extends,
+//! what the gate reads and what every report renders. Nothing here runs anything.
+//!
+//! Keys follow `perfgate/result/v1` (see ARCHITECTURE.md): keys are added, never renamed.
+
+mod comparison;
+
+pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Schema tag written into every `result.json`.
+pub const RESULT_SCHEMA: &str = "perfgate/result/v1";
+
+/// Name under which the all-requests aggregate appears in per-request maps
+/// (`histograms`, `request_series`).
+pub const TOTAL_KEY: &str = "_total";
+
+/// The whole result of one run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunResult {
+    pub schema: String,
+    pub tool: ToolInfo,
+    pub scenario: ScenarioInfo,
+    pub host: HostInfo,
+    /// RFC 3339 timestamp of the start of the measured run (after preflight).
+    pub started_at: String,
+    /// Wall-clock length of the run, warm-up included.
+    pub duration_s: f64,
+    pub verdict: Verdict,
+    pub exit_code: i32,
+    /// Every request outside the warm-up.
+    pub totals: Metrics,
+    /// The warm-up phase, recorded separately; never part of totals or gates.
+    #[serde(default)]
+    pub warmup: Option<Metrics>,
+    /// Per request name, outside the warm-up.
+    pub requests: BTreeMap<String, Metrics>,
+    pub stages: Vec<StageResult>,
+    /// One point per 1-second window, warm-up included (marked by `stage: null`).
+    pub timeseries: Vec<Window>,
+    /// Per request name (and [`TOTAL_KEY`]) per-second points outside the warm-up: the
+    /// run-to-run variation the baseline noise test needs.
+    #[serde(default)]
+    pub request_series: BTreeMap<String, Vec<SeriesPoint>>,
+    /// HDR V2 serialized latency histograms (µs), base64, per request name and [`TOTAL_KEY`].
+    #[serde(default)]
+    pub histograms: BTreeMap<String, String>,
+    /// A few error messages per class and request, for people reading the report.
+    #[serde(default)]
+    pub error_samples: Vec<ErrorSample>,
+    pub thresholds: Vec<ThresholdResult>,
+    pub comparison: Option<Comparison>,
+    /// Set when `--repeat N` ran the measurement several times: the medians are in `totals`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<RepeatInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: "perfgate".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// smoke | load | stress | spike | soak
+    pub kind: String,
+    pub file: String,
+    /// sha256 of the scenario file's text as written (before `${VAR}` interpolation).
+    pub hash: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The base URL (secrets redacted), `embedded`, or `in-process`.
+    #[serde(default)]
+    pub target: String,
+    /// closed | open
+    #[serde(default)]
+    pub model: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct HostInfo {
+    pub os: String,
+    pub arch: String,
+    pub cpus: usize,
+    pub cpu_model: String,
+    /// Worker threads of the runtime that produced the result.
+    #[serde(default)]
+    pub threads: usize,
+}
+
+impl HostInfo {
+    /// Describes the machine this process runs on.
+    pub fn current(threads: usize) -> Self {
+        HostInfo {
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpus: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            cpu_model: cpu_model(),
+            threads,
+        }
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Aborted,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Aborted => "aborted",
+        }
+    }
+}
+
+/// Summary metrics of a set of requests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Metrics {
+    /// Requests that completed (ok + errors). Dropped arrivals are not requests.
+    pub requests: u64,
+    pub ok: u64,
+    pub errors: u64,
+    /// Open model only: arrivals not sent because `max_in_flight` was reached.
+    #[serde(default)]
+    pub dropped: u64,
+    /// errors / requests, 0..1.
+    pub error_rate: f64,
+    pub throughput_rps: f64,
+    pub latency_ms: Latency,
+    pub errors_by_class: ErrorCounts,
+    pub status_codes: BTreeMap<String, u64>,
+    pub bytes_received: u64,
+}
+
+/// Latency summary in milliseconds (recorded in µs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Latency {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    #[serde(default)]
+    pub stdev: f64,
+}
+
+/// Counts per error class; every class is always present in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ErrorCounts {
+    pub connect: u64,
+    pub timeout: u64,
+    pub reset: u64,
+    pub tls: u64,
+    pub protocol: u64,
+    pub http_4xx: u64,
+    pub http_5xx: u64,
+    pub check: u64,
+    pub function: u64,
+}
+
+impl ErrorCounts {
+    /// (class name, count) for every class, in the documented order.
+    pub fn iter(&self) -> [(&'static str, u64); 9] {
+        [
+            ("connect", self.connect),
+            ("timeout", self.timeout),
+            ("reset", self.reset),
+            ("tls", self.tls),
+            ("protocol", self.protocol),
+            ("http_4xx", self.http_4xx),
+            ("http_5xx", self.http_5xx),
+            ("check", self.check),
+            ("function", self.function),
+        ]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.iter().iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageResult {
+    pub index: usize,
+    /// The level held during the stage: virtual users (closed) or arrivals per second (open).
+    pub target: f64,
+    /// `vus` or `rps`.
+    pub unit: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub metrics: Metrics,
+}
+
+/// One 1-second window of the whole run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Window {
+    /// Seconds since the start of the run (warm-up included) at the window's start.
+    pub t_s: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub throughput_rps: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// Virtual users (closed) or the arrival rate (open) scheduled in this window.
+    pub active: f64,
+    /// Stage index, or `null` during the warm-up.
+    #[serde(default)]
+    pub stage: Option<usize>,
+    #[serde(default)]
+    pub dropped: u64,
+    #[serde(default)]
+    pub errors_by_class: ErrorCounts,
+}
+
+/// A per-second point of one request name, for the noise-aware comparison.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SeriesPoint {
+    pub t_s: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub throughput_rps: f64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ErrorSample {
+    pub class: String,
+    pub request: String,
+    /// Redacted message; HTML-escaped only when rendered.
+    pub message: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ThresholdResult {
+    /// The threshold as written, e.g. `list-items.p99 < 300ms`.
+    pub expr: String,
+    /// Observed value in the threshold's unit (ms, fraction 0..1, or per second).
+    pub observed: f64,
+    pub limit: f64,
+    pub pass: bool,
+    /// Unit of `observed` and `limit`: `ms`, `ratio` or `rps`.
+    #[serde(default)]
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RepeatInfo {
+    pub runs: usize,
+    /// Each run's totals, in order; `totals` holds their per-metric medians.
+    pub totals: Vec<Metrics>,
+}

@@ -1,0 +1,261 @@
+//! The validated plan: what a scenario file means once it has been parsed, interpolated,
+//! checked and expanded from its preset. Nothing downstream of `scenario/` sees serde types.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::secrets::Secrets;
+use super::units::{TolMetric, TolValue};
+
+/// smoke | load | stress | spike | soak
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Smoke,
+    Load,
+    Stress,
+    Spike,
+    Soak,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Smoke,
+        Kind::Load,
+        Kind::Stress,
+        Kind::Spike,
+        Kind::Soak,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Smoke => "smoke",
+            Kind::Load => "load",
+            Kind::Stress => "stress",
+            Kind::Spike => "spike",
+            Kind::Soak => "soak",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub name: String,
+    pub kind: Kind,
+    pub description: Option<String>,
+    /// The scenario file as given on the command line.
+    pub file: PathBuf,
+    /// sha256 (hex) of the file's text before interpolation.
+    pub hash: String,
+    pub target: TargetSpec,
+    pub requests: Vec<RequestSpec>,
+    pub load: LoadPlan,
+    pub thresholds: Vec<Threshold>,
+    pub baseline: BaselineSpec,
+    /// Values that came from the environment: never printed or written.
+    pub secrets: Secrets,
+}
+
+impl Plan {
+    /// True when any request goes over HTTP (and so needs a reachable `base_url`).
+    pub fn uses_http(&self) -> bool {
+        self.requests
+            .iter()
+            .any(|r| matches!(r.action, Action::Http(_)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaseUrl {
+    /// Start the built-in demo server on an ephemeral loopback port.
+    Embedded,
+    Url(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    pub base_url: Option<BaseUrl>,
+    /// Per request; the connect timeout too.
+    pub timeout: Duration,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    pub name: String,
+    pub weight: u32,
+    pub action: Action,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Http(HttpRequest),
+    Call(CallSpec),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Path and query, starting with `/`.
+    pub path: String,
+    /// Request headers (the target's headers first, then the request's own).
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    /// Registry name, e.g. `builtin.sha256`.
+    pub function: String,
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Allowed status codes; when absent, 1xx–3xx are ok.
+    pub status: Option<Vec<u16>>,
+    pub body_contains: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    /// Virtual users looping: send, await, record, think, repeat.
+    Closed { think_time: Duration },
+    /// Arrivals on a fixed schedule; latency from the scheduled start.
+    Open { max_in_flight: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    pub model: Model,
+    /// Run at the first stage's level before the measured stages; excluded from totals.
+    pub warmup: Duration,
+    pub stages: Vec<Stage>,
+    /// True when the stages came from the kind's preset rather than the file.
+    pub from_preset: bool,
+}
+
+impl LoadPlan {
+    pub fn total_duration(&self) -> Duration {
+        self.warmup + self.stages.iter().map(|s| s.duration).sum::<Duration>()
+    }
+
+    /// The highest level of any stage (virtual users or arrivals per second).
+    pub fn peak(&self) -> f64 {
+        self.stages.iter().map(|s| s.level).fold(0.0, f64::max)
+    }
+}
+
+/// One step of the load shape: hold `level` for `duration`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    /// Virtual users (closed model, a whole number ≥ 1) or arrivals per second (open model).
+    pub level: f64,
+    pub duration: Duration,
+}
+
+/// A threshold such as `p95 < 250ms` or `list-items.p99 < 300ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// As written in the file.
+    pub expr: String,
+    /// Request name, or `None` for all requests.
+    pub scope: Option<String>,
+    pub metric: ThresholdMetric,
+    pub op: Op,
+    /// In the metric's unit: ms for latency, a fraction for error_rate, per second for
+    /// throughput, a count for errors.
+    pub limit: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdMetric {
+    Min,
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Max,
+    ErrorRate,
+    Errors,
+    Throughput,
+    Requests,
+}
+
+impl ThresholdMetric {
+    pub const ALL: [(&'static str, ThresholdMetric); 12] = [
+        ("min", ThresholdMetric::Min),
+        ("mean", ThresholdMetric::Mean),
+        ("p50", ThresholdMetric::P50),
+        ("p90", ThresholdMetric::P90),
+        ("p95", ThresholdMetric::P95),
+        ("p99", ThresholdMetric::P99),
+        ("p999", ThresholdMetric::P999),
+        ("max", ThresholdMetric::Max),
+        ("error_rate", ThresholdMetric::ErrorRate),
+        ("errors", ThresholdMetric::Errors),
+        ("throughput", ThresholdMetric::Throughput),
+        ("requests", ThresholdMetric::Requests),
+    ];
+
+    /// `ms`, `ratio`, `rps` or `count`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            ThresholdMetric::ErrorRate => "ratio",
+            ThresholdMetric::Throughput => "rps",
+            ThresholdMetric::Errors | ThresholdMetric::Requests => "count",
+            _ => "ms",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub fn holds(self, observed: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => observed < limit,
+            Op::Le => observed <= limit,
+            Op::Gt => observed > limit,
+            Op::Ge => observed >= limit,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+/// The `baseline:` section of a scenario.
+#[derive(Debug, Clone, Default)]
+pub struct BaselineSpec {
+    /// Where the baseline lives; default `baselines/<name>.json`.
+    pub file: Option<PathBuf>,
+    /// Tolerances the file sets; metrics it does not name take [`TolMetric::default_tolerance`].
+    pub tolerance: BTreeMap<TolMetric, TolValue>,
+    /// Run the measurement this many times and compare medians (≥ 1).
+    pub repeat: u32,
+}
+
+impl BaselineSpec {
+    pub fn tolerance_for(&self, m: TolMetric) -> TolValue {
+        self.tolerance
+            .get(&m)
+            .copied()
+            .unwrap_or_else(|| m.default_tolerance())
+    }
+}

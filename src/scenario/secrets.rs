@@ -1,0 +1,55 @@
+//! Values that came from the environment through `${VAR}`: they are secrets, never printed
+//! and never written. Every string that leaves the process through a report passes
+//! [`Secrets::redact`].
+
+use std::sync::Arc;
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "***";
+
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    values: Arc<Vec<String>>,
+}
+
+impl Secrets {
+    pub fn new(mut values: Vec<String>) -> Self {
+        values.retain(|v| !v.is_empty());
+        // Longest first, so a secret that contains another is replaced whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        Secrets {
+            values: Arc::new(values),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `s` with every secret value replaced by `***`.
+    pub fn redact(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for v in self.values.iter() {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_occurrence_longest_first() {
+        let s = Secrets::new(vec!["tok".into(), "token-123".into(), String::new()]);
+        assert_eq!(
+            s.redact("Bearer token-123 and tok and token-123"),
+            "Bearer *** and *** and ***"
+        );
+        assert_eq!(s.redact("nothing here"), "nothing here");
+    }
+}
