@@ -1,0 +1,326 @@
+//! Scenario diagnostics: every problem names the file, line, column and field, with a hint.
+//! Also the locator that finds where a field sits in the YAML text, for problems found after
+//! parsing (a zero concurrency, an unknown function name).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use super::units::did_you_mean;
+
+/// A problem with a scenario file. Exit code 2.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem has no position (an unreadable file).
+    pub line: usize,
+    pub column: usize,
+    /// Dotted path of the field, e.g. `load.stages[0].concurrency`; empty for the whole file.
+    pub field: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        f.write_str(": ")?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    pub fn whole_file(file: &Path, message: impl Into<String>, hint: Option<String>) -> Self {
+        ScenarioError {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: message.into(),
+            hint,
+        }
+    }
+
+    /// Turns a serde_yaml error into a diagnostic: the position, the field path serde reports,
+    /// and a hint (a "did you mean" for an unknown field or variant).
+    pub fn from_yaml(file: &Path, err: &serde_yaml::Error) -> Self {
+        let (line, column) = err
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        let mut text = err.to_string();
+        if let Some(i) = text.rfind(" at line ") {
+            text.truncate(i);
+        }
+        // serde_yaml prefixes the path of the failing node: `requests[0].weight: invalid …`.
+        let (mut field, mut message) = match text.split_once(": ") {
+            Some((p, m)) if !p.contains(' ') => (p.to_string(), m.to_string()),
+            _ => (String::new(), text.clone()),
+        };
+        let mut hint = None;
+        if let Some(name) = between(&message, "unknown field `", "`") {
+            let expected = expected_list(&message);
+            let names: Vec<&str> = expected.iter().map(String::as_str).collect();
+            hint = Some(match did_you_mean(&name, &names) {
+                Some(s) => format!("did you mean `{s}`? (fields here: {})", names.join(", ")),
+                None => format!("fields here: {}", names.join(", ")),
+            });
+            field = if field.is_empty() {
+                name.clone()
+            } else {
+                format!("{field}.{name}")
+            };
+            message = format!("unknown field `{name}`");
+        } else if let Some(name) = between(&message, "unknown variant `", "`") {
+            let expected = expected_list(&message);
+            let names: Vec<&str> = expected.iter().map(String::as_str).collect();
+            hint = Some(match did_you_mean(&name, &names) {
+                Some(s) => format!("did you mean `{s}`? (one of: {})", names.join(", ")),
+                None => format!("one of: {}", names.join(", ")),
+            });
+            message = format!("unknown value `{name}`");
+        } else if let Some(name) = between(&message, "missing field `", "`") {
+            hint = Some(format!("add `{name}:` here"));
+            field = if field.is_empty() {
+                name.clone()
+            } else {
+                format!("{field}.{name}")
+            };
+            message = format!("missing required field `{name}`");
+        } else if message.starts_with("invalid type") {
+            hint =
+                Some("check the value's type against the scenario reference in README.md".into());
+        } else if field.is_empty() && line > 0 {
+            hint = Some(
+                "the file is not valid YAML here: check indentation, colons and quotes".into(),
+            );
+        }
+        ScenarioError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            field,
+            message,
+            hint,
+        }
+    }
+}
+
+fn between(s: &str, start: &str, end: &str) -> Option<String> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(s[i..j].to_string())
+}
+
+fn expected_list(message: &str) -> Vec<String> {
+    let Some(i) = message.find("expected") else {
+        return Vec::new();
+    };
+    message[i..]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// One step of a field path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders a path the way serde_yaml does: `load.stages[0].concurrency`.
+pub fn path_string(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Finds the 1-based (line, column) of the node at `path` in `text`: for a mapping entry the
+/// position of its key, for a sequence item the item itself. Falls back to the deepest
+/// ancestor that exists.
+pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
+    let mut finder = Finder {
+        target: path.to_vec(),
+        stack: Vec::new(),
+        best: (0, (1, 1)),
+    };
+    let mut parser = Parser::new_from_str(text);
+    let _ = parser.load(&mut finder, false);
+    finder.best.1
+}
+
+enum Frame {
+    Map {
+        key: Option<String>,
+        key_mark: (usize, usize),
+        expecting_key: bool,
+    },
+    Seq {
+        index: usize,
+    },
+}
+
+struct Finder {
+    target: Vec<Seg>,
+    stack: Vec<Frame>,
+    /// Depth of the deepest matched prefix and its position.
+    best: (usize, (usize, usize)),
+}
+
+impl Finder {
+    fn current_path(&self) -> Vec<Seg> {
+        self.stack
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Map { key, .. } => key.clone().map(Seg::Key),
+                Frame::Seq { index } => Some(Seg::Index(*index)),
+            })
+            .collect()
+    }
+
+    /// A node (scalar or collection) starts at `mark` in the current position.
+    fn node(&mut self, mark: (usize, usize)) {
+        let path = self.current_path();
+        let pos = match self.stack.last() {
+            Some(Frame::Map { key_mark, .. }) => *key_mark,
+            _ => mark,
+        };
+        if path.len() > self.best.0 && self.target.starts_with(&path) {
+            self.best = (path.len(), pos);
+        }
+    }
+
+    fn after_value(&mut self) {
+        match self.stack.last_mut() {
+            Some(Frame::Map {
+                key, expecting_key, ..
+            }) => {
+                *key = None;
+                *expecting_key = true;
+            }
+            Some(Frame::Seq { index }) => *index += 1,
+            None => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Finder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let pos = (mark.line(), mark.col() + 1);
+        match ev {
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Map {
+                    key,
+                    key_mark,
+                    expecting_key,
+                }) = self.stack.last_mut()
+                {
+                    if *expecting_key {
+                        *key = Some(value);
+                        *key_mark = pos;
+                        *expecting_key = false;
+                        return;
+                    }
+                }
+                self.node(pos);
+                self.after_value();
+            }
+            Event::MappingStart(..) => {
+                self.node(pos);
+                self.stack.push(Frame::Map {
+                    key: None,
+                    key_mark: pos,
+                    expecting_key: true,
+                });
+            }
+            Event::SequenceStart(..) => {
+                self.node(pos);
+                self.stack.push(Frame::Seq { index: 0 });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+                self.after_value();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "name: x\nload:\n  stages:\n    - { concurrency: 0, duration: 20s }\n    - concurrency: 5\n      duration: 1s\nrequests:\n  - name: a\n    call: nope\n";
+
+    fn key(s: &str) -> Seg {
+        Seg::Key(s.into())
+    }
+
+    #[test]
+    fn locates_keys_in_block_and_flow_mappings() {
+        assert_eq!(locate(DOC, &[key("name")]), (1, 1));
+        assert_eq!(
+            locate(
+                DOC,
+                &[
+                    key("load"),
+                    key("stages"),
+                    Seg::Index(0),
+                    key("concurrency")
+                ]
+            ),
+            (4, 9)
+        );
+        assert_eq!(
+            locate(
+                DOC,
+                &[key("load"), key("stages"), Seg::Index(1), key("duration")]
+            ),
+            (6, 7)
+        );
+        assert_eq!(
+            locate(DOC, &[key("requests"), Seg::Index(0), key("call")]),
+            (9, 5)
+        );
+    }
+
+    #[test]
+    fn falls_back_to_the_deepest_existing_ancestor() {
+        assert_eq!(locate(DOC, &[key("load"), key("warmup")]), (2, 1));
+    }
+
+    #[test]
+    fn path_strings_look_like_serde_paths() {
+        assert_eq!(
+            path_string(&[key("load"), key("stages"), Seg::Index(2), key("rate")]),
+            "load.stages[2].rate"
+        );
+    }
+}

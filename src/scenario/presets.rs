@@ -1,0 +1,115 @@
+//! Presets: how a kind plus `peak` and `duration` becomes stages, when a scenario gives no
+//! `stages` of its own. The shapes are documented in README.md; `perfgate validate --explain`
+//! prints the result.
+//!
+//! | kind   | shape (P = peak, D = duration)                                          |
+//! |--------|-------------------------------------------------------------------------|
+//! | smoke  | 1 virtual user (or 1/s) for D (default 10s); any error fails            |
+//! | load   | 25%, 50%, 75% of P for 10% of D each, then P for the remaining 70%      |
+//! | stress | 50%, 100%, 150%, 200%, 250%, 300% of P, D/6 each (finds the knee)       |
+//! | spike  | 10% of P for 30% of D, P for 20%, then 10% for the last 50% (recovery)  |
+//! | soak   | P for the whole D                                                       |
+
+use std::time::Duration;
+
+use super::plan::{Kind, Stage};
+
+/// Default duration of a smoke run when the file gives none.
+pub const SMOKE_DEFAULT: Duration = Duration::from_secs(10);
+
+/// Stages for `kind` at `peak` (virtual users when `whole` is true, otherwise a rate) over
+/// `duration`. Levels of virtual users are rounded and never below 1.
+pub fn stages(kind: Kind, peak: f64, duration: Duration, whole: bool) -> Vec<Stage> {
+    let shape: &[(f64, f64)] = match kind {
+        Kind::Smoke => &[(0.0, 1.0)],
+        Kind::Load => &[(0.25, 0.1), (0.5, 0.1), (0.75, 0.1), (1.0, 0.7)],
+        Kind::Stress => &[
+            (0.5, 1.0 / 6.0),
+            (1.0, 1.0 / 6.0),
+            (1.5, 1.0 / 6.0),
+            (2.0, 1.0 / 6.0),
+            (2.5, 1.0 / 6.0),
+            (3.0, 1.0 / 6.0),
+        ],
+        Kind::Spike => &[(0.1, 0.3), (1.0, 0.2), (0.1, 0.5)],
+        Kind::Soak => &[(1.0, 1.0)],
+    };
+    let total_ms = duration.as_millis() as f64;
+    let mut out = Vec::with_capacity(shape.len());
+    let mut used_ms = 0u64;
+    for (i, (frac_level, frac_time)) in shape.iter().enumerate() {
+        let level = if kind == Kind::Smoke {
+            1.0
+        } else if whole {
+            (peak * frac_level).round().max(1.0)
+        } else {
+            (peak * frac_level).max(0.001)
+        };
+        // The last stage takes whatever rounding left, so the stages add up to `duration`.
+        let ms = if i + 1 == shape.len() {
+            (total_ms as u64).saturating_sub(used_ms)
+        } else {
+            (total_ms * frac_time).round() as u64
+        };
+        used_ms += ms;
+        out.push(Stage {
+            level,
+            duration: Duration::from_millis(ms),
+        });
+    }
+    out.retain(|s| !s.duration.is_zero());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn levels(v: &[Stage]) -> Vec<f64> {
+        v.iter().map(|s| s.level).collect()
+    }
+
+    #[test]
+    fn load_steps_up_then_holds() {
+        let s = stages(Kind::Load, 100.0, Duration::from_secs(100), true);
+        assert_eq!(levels(&s), vec![25.0, 50.0, 75.0, 100.0]);
+        assert_eq!(s[3].duration, Duration::from_secs(70));
+    }
+
+    #[test]
+    fn stress_goes_past_peak_to_300_percent() {
+        let s = stages(Kind::Stress, 10.0, Duration::from_secs(60), true);
+        assert_eq!(levels(&s), vec![5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
+        let total: Duration = s.iter().map(|s| s.duration).sum();
+        assert_eq!(total, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn spike_jumps_and_recovers() {
+        let s = stages(Kind::Spike, 50.0, Duration::from_secs(30), true);
+        assert_eq!(levels(&s), vec![5.0, 50.0, 5.0]);
+    }
+
+    #[test]
+    fn smoke_is_one_user_and_soak_is_flat() {
+        assert_eq!(
+            levels(&stages(Kind::Smoke, 40.0, SMOKE_DEFAULT, true)),
+            vec![1.0]
+        );
+        let s = stages(Kind::Soak, 8.0, Duration::from_secs(3600), true);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].duration, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn small_peaks_never_round_to_zero_users() {
+        let s = stages(Kind::Spike, 2.0, Duration::from_secs(10), true);
+        assert!(s.iter().all(|s| s.level >= 1.0));
+    }
+
+    #[test]
+    fn open_model_levels_are_rates() {
+        let s = stages(Kind::Load, 200.0, Duration::from_secs(10), false);
+        assert_eq!(levels(&s), vec![50.0, 100.0, 150.0, 200.0]);
+    }
+}
