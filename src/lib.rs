@@ -9,6 +9,7 @@
 //! hand it to [`cli::main`].
 
 pub mod gate;
+pub mod metrics;
 pub mod report;
 pub mod result;
 pub mod scenario;

@@ -1,0 +1,388 @@
+//! The aggregator: merges worker batches into 1-second windows as they close, and into the
+//! warm-up, per-stage and total accumulators. Only a few windows are open at once; a closed
+//! window keeps a summary, not a histogram, so memory is flat in the run's length.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use hdrhistogram::serialization::{Serializer as _, V2Serializer};
+
+use super::recorder::Batch;
+use super::stats::{ErrorClass, ReqStats};
+use crate::result::{ErrorSample, Metrics, SeriesPoint, StageResult, Window, TOTAL_KEY};
+
+/// Distinct messages kept per (request, class) for the report.
+const SAMPLES_PER_KEY: usize = 3;
+
+/// A span of the run's timeline: the warm-up (`stage: None`) or one stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub stage: Option<usize>,
+    /// Virtual users or arrivals per second.
+    pub level: f64,
+}
+
+/// Everything the metrics stage hands on, in the result's own types.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsOutput {
+    pub totals: Metrics,
+    pub warmup: Option<Metrics>,
+    pub requests: BTreeMap<String, Metrics>,
+    pub stages: Vec<StageResult>,
+    pub timeseries: Vec<Window>,
+    pub request_series: BTreeMap<String, Vec<SeriesPoint>>,
+    pub histograms: BTreeMap<String, String>,
+    pub error_samples: Vec<ErrorSample>,
+}
+
+#[derive(Default)]
+struct Acc {
+    stats: Vec<ReqStats>,
+    dropped: u64,
+}
+
+impl Acc {
+    fn new(n: usize) -> Self {
+        Acc {
+            stats: (0..n).map(|_| ReqStats::new()).collect(),
+            dropped: 0,
+        }
+    }
+
+    fn add(&mut self, stats: &[ReqStats], dropped: u64) {
+        for (a, b) in self.stats.iter_mut().zip(stats) {
+            a.merge(b);
+        }
+        self.dropped += dropped;
+    }
+
+    fn total(&self) -> ReqStats {
+        let mut t = ReqStats::new();
+        for s in &self.stats {
+            t.merge(s);
+        }
+        t
+    }
+}
+
+pub struct Aggregator {
+    names: Vec<String>,
+    phases: Vec<Phase>,
+    unit: &'static str,
+    open: BTreeMap<u32, Acc>,
+    /// Windows below this are closed.
+    next_to_close: u32,
+    windows: Vec<Window>,
+    series: Vec<Vec<SeriesPoint>>,
+    stages: Vec<Acc>,
+    warmup: Acc,
+    samples: BTreeMap<(usize, ErrorClass), Vec<(String, u64)>>,
+}
+
+impl Aggregator {
+    /// `phases` in time order; `unit` is `vus` or `rps`.
+    pub fn new(names: Vec<String>, phases: Vec<Phase>, unit: &'static str) -> Self {
+        let n = names.len();
+        let stage_count = phases.iter().filter(|p| p.stage.is_some()).count();
+        Aggregator {
+            series: vec![Vec::new(); n + 1],
+            stages: (0..stage_count).map(|_| Acc::new(n)).collect(),
+            warmup: Acc::new(n),
+            names,
+            phases,
+            unit,
+            open: BTreeMap::new(),
+            next_to_close: 0,
+            windows: Vec::new(),
+            samples: BTreeMap::new(),
+        }
+    }
+
+    /// Takes one worker batch. Data for a window already closed (a worker that was blocked on
+    /// a slow request) goes into the oldest open window, so nothing is lost.
+    pub fn absorb(&mut self, b: Batch) {
+        let w = b.window.max(self.next_to_close);
+        let n = self.names.len();
+        self.open
+            .entry(w)
+            .or_insert_with(|| Acc::new(n))
+            .add(&b.stats, b.dropped);
+        for (req, class, msg) in b.samples {
+            let list = self.samples.entry((req, class)).or_default();
+            if let Some((_, c)) = list.iter_mut().find(|(m, _)| *m == msg) {
+                *c += 1;
+            } else if list.len() < SAMPLES_PER_KEY {
+                list.push((msg, 1));
+            }
+        }
+    }
+
+    fn phase_at(&self, t: f64) -> Option<&Phase> {
+        self.phases
+            .iter()
+            .find(|p| t >= p.start_s && t < p.end_s)
+            .or_else(|| self.phases.last().filter(|p| t >= p.end_s))
+    }
+
+    /// Closes every window below `until` and returns the newly closed ones.
+    pub fn close_until(&mut self, until: u32) -> &[Window] {
+        let first_new = self.windows.len();
+        while self.next_to_close < until {
+            let w = self.next_to_close;
+            let acc = self
+                .open
+                .remove(&w)
+                .unwrap_or_else(|| Acc::new(self.names.len()));
+            self.close_window(w, acc);
+            self.next_to_close += 1;
+        }
+        &self.windows[first_new..]
+    }
+
+    fn close_window(&mut self, w: u32, acc: Acc) {
+        let t = w as f64;
+        let (stage, level, len) = match self.phase_at(t) {
+            Some(p) => (
+                p.stage,
+                p.level,
+                (p.end_s.max(self.end_s()) - t).clamp(0.0, 1.0),
+            ),
+            None => (None, 0.0, 1.0),
+        };
+        let len = if len <= 0.0 { 1.0 } else { len };
+        let total = acc.total();
+        let errs = total.error_counts();
+        self.windows.push(Window {
+            t_s: t,
+            requests: total.requests(),
+            errors: total.error_count(),
+            throughput_rps: total.requests() as f64 / len,
+            p50_ms: total.latency_ms(0.50),
+            p90_ms: total.latency_ms(0.90),
+            p99_ms: total.latency_ms(0.99),
+            max_ms: if total.hist.is_empty() {
+                0.0
+            } else {
+                total.hist.max() as f64 / 1e3
+            },
+            active: level,
+            stage,
+            dropped: acc.dropped,
+            errors_by_class: errs,
+        });
+        match stage {
+            Some(i) => {
+                if let Some(s) = self.stages.get_mut(i) {
+                    s.add(&acc.stats, acc.dropped);
+                }
+                let points = acc.stats.iter().chain(std::iter::once(&total));
+                for (series, s) in self.series.iter_mut().zip(points) {
+                    series.push(point(t, s, len));
+                }
+            }
+            None => self.warmup.add(&acc.stats, acc.dropped),
+        }
+    }
+
+    fn end_s(&self) -> f64 {
+        self.phases.last().map(|p| p.end_s).unwrap_or(0.0)
+    }
+
+    /// Closes every remaining window of a run that lasted `elapsed_s` and builds the output.
+    /// For a run stopped early, stages are cut at `elapsed_s` and stages never reached are left
+    /// out.
+    pub fn finish(mut self, elapsed_s: f64) -> MetricsOutput {
+        let last = self.open.keys().next_back().map(|w| w + 1).unwrap_or(0);
+        let until = (elapsed_s.ceil() as u32).max(last);
+        self.close_until(until);
+
+        let mut out = MetricsOutput::default();
+        let n = self.names.len();
+        let mut totals = Acc::new(n);
+        let mut measured_s = 0.0;
+        for p in &self.phases {
+            let Some(i) = p.stage else { continue };
+            if p.start_s >= elapsed_s && i > 0 {
+                continue;
+            }
+            let end = p.end_s.min(elapsed_s.max(p.start_s));
+            let secs = end - p.start_s;
+            measured_s += secs;
+            let acc = &self.stages[i];
+            totals.add(&acc.stats, acc.dropped);
+            out.stages.push(StageResult {
+                index: i,
+                target: p.level,
+                unit: self.unit.to_string(),
+                start_s: p.start_s,
+                end_s: end,
+                metrics: acc.total().summary(secs, acc.dropped),
+            });
+        }
+        let total = totals.total();
+        out.totals = total.summary(measured_s, totals.dropped);
+        for (name, s) in self.names.iter().zip(&totals.stats) {
+            out.requests.insert(name.clone(), s.summary(measured_s, 0));
+            out.histograms.insert(name.clone(), encode(s));
+        }
+        out.histograms.insert(TOTAL_KEY.to_string(), encode(&total));
+        if let Some(w) = self.phases.iter().find(|p| p.stage.is_none()) {
+            let wt = self.warmup.total();
+            let secs = (w.end_s.min(elapsed_s) - w.start_s).max(0.0);
+            out.warmup = Some(wt.summary(secs, self.warmup.dropped));
+        }
+        for (i, series) in self.series.into_iter().enumerate() {
+            let key = self
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| TOTAL_KEY.to_string());
+            out.request_series.insert(key, series);
+        }
+        out.timeseries = self.windows;
+        out.error_samples = self
+            .samples
+            .into_iter()
+            .flat_map(|((req, class), list)| {
+                let request = self.names.get(req).cloned().unwrap_or_default();
+                list.into_iter().map(move |(message, count)| ErrorSample {
+                    class: class.name().to_string(),
+                    request: request.clone(),
+                    message,
+                    count,
+                })
+            })
+            .collect();
+        out
+    }
+}
+
+fn point(t: f64, s: &ReqStats, len: f64) -> SeriesPoint {
+    SeriesPoint {
+        t_s: t,
+        requests: s.requests(),
+        errors: s.error_count(),
+        throughput_rps: s.requests() as f64 / len,
+        mean_ms: if s.hist.is_empty() {
+            0.0
+        } else {
+            s.hist.mean() / 1e3
+        },
+        p50_ms: s.latency_ms(0.50),
+        p90_ms: s.latency_ms(0.90),
+        p95_ms: s.latency_ms(0.95),
+        p99_ms: s.latency_ms(0.99),
+    }
+}
+
+/// HDR V2 serialization, base64: the form baselines keep and reports read back.
+pub fn encode(s: &ReqStats) -> String {
+    let mut buf = Vec::new();
+    match V2Serializer::new().serialize(&s.hist, &mut buf) {
+        Ok(_) => base64::engine::general_purpose::STANDARD.encode(buf),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Outcome, Recorder};
+
+    fn phases() -> Vec<Phase> {
+        vec![
+            Phase {
+                start_s: 0.0,
+                end_s: 1.0,
+                stage: None,
+                level: 2.0,
+            },
+            Phase {
+                start_s: 1.0,
+                end_s: 3.0,
+                stage: Some(0),
+                level: 2.0,
+            },
+            Phase {
+                start_s: 3.0,
+                end_s: 4.0,
+                stage: Some(1),
+                level: 5.0,
+            },
+        ]
+    }
+
+    #[test]
+    fn batches_become_windows_stages_and_totals() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut a = Recorder::new(2, tx.clone());
+        let mut b = Recorder::new(2, tx);
+        for w in 0..4u32 {
+            for _ in 0..10 {
+                a.record(0, w, 1_000 * (w as u64 + 1), &Outcome::ok(200, 5));
+                b.record(1, w, 500, &Outcome::ok(200, 5));
+            }
+        }
+        b.record(1, 3, 700, &Outcome::error(ErrorClass::Http5xx, "boom"));
+        drop(a);
+        drop(b);
+        let mut agg = Aggregator::new(vec!["x".into(), "y".into()], phases(), "vus");
+        while let Ok(batch) = rx.try_recv() {
+            agg.absorb(batch);
+        }
+        let out = agg.finish(4.0);
+        assert_eq!(out.timeseries.len(), 4);
+        assert_eq!(out.timeseries[0].stage, None);
+        assert_eq!(out.timeseries[3].stage, Some(1));
+        assert_eq!(out.timeseries[3].active, 5.0);
+        assert_eq!(out.timeseries[1].requests, 20);
+        // Warm-up is excluded from totals.
+        assert_eq!(out.warmup.as_ref().map(|m| m.requests), Some(20));
+        assert_eq!(out.totals.requests, 61);
+        assert_eq!(out.totals.requests, out.totals.ok + out.totals.errors);
+        assert_eq!(out.totals.errors_by_class.http_5xx, 1);
+        assert_eq!(out.stages.len(), 2);
+        assert_eq!(out.stages[0].metrics.requests, 40);
+        assert_eq!(out.stages[1].metrics.requests, 21);
+        assert!((out.totals.throughput_rps - 61.0 / 3.0).abs() < 1e-9);
+        assert_eq!(out.requests["x"].requests, 30);
+        assert_eq!(out.request_series["x"].len(), 3);
+        assert_eq!(out.request_series[TOTAL_KEY].len(), 3);
+        assert_eq!(out.error_samples.len(), 1);
+        assert_eq!(out.error_samples[0].message, "boom");
+        assert!(!out.histograms[TOTAL_KEY].is_empty());
+        let sum: u64 = out
+            .timeseries
+            .iter()
+            .filter(|w| w.stage.is_some())
+            .map(|w| w.requests)
+            .sum();
+        assert_eq!(sum, out.totals.requests);
+    }
+
+    #[test]
+    fn late_batches_land_in_the_oldest_open_window() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        agg.close_until(2);
+        let mut r = Recorder::new(1, tx);
+        r.record(0, 1, 100, &Outcome::ok(200, 0));
+        drop(r);
+        agg.absorb(rx.try_recv().unwrap());
+        let out = agg.finish(4.0);
+        assert_eq!(out.timeseries[1].requests, 0);
+        assert_eq!(out.timeseries[2].requests, 1);
+        assert_eq!(out.totals.requests, 1);
+    }
+
+    #[test]
+    fn an_aborted_run_cuts_stages() {
+        let agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let out = agg.finish(2.5);
+        assert_eq!(out.stages.len(), 1);
+        assert_eq!(out.stages[0].end_s, 2.5);
+        assert_eq!(out.timeseries.len(), 3);
+    }
+}

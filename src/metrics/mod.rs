@@ -1,0 +1,12 @@
+//! Recording and aggregation. Each worker owns a [`Recorder`] (one HDR histogram and counters
+//! per request name, no lock, no shared atomic) and hands its data over once per 1-second
+//! window as a [`Batch`]. The [`Aggregator`] merges batches into windows, stages and totals.
+//! Memory is bounded by the number of windows and stages, never by the number of requests.
+
+mod aggregate;
+mod recorder;
+mod stats;
+
+pub use aggregate::{Aggregator, MetricsOutput, Phase};
+pub use recorder::{Batch, Recorder};
+pub use stats::{ErrorClass, Outcome, ReqStats};

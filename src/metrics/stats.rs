@@ -1,0 +1,314 @@
+//! What one request produced ([`Outcome`]), its error class, and [`ReqStats`]: the
+//! histogram and counters of a set of requests, with the one merge function everything uses.
+
+use std::borrow::Cow;
+
+use hdrhistogram::Histogram;
+
+use crate::result::{ErrorCounts, Latency, Metrics};
+
+/// Why a request failed. The order is the documented order of `errors_by_class`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorClass {
+    /// The connection could not be made (refused, unreachable, DNS).
+    Connect,
+    /// No complete answer within the request timeout.
+    Timeout,
+    /// The connection was reset or closed mid-request.
+    Reset,
+    /// The TLS handshake or session failed.
+    Tls,
+    /// The answer was not valid HTTP.
+    Protocol,
+    Http4xx,
+    Http5xx,
+    /// The answer did not meet `expect`.
+    Check,
+    /// An in-process function returned an error or panicked.
+    Function,
+}
+
+impl ErrorClass {
+    pub const ALL: [ErrorClass; 9] = [
+        ErrorClass::Connect,
+        ErrorClass::Timeout,
+        ErrorClass::Reset,
+        ErrorClass::Tls,
+        ErrorClass::Protocol,
+        ErrorClass::Http4xx,
+        ErrorClass::Http5xx,
+        ErrorClass::Check,
+        ErrorClass::Function,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "connect",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Reset => "reset",
+            ErrorClass::Tls => "tls",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::Http4xx => "http_4xx",
+            ErrorClass::Http5xx => "http_5xx",
+            ErrorClass::Check => "check",
+            ErrorClass::Function => "function",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The result of one request, as the target reports it.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// HTTP status, or 0 when there was no answer (or an in-process call).
+    pub status: u16,
+    pub bytes: u64,
+    pub error: Option<ErrorClass>,
+    /// Only set with an error.
+    pub message: Option<Cow<'static, str>>,
+}
+
+impl Outcome {
+    pub fn ok(status: u16, bytes: u64) -> Self {
+        Outcome {
+            status,
+            bytes,
+            error: None,
+            message: None,
+        }
+    }
+
+    pub fn error(class: ErrorClass, message: impl Into<Cow<'static, str>>) -> Self {
+        Outcome {
+            status: 0,
+            bytes: 0,
+            error: Some(class),
+            message: Some(message.into()),
+        }
+    }
+
+    /// Whether the request's latency belongs in the histogram: it got an answer (any status)
+    /// or waited out its timeout. Connection failures are counted, not timed.
+    pub fn timed(&self) -> bool {
+        self.status != 0
+            || matches!(
+                self.error,
+                None | Some(ErrorClass::Timeout) | Some(ErrorClass::Function)
+            )
+    }
+}
+
+/// Largest latency recorded: 1 hour, in µs.
+pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// Histogram and counters for a set of requests.
+#[derive(Debug, Clone)]
+pub struct ReqStats {
+    /// Latency in µs, 3 significant digits, 1 µs to 1 h. Auto-resizing, so memory follows the
+    /// largest latency seen rather than the full range.
+    pub hist: Histogram<u64>,
+    pub ok: u64,
+    pub errors: [u64; 9],
+    /// (status, count); a handful of distinct codes, scanned linearly.
+    pub status: Vec<(u16, u64)>,
+    pub bytes: u64,
+}
+
+impl Default for ReqStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReqStats {
+    pub fn new() -> Self {
+        let mut hist = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfig is valid"));
+        hist.auto(true);
+        ReqStats {
+            hist,
+            ok: 0,
+            errors: [0; 9],
+            status: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    #[inline]
+    pub fn record(&mut self, latency_us: u64, o: &Outcome) {
+        if o.timed() {
+            // Cannot fail: auto-resize is on and the value is clamped.
+            let _ = self.hist.record(latency_us.clamp(1, MAX_LATENCY_US));
+        }
+        match o.error {
+            None => self.ok += 1,
+            Some(c) => self.errors[c.index()] += 1,
+        }
+        if o.status != 0 {
+            match self.status.iter_mut().find(|(s, _)| *s == o.status) {
+                Some((_, n)) => *n += 1,
+                None => self.status.push((o.status, 1)),
+            }
+        }
+        self.bytes += o.bytes;
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.ok + self.error_count()
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.requests() == 0
+    }
+
+    /// Adds `other` into `self`. The one merge every aggregation goes through.
+    pub fn merge(&mut self, other: &ReqStats) {
+        let _ = self.hist.add(&other.hist);
+        self.ok += other.ok;
+        for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
+            *a += b;
+        }
+        for (code, n) in &other.status {
+            match self.status.iter_mut().find(|(s, _)| s == code) {
+                Some((_, m)) => *m += n,
+                None => self.status.push((*code, *n)),
+            }
+        }
+        self.bytes += other.bytes;
+    }
+
+    pub fn reset(&mut self) {
+        self.hist.reset();
+        self.ok = 0;
+        self.errors = [0; 9];
+        self.status.clear();
+        self.bytes = 0;
+    }
+
+    pub fn latency_ms(&self, q: f64) -> f64 {
+        if self.hist.is_empty() {
+            0.0
+        } else {
+            self.hist.value_at_quantile(q) as f64 / 1e3
+        }
+    }
+
+    pub fn error_counts(&self) -> ErrorCounts {
+        let e = &self.errors;
+        ErrorCounts {
+            connect: e[0],
+            timeout: e[1],
+            reset: e[2],
+            tls: e[3],
+            protocol: e[4],
+            http_4xx: e[5],
+            http_5xx: e[6],
+            check: e[7],
+            function: e[8],
+        }
+    }
+
+    /// Summary metrics over `seconds` of wall time.
+    pub fn summary(&self, seconds: f64, dropped: u64) -> Metrics {
+        let h = &self.hist;
+        let requests = self.requests();
+        let errors = self.error_count();
+        let latency = if h.is_empty() {
+            Latency::default()
+        } else {
+            Latency {
+                min: h.min() as f64 / 1e3,
+                mean: h.mean() / 1e3,
+                p50: self.latency_ms(0.50),
+                p90: self.latency_ms(0.90),
+                p95: self.latency_ms(0.95),
+                p99: self.latency_ms(0.99),
+                p999: self.latency_ms(0.999),
+                max: h.max() as f64 / 1e3,
+                stdev: h.stdev() / 1e3,
+            }
+        };
+        let mut codes: Vec<_> = self.status.clone();
+        codes.sort();
+        Metrics {
+            requests,
+            ok: self.ok,
+            errors,
+            dropped,
+            error_rate: if requests == 0 {
+                0.0
+            } else {
+                errors as f64 / requests as f64
+            },
+            throughput_rps: if seconds > 0.0 {
+                requests as f64 / seconds
+            } else {
+                0.0
+            },
+            latency_ms: latency,
+            errors_by_class: self.error_counts(),
+            status_codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
+            bytes_received: self.bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_latency_counts_and_classes() {
+        let mut s = ReqStats::new();
+        s.record(1_000, &Outcome::ok(200, 10));
+        s.record(3_000, &Outcome::ok(200, 10));
+        let mut e = Outcome::error(ErrorClass::Http5xx, "500");
+        e.status = 500;
+        s.record(2_000, &e);
+        s.record(50, &Outcome::error(ErrorClass::Connect, "refused"));
+        let m = s.summary(2.0, 0);
+        assert_eq!((m.requests, m.ok, m.errors), (4, 2, 2));
+        assert_eq!(m.errors_by_class.http_5xx, 1);
+        assert_eq!(m.errors_by_class.connect, 1);
+        assert_eq!(m.status_codes["200"], 2);
+        assert_eq!(m.status_codes["500"], 1);
+        assert_eq!(m.bytes_received, 20);
+        assert_eq!(m.throughput_rps, 2.0);
+        assert!((m.error_rate - 0.5).abs() < 1e-9);
+        // The refused connection is not timed: min is 1 ms, not 50 µs.
+        assert!((m.latency_ms.min - 1.0).abs() < 0.01);
+        assert!((m.latency_ms.max - 3.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = ReqStats::new();
+        let mut b = ReqStats::new();
+        a.record(100, &Outcome::ok(200, 1));
+        b.record(200_000, &Outcome::ok(201, 2));
+        b.record(300, &Outcome::error(ErrorClass::Timeout, "t"));
+        a.merge(&b);
+        assert_eq!(a.requests(), 3);
+        assert_eq!(a.hist.len(), 3);
+        assert_eq!(a.errors[1], 1);
+        assert_eq!(a.bytes, 3);
+        assert_eq!(a.status.len(), 2);
+        a.reset();
+        assert!(a.is_empty());
+        assert!(a.hist.is_empty());
+    }
+
+    #[test]
+    fn huge_latencies_are_clamped_not_lost() {
+        let mut s = ReqStats::new();
+        s.record(u64::MAX / 2, &Outcome::ok(200, 0));
+        assert_eq!(s.hist.len(), 1);
+        assert!(s.latency_ms(1.0) >= 3_599_000.0);
+    }
+}
