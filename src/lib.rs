@@ -8,8 +8,11 @@
 //! For in-process benchmarks, build a [`target::Registry`], register your async functions and
 //! hand it to [`cli::main`].
 
+pub mod engine;
 pub mod gate;
 pub mod metrics;
 pub mod report;
 pub mod result;
+pub mod runner;
 pub mod scenario;
+pub mod target;

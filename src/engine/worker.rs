@@ -1,0 +1,199 @@
+//! The worker loop: pick a request, send it, record it, repeat. One loop serves both load
+//! models; what differs is injected as a [`Pacing`]: the closed model waits for its stage and
+//! thinks between requests, the open model waits for its arrival slot and measures from the
+//! slot's scheduled time (so a stalled server shows in the percentiles).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::schedule::{self, Arrivals};
+use super::stop::StopSignal;
+use crate::metrics::{Phase, Recorder};
+use crate::target::Session;
+
+/// Picks request indexes by weight with a per-worker xorshift generator: no shared state.
+#[derive(Clone)]
+pub struct Picker {
+    cumulative: Arc<[u64]>,
+    state: u64,
+}
+
+impl Picker {
+    pub fn new(weights: &[u32], seed: u64) -> Self {
+        let mut acc = 0u64;
+        let cumulative: Vec<u64> = weights
+            .iter()
+            .map(|w| {
+                acc += u64::from(*w).max(1);
+                acc
+            })
+            .collect();
+        Picker {
+            cumulative: cumulative.into(),
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    #[inline]
+    pub fn pick(&mut self) -> usize {
+        if self.cumulative.len() <= 1 {
+            return 0;
+        }
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        let total = self.cumulative[self.cumulative.len() - 1];
+        let r = x % total;
+        self.cumulative.partition_point(|c| *c <= r)
+    }
+}
+
+/// When a worker may send its next request, and from when its latency counts.
+pub enum Pacing {
+    /// Virtual user `index`: active while the stage's level is above `index`.
+    Closed {
+        index: usize,
+        think: Duration,
+        phases: Arc<Vec<Phase>>,
+    },
+    /// Takes the next arrival slot from a shared counter.
+    Open(Arc<OpenShared>),
+}
+
+/// What the open model's workers share: the arrival schedule and the slot counter.
+pub struct OpenShared {
+    pub arrivals: Arrivals,
+    pub next_slot: AtomicU64,
+    /// Workers running now; grows on demand up to `max_in_flight`.
+    pub workers: AtomicUsize,
+    pub max_in_flight: usize,
+}
+
+/// A worker later than this for its slot means every in-flight slot was busy.
+const LATE: Duration = Duration::from_millis(10);
+
+/// What a worker needs besides its session and pacing.
+pub struct WorkerCtx {
+    pub start: Instant,
+    pub end: Instant,
+    pub stop: StopSignal,
+}
+
+#[inline]
+fn window_of(start: Instant, at: Instant) -> u32 {
+    (at.saturating_duration_since(start).as_micros() / 1_000_000) as u32
+}
+
+/// What the worker should do next.
+enum Next {
+    /// Send now; latency counts from `from`.
+    Send {
+        from: Instant,
+    },
+    Stop,
+}
+
+/// Runs until the run ends or stops. `grow` is called when the open model needs another
+/// worker.
+pub async fn run<S: Session>(
+    mut session: S,
+    mut pacing: Pacing,
+    mut picker: Picker,
+    mut rec: Recorder,
+    ctx: Arc<WorkerCtx>,
+    grow: impl Fn(),
+) {
+    loop {
+        if ctx.stop.is_stopping() {
+            break;
+        }
+        let next = match &mut pacing {
+            Pacing::Closed { index, phases, .. } => {
+                let now = Instant::now();
+                let t = now.saturating_duration_since(ctx.start).as_secs_f64();
+                if schedule::level_at(phases, t) > *index as f64 {
+                    Next::Send { from: now }
+                } else {
+                    match schedule::next_active(phases, *index, t) {
+                        Some(at) if at > t => {
+                            let wake = ctx.start + Duration::from_secs_f64(at);
+                            tokio::select! {
+                                _ = tokio::time::sleep_until(wake.min(ctx.end)) => {}
+                                _ = ctx.stop.stopped() => {}
+                            }
+                            continue;
+                        }
+                        _ => Next::Stop,
+                    }
+                }
+            }
+            Pacing::Open(shared) => {
+                let slot = shared.next_slot.fetch_add(1, Ordering::Relaxed);
+                match shared.arrivals.time_of(slot) {
+                    None => Next::Stop,
+                    Some(t) => {
+                        let due = ctx.start + Duration::from_secs_f64(t);
+                        let now = Instant::now();
+                        if now > due + LATE {
+                            // Nobody was free at the due time.
+                            if shared.workers.load(Ordering::Relaxed) < shared.max_in_flight {
+                                grow();
+                                Next::Send { from: due }
+                            } else {
+                                rec.dropped(window_of(ctx.start, now));
+                                continue;
+                            }
+                        } else {
+                            if due > now {
+                                tokio::select! {
+                                    _ = tokio::time::sleep_until(due) => {}
+                                    _ = ctx.stop.stopped() => break,
+                                }
+                            }
+                            Next::Send { from: due }
+                        }
+                    }
+                }
+            }
+        };
+        let Next::Send { from } = next else { break };
+        let req = picker.pick();
+        let outcome = session.execute(req).await;
+        let done = Instant::now();
+        if done > ctx.end + Duration::from_millis(50) {
+            // Finished after the run's end: not part of the measured run.
+            break;
+        }
+        let latency = done.saturating_duration_since(from).as_micros() as u64;
+        rec.record(req, window_of(ctx.start, done), latency, &outcome);
+        if let Pacing::Closed { think, .. } = &pacing {
+            if !think.is_zero() {
+                tokio::time::sleep(*think).await;
+            }
+        }
+    }
+    rec.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picker_follows_weights() {
+        let mut p = Picker::new(&[4, 1], 7);
+        let mut counts = [0u32; 2];
+        for _ in 0..50_000 {
+            counts[p.pick()] += 1;
+        }
+        let share = counts[0] as f64 / 50_000.0;
+        assert!((share - 0.8).abs() < 0.02, "share {share}");
+        let mut one = Picker::new(&[3], 1);
+        assert_eq!(one.pick(), 0);
+    }
+}

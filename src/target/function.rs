@@ -1,0 +1,288 @@
+//! In-process targets: a [`Registry`] that maps names to async functions, the builtins
+//! (`builtin.noop`, `builtin.sleep`, `builtin.sha256`, `builtin.fail`, `builtin.panic`), and
+//! the call wrapper that turns an error or a panic into an outcome of class `function`.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Once};
+
+use futures_util::FutureExt as _;
+
+use crate::metrics::{ErrorClass, Outcome};
+
+/// What an in-process function returns: `Ok(())`, or any error (it is counted, not fatal).
+pub type FnResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+type BoxFuture = Pin<Box<dyn Future<Output = FnResult> + Send>>;
+type Func = Arc<dyn Fn(CallContext) -> BoxFuture + Send + Sync>;
+
+/// What a function is called with: the request's `params` from the scenario.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    params: Arc<BTreeMap<String, serde_json::Value>>,
+}
+
+impl CallContext {
+    pub fn new(params: BTreeMap<String, serde_json::Value>) -> Self {
+        CallContext {
+            params: Arc::new(params),
+        }
+    }
+
+    pub fn params(&self) -> &BTreeMap<String, serde_json::Value> {
+        &self.params
+    }
+
+    /// A whole-number parameter, or `default` when absent; an error when it is not a number.
+    pub fn u64_param(&self, name: &str, default: u64) -> Result<u64, String> {
+        match self.params.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| format!("param `{name}` must be a whole number, got {v}")),
+        }
+    }
+
+    pub fn str_param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).and_then(|v| v.as_str())
+    }
+}
+
+/// Named async functions that scenarios can `call`.
+#[derive(Clone, Default)]
+pub struct Registry {
+    fns: HashMap<String, Func>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("names", &self.names())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A registry with the builtins: `builtin.noop`, `builtin.sleep` (param `ms`),
+    /// `builtin.sha256` (param `size`, bytes), `builtin.fail` (returns an error) and
+    /// `builtin.panic` (panics; counted as class `function`).
+    pub fn with_builtins() -> Self {
+        let mut r = Registry::new();
+        r.register("builtin.noop", |_ctx| async { Ok(()) });
+        r.register("builtin.sleep", |ctx| async move {
+            let ms = ctx.u64_param("ms", 1)?;
+            tokio::time::sleep(std::time::Duration::from_millis(ms.min(3_600_000))).await;
+            Ok(())
+        });
+        r.register("builtin.sha256", |ctx| async move {
+            let size = ctx.u64_param("size", 4096)?;
+            if size > 64 << 20 {
+                return Err("param `size` is at most 64 MiB".into());
+            }
+            sha256_zeros(size as usize);
+            Ok(())
+        });
+        r.register("builtin.fail", |ctx| async move {
+            let msg = ctx
+                .str_param("message")
+                .unwrap_or("builtin.fail always fails");
+            Err(msg.to_string().into())
+        });
+        r.register("builtin.panic", |_ctx| async {
+            panic!("builtin.panic panicked on purpose");
+        });
+        r
+    }
+
+    /// Registers `f` under `name` (replacing any function of that name).
+    pub fn register<F, Fut>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        F: Fn(CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = FnResult> + Send + 'static,
+    {
+        self.fns
+            .insert(name.to_string(), Arc::new(move |ctx| Box::pin(f(ctx))));
+        self
+    }
+
+    /// Registered names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.fns.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<Func> {
+        self.fns.get(name).cloned()
+    }
+}
+
+fn sha256_zeros(size: usize) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    static ZEROS: [u8; 4096] = [0; 4096];
+    let mut h = Sha256::new();
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(ZEROS.len());
+        h.update(&ZEROS[..n]);
+        left -= n;
+    }
+    h.finalize().into()
+}
+
+thread_local! {
+    static IN_USER_CODE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays quiet for panics inside registered functions,
+/// which are counted as errors of class `function`, and defers to the previous hook otherwise.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_USER_CODE.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Marks the thread as running user code while `f` runs.
+fn in_user_code<R>(f: impl FnOnce() -> R) -> R {
+    IN_USER_CODE.with(|c| c.set(true));
+    let r = f();
+    IN_USER_CODE.with(|c| c.set(false));
+    r
+}
+
+/// A future that flags its polls as user code, so a panic inside is reported quietly.
+struct Flagged<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for Flagged<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        in_user_code(|| inner.poll(cx))
+    }
+}
+
+/// A function bound to its call context: what a worker calls for a `call:` request.
+#[derive(Clone)]
+pub struct BoundCall {
+    func: Func,
+    ctx: CallContext,
+}
+
+impl BoundCall {
+    pub fn new(registry: &Registry, name: &str, ctx: CallContext) -> Option<Self> {
+        install_quiet_hook();
+        registry.get(name).map(|func| BoundCall { func, ctx })
+    }
+
+    /// Calls the function; an error or a panic becomes an outcome of class `function`.
+    pub async fn call(&self) -> Outcome {
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            in_user_code(|| (self.func)(self.ctx.clone()))
+        }));
+        let fut = match started {
+            Ok(f) => f,
+            Err(p) => return panicked(p),
+        };
+        match AssertUnwindSafe(Flagged(Box::pin(fut)))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(())) => Outcome::ok(0, 0),
+            Ok(Err(e)) => Outcome::error(ErrorClass::Function, e.to_string()),
+            Err(p) => {
+                IN_USER_CODE.with(|c| c.set(false));
+                panicked(p)
+            }
+        }
+    }
+}
+
+fn panicked(p: Box<dyn std::any::Any + Send>) -> Outcome {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Outcome::error(ErrorClass::Function, format!("panicked: {msg}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(r: &Registry, name: &str, params: serde_json::Value) -> Outcome {
+        let params = serde_json::from_value(params).unwrap();
+        let b = BoundCall::new(r, name, CallContext::new(params)).unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(b.call())
+    }
+
+    #[test]
+    fn builtins_run() {
+        let r = Registry::with_builtins();
+        assert_eq!(
+            r.names(),
+            vec![
+                "builtin.fail",
+                "builtin.noop",
+                "builtin.panic",
+                "builtin.sha256",
+                "builtin.sleep"
+            ]
+        );
+        assert!(call(&r, "builtin.noop", serde_json::json!({}))
+            .error
+            .is_none());
+        assert!(
+            call(&r, "builtin.sha256", serde_json::json!({"size": 10000}))
+                .error
+                .is_none()
+        );
+        assert!(call(&r, "builtin.sleep", serde_json::json!({"ms": 1}))
+            .error
+            .is_none());
+    }
+
+    #[test]
+    fn errors_and_panics_are_class_function() {
+        let r = Registry::with_builtins();
+        let o = call(&r, "builtin.fail", serde_json::json!({"message": "nope"}));
+        assert_eq!(o.error, Some(ErrorClass::Function));
+        assert_eq!(o.message.as_deref(), Some("nope"));
+        let o = call(&r, "builtin.panic", serde_json::json!({}));
+        assert_eq!(o.error, Some(ErrorClass::Function));
+        assert!(o.message.unwrap().contains("panicked: builtin.panic"));
+        let o = call(&r, "builtin.sha256", serde_json::json!({"size": "big"}));
+        assert_eq!(o.error, Some(ErrorClass::Function));
+    }
+
+    #[test]
+    fn a_panic_before_the_first_await_is_caught_too() {
+        let mut r = Registry::new();
+        r.register("sync.panic", |_ctx| -> std::future::Ready<FnResult> {
+            panic!("sync");
+        });
+        let o = call(&r, "sync.panic", serde_json::json!({}));
+        assert_eq!(o.error, Some(ErrorClass::Function));
+    }
+}
