@@ -1,1 +1,5 @@
 //! Thresholds, baselines, comparison with tolerance and the verdict.
+
+pub mod baseline;
+pub mod stats;
+pub mod thresholds;
