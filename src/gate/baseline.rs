@@ -328,7 +328,8 @@ pub fn check_refreshable(result: &RunResult, force: bool) -> Result<(), RefreshR
 }
 
 /// Lines describing what a refresh changes: provenance, requests added or removed, and p50,
-/// p95, p99, throughput and error rate of `_total` and each request, old → new.
+/// p95, p99, throughput and (when it moved) error rate of `_total` and each request,
+/// old → new with the relative change (percentage points for the error rate).
 pub fn describe_change(old: Option<&Baseline>, new: &Baseline) -> Vec<String> {
     let mut lines = Vec::new();
     let Some(old) = old else {
@@ -393,6 +394,9 @@ pub fn describe_change(old: Option<&Baseline>, new: &Baseline) -> Vec<String> {
             nm.throughput_rps,
             pct(om.throughput_rps, nm.throughput_rps)
         ));
+        if om.error_rate == nm.error_rate {
+            continue;
+        }
         lines.push(format!(
             "{name} error rate: {:.2}% → {:.2}% ({:+.2}pp)",
             om.error_rate * 100.0,

@@ -372,3 +372,30 @@ pub fn env_mismatch(baseline: &Baseline, current: &RunResult) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_tolerances_override_the_scenario() {
+        let mut spec = BaselineSpec::default();
+        spec.tolerance
+            .insert(TolMetric::P99, TolValue::Percent(20.0));
+        spec.tolerance
+            .insert(TolMetric::P95, TolValue::Percent(15.0));
+        let opts =
+            CompareOptions::from_spec(&spec, &[(TolMetric::P99, TolValue::Percent(5.0))], true);
+        assert_eq!(opts.tolerance(TolMetric::P99), TolValue::Percent(5.0));
+        assert_eq!(opts.tolerance(TolMetric::P95), TolValue::Percent(15.0));
+        assert_eq!(opts.tolerance(TolMetric::ErrorRate), TolValue::Points(0.5));
+        assert!(opts.strict && opts.alpha == DEFAULT_ALPHA);
+    }
+
+    #[test]
+    fn every_tolerance_metric_is_compared() {
+        for m in TolMetric::ALL {
+            assert!(METRICS.iter().any(|d| d.tol == m), "{m} is not compared");
+        }
+    }
+}

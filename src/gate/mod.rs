@@ -1,6 +1,6 @@
 //! The gate: everything that decides whether a run passes. It owns absolute thresholds
 //! ([`thresholds`]), baseline files ([`baseline`]: load, atomic save, refresh guard), the
-//! comparison against a baseline with tolerances and a noise test ([`compare`], [`stats`]),
+//! comparison against a baseline with tolerances and a noise test ([`compare`](mod@compare), [`stats`]),
 //! folding `--repeat N` runs into medians ([`repeat`]), and the verdict with its exit code.
 //! Reporters render what the gate decided; they never decide anything themselves.
 //!

@@ -221,7 +221,10 @@ fn describe_change_lists_old_to_new() {
     assert!(first.iter().any(|l| l.starts_with("login: p50")));
 
     let old = baseline_of(&make_result(
-        &Shape::default().requests(&["api", "gone"]).latency(80.0),
+        &Shape::default()
+            .requests(&["api", "gone"])
+            .latency(80.0)
+            .errors(0.01),
     ));
     let lines = describe_change(Some(&old), &new);
     let text = lines.join("\n");
@@ -231,7 +234,12 @@ fn describe_change_lists_old_to_new() {
     );
     let p95 = lines.iter().find(|l| l.starts_with("_total p95:")).unwrap();
     assert!(p95.contains(" ms → ") && p95.contains("%"), "{p95}");
-    assert!(text.contains("_total throughput:") && text.contains("api error rate:"));
+    assert!(text.contains("_total throughput:"), "{text}");
+    let err = lines
+        .iter()
+        .find(|l| l.starts_with("api error rate:"))
+        .unwrap();
+    assert!(err.contains("pp)"), "{err}");
 }
 
 #[test]

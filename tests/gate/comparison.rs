@@ -258,3 +258,62 @@ fn repeat_takes_medians_and_keeps_every_window() {
     let c = compare(&m, &b, &CompareOptions::default());
     assert!(c.notes.iter().any(|n| n.contains("medians of 3 runs")));
 }
+
+#[test]
+fn total_falls_back_to_timeseries_without_request_series() {
+    use perfgate::result::Window;
+    let to_windows = |r: &mut perfgate::result::RunResult| {
+        r.timeseries = r.request_series["_total"]
+            .iter()
+            .map(|p| Window {
+                t_s: p.t_s,
+                requests: p.requests,
+                errors: p.errors,
+                throughput_rps: p.throughput_rps,
+                p50_ms: p.p50_ms,
+                p90_ms: p.p90_ms,
+                p99_ms: p.p99_ms,
+                max_ms: p.p99_ms * 1.5,
+                active: 10.0,
+                stage: Some(0),
+                ..Default::default()
+            })
+            .collect();
+        r.request_series.clear();
+    };
+    let mut base = make_result(&Shape::default().seed(1));
+    let mut cur = make_result(&Shape::default().latency(125.0).seed(2));
+    to_windows(&mut base);
+    to_windows(&mut cur);
+    let c = compare(&cur, &baseline_of(&base), &CompareOptions::default());
+    // p50 and p99 are in the windows; p95 and mean are not, so they cannot be confirmed.
+    assert_eq!(
+        metric(&c, "_total", "p99").verdict,
+        MetricVerdict::Regressed
+    );
+    assert_eq!(
+        metric(&c, "_total", "p95").verdict,
+        MetricVerdict::Inconclusive
+    );
+    assert_eq!(
+        metric(&c, "api", "p99").verdict,
+        MetricVerdict::Inconclusive
+    );
+    assert!(c
+        .notes
+        .iter()
+        .any(|n| n.contains("api: baseline has no per-second series")));
+    assert_eq!(c.verdict, ComparisonVerdict::Fail);
+}
+
+#[test]
+fn summary_and_windows_disagreeing_is_inconclusive() {
+    // The summary p95 says +50 %, but the windows moved the other way.
+    let b = baseline_of(&make_result(&Shape::default().seed(1)));
+    let mut cur = make_result(&Shape::default().latency(80.0).seed(2));
+    cur.totals.latency_ms.p95 = b.result.totals.latency_ms.p95 * 1.5;
+    let c = compare(&cur, &b, &CompareOptions::default());
+    let m = metric(&c, "_total", "p95");
+    assert!(m.change > 40.0 && m.p_value.unwrap() < 0.05);
+    assert_eq!(m.verdict, MetricVerdict::Inconclusive);
+}
