@@ -1,0 +1,401 @@
+//! The comparison of a run against its baseline: per request and metric, the change, the
+//! tolerance it is held against (direction-aware), the significance test over per-second
+//! windows, and the tri-state verdict; plus scenario and environment differences.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::baseline::Baseline;
+use super::stats::{self, Significance, DEFAULT_ALPHA};
+use crate::result::{
+    Comparison, ComparisonVerdict, MetricComparison, MetricVerdict, Metrics, RunResult,
+    SeriesPoint, TOTAL_KEY,
+};
+use crate::scenario::units::{TolMetric, TolValue};
+use crate::scenario::BaselineSpec;
+
+/// How to compare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    /// Tolerance per metric, already merged (scenario ← command line); a metric not named
+    /// takes [`TolMetric::default_tolerance`].
+    pub tolerances: BTreeMap<TolMetric, TolValue>,
+    /// Inconclusive metrics fail the comparison too.
+    pub strict: bool,
+    /// Significance level of the noise test.
+    pub alpha: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            tolerances: BTreeMap::new(),
+            strict: false,
+            alpha: DEFAULT_ALPHA,
+        }
+    }
+}
+
+impl CompareOptions {
+    /// The scenario's tolerances overridden by the command line's (`--tolerance p99=15%`).
+    pub fn from_spec(
+        spec: &BaselineSpec,
+        overrides: &[(TolMetric, TolValue)],
+        strict: bool,
+    ) -> Self {
+        let mut tolerances = spec.tolerance.clone();
+        tolerances.extend(overrides.iter().copied());
+        CompareOptions {
+            tolerances,
+            strict,
+            alpha: DEFAULT_ALPHA,
+        }
+    }
+
+    /// The tolerance in force for `m`.
+    pub fn tolerance(&self, m: TolMetric) -> TolValue {
+        self.tolerances
+            .get(&m)
+            .copied()
+            .unwrap_or_else(|| m.default_tolerance())
+    }
+}
+
+/// One compared metric: where its summary and per-window values come from, and which way is bad.
+struct MetricDef {
+    tol: TolMetric,
+    unit: &'static str,
+    /// True for latency and error rate; false for throughput.
+    higher_is_bad: bool,
+    summary: fn(&Metrics) -> f64,
+    window: fn(&SeriesPoint) -> Option<f64>,
+}
+
+fn latency(p: &SeriesPoint, v: f64) -> Option<f64> {
+    (p.requests > 0).then_some(v)
+}
+
+const METRICS: [MetricDef; 7] = [
+    MetricDef {
+        tol: TolMetric::P50,
+        unit: "ms",
+        higher_is_bad: true,
+        summary: |m| m.latency_ms.p50,
+        window: |p| latency(p, p.p50_ms),
+    },
+    MetricDef {
+        tol: TolMetric::P90,
+        unit: "ms",
+        higher_is_bad: true,
+        summary: |m| m.latency_ms.p90,
+        window: |p| latency(p, p.p90_ms),
+    },
+    MetricDef {
+        tol: TolMetric::P95,
+        unit: "ms",
+        higher_is_bad: true,
+        summary: |m| m.latency_ms.p95,
+        window: |p| latency(p, p.p95_ms),
+    },
+    MetricDef {
+        tol: TolMetric::P99,
+        unit: "ms",
+        higher_is_bad: true,
+        summary: |m| m.latency_ms.p99,
+        window: |p| latency(p, p.p99_ms),
+    },
+    MetricDef {
+        tol: TolMetric::Mean,
+        unit: "ms",
+        higher_is_bad: true,
+        summary: |m| m.latency_ms.mean,
+        window: |p| latency(p, p.mean_ms),
+    },
+    MetricDef {
+        tol: TolMetric::Throughput,
+        unit: "rps",
+        higher_is_bad: false,
+        summary: |m| m.throughput_rps,
+        window: |p| Some(p.throughput_rps),
+    },
+    MetricDef {
+        tol: TolMetric::ErrorRate,
+        unit: "ratio",
+        higher_is_bad: true,
+        summary: |m| m.error_rate,
+        window: |p| (p.requests > 0).then(|| p.errors as f64 / p.requests as f64),
+    },
+];
+
+/// Smallest baseline value used as the denominator of a relative change (1 µs, 0.001/s), so a
+/// baseline of 0 gives a large but finite change.
+const REL_FLOOR: f64 = 1e-3;
+
+/// Compares `current` with `baseline`: `_total` and every request name present in both, for
+/// p50, p90, p95, p99, mean, throughput and error rate.
+///
+/// A metric is `unchanged` within its tolerance; past it, it is `regressed` (bad direction) or
+/// `improved` (good direction) only when the per-second windows differ significantly
+/// (Mann–Whitney U, p < `alpha`) in the same direction, and `inconclusive` otherwise
+/// (including when either side has fewer than 3 windows). The comparison fails when any
+/// metric regressed, or with `strict` when any is inconclusive.
+pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
+    let base = &baseline.result;
+    let mut notes = Vec::new();
+    let mut metrics = Vec::new();
+
+    let mut names: Vec<&str> = vec![TOTAL_KEY];
+    for name in base.requests.keys() {
+        if current.requests.contains_key(name) {
+            names.push(name);
+        } else {
+            notes.push(format!(
+                "request `{name}` is only in the baseline: not compared"
+            ));
+        }
+    }
+    for name in current.requests.keys() {
+        if !base.requests.contains_key(name) {
+            notes.push(format!(
+                "request `{name}` is new since the baseline: not compared"
+            ));
+        }
+    }
+
+    for name in names {
+        let (Some(bm), Some(cm)) = (summary(base, name), summary(current, name)) else {
+            continue;
+        };
+        let bs = series(base, name);
+        let cs = series(current, name);
+        for (side, s) in [("baseline", &bs), ("this run", &cs)] {
+            if s.is_empty() {
+                notes.push(format!(
+                    "{name}: {side} has no per-second series, so changes past tolerance are inconclusive"
+                ));
+            }
+        }
+        for def in &METRICS {
+            let m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
+            if def.tol != TolMetric::ErrorRate && (def.summary)(bm) == 0.0 && m.current != 0.0 {
+                notes.push(format!(
+                    "{name} {}: the baseline is 0, so the change is relative to {REL_FLOOR} {}",
+                    def.tol, def.unit
+                ));
+            }
+            metrics.push(m);
+        }
+    }
+
+    if let Some(r) = &current.repeat {
+        notes.push(format!("this run's values are medians of {} runs", r.runs));
+    }
+    if let Some(r) = &base.repeat {
+        notes.push(format!(
+            "the baseline's values are medians of {} runs",
+            r.runs
+        ));
+    }
+    if base.scenario.name != current.scenario.name {
+        notes.push(format!(
+            "the baseline was taken from scenario `{}`, this run is `{}`",
+            base.scenario.name, current.scenario.name
+        ));
+    }
+
+    let failed = metrics.iter().any(|m| {
+        m.verdict == MetricVerdict::Regressed
+            || (opts.strict && m.verdict == MetricVerdict::Inconclusive)
+    });
+    Comparison {
+        baseline_file: baseline
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        baseline_created_at: baseline.provenance.created_at.clone(),
+        verdict: if failed {
+            ComparisonVerdict::Fail
+        } else {
+            ComparisonVerdict::Pass
+        },
+        method: format!(
+            "two-sided Mann-Whitney U over 1 s windows (tie- and continuity-corrected), α = {}; \
+             a metric regresses only when past its tolerance and significant",
+            opts.alpha
+        ),
+        scenario_changed: baseline.provenance.scenario_hash != current.scenario.hash,
+        env_mismatch: env_mismatch(baseline, current),
+        notes,
+        metrics,
+    }
+}
+
+fn compare_metric(
+    def: &MetricDef,
+    name: &str,
+    bm: &Metrics,
+    cm: &Metrics,
+    bs: &[SeriesPoint],
+    cs: &[SeriesPoint],
+    opts: &CompareOptions,
+) -> MetricComparison {
+    let b = finite((def.summary)(bm));
+    let c = finite((def.summary)(cm));
+    let tolerance = opts.tolerance(def.tol);
+    let limit = match tolerance {
+        TolValue::Percent(v) | TolValue::Points(v) => v.abs(),
+    };
+    let change = if def.tol == TolMetric::ErrorRate {
+        (c - b) * 100.0
+    } else {
+        (c - b) / b.abs().max(REL_FLOOR) * 100.0
+    };
+    let change = finite(change);
+    let worse = if def.higher_is_bad { change } else { -change };
+
+    let bw: Vec<f64> = bs.iter().filter_map(def.window).collect();
+    let cw: Vec<f64> = cs.iter().filter_map(def.window).collect();
+    let sig = stats::mann_whitney(&bw, &cw);
+
+    let verdict = if worse.abs() <= limit {
+        MetricVerdict::Unchanged
+    } else {
+        match sig {
+            Significance::Tested(t) if t.significant(opts.alpha) => {
+                // The windows must have moved the same way as the summary.
+                let windows_worse = if def.higher_is_bad {
+                    t.z > 0.0
+                } else {
+                    t.z < 0.0
+                };
+                match (worse > 0.0, windows_worse) {
+                    (true, true) => MetricVerdict::Regressed,
+                    (false, false) => MetricVerdict::Improved,
+                    _ => MetricVerdict::Inconclusive,
+                }
+            }
+            _ => MetricVerdict::Inconclusive,
+        }
+    };
+    MetricComparison {
+        request: name.to_string(),
+        metric: def.tol.name().to_string(),
+        unit: def.unit.to_string(),
+        baseline: b,
+        current: c,
+        change,
+        tolerance: tolerance.to_string(),
+        p_value: sig.p_value(),
+        verdict,
+    }
+}
+
+fn finite(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
+fn summary<'a>(r: &'a RunResult, name: &str) -> Option<&'a Metrics> {
+    if name == TOTAL_KEY {
+        Some(&r.totals)
+    } else {
+        r.requests.get(name)
+    }
+}
+
+/// The per-second points of `name`. For `_total` without a series (results written before
+/// `request_series` existed), the measured windows of `timeseries` stand in; they carry no
+/// p95 or mean, which the test then ignores (NaN).
+fn series<'a>(r: &'a RunResult, name: &str) -> Cow<'a, [SeriesPoint]> {
+    if let Some(s) = r.request_series.get(name) {
+        return Cow::Borrowed(s);
+    }
+    if name != TOTAL_KEY {
+        return Cow::Owned(Vec::new());
+    }
+    Cow::Owned(
+        r.timeseries
+            .iter()
+            .filter(|w| w.stage.is_some())
+            .map(|w| SeriesPoint {
+                t_s: w.t_s,
+                requests: w.requests,
+                errors: w.errors,
+                throughput_rps: w.throughput_rps,
+                mean_ms: f64::NAN,
+                p50_ms: w.p50_ms,
+                p90_ms: w.p90_ms,
+                p95_ms: f64::NAN,
+                p99_ms: w.p99_ms,
+            })
+            .collect(),
+    )
+}
+
+/// Differences between the machine and tool that took the baseline and this run, in words.
+pub fn env_mismatch(baseline: &Baseline, current: &RunResult) -> Vec<String> {
+    let (b, c) = (&baseline.provenance.host, &current.host);
+    let mut out = Vec::new();
+    if b.cpu_model != c.cpu_model {
+        out.push(format!(
+            "CPU model differs: baseline `{}`, this run `{}`",
+            b.cpu_model, c.cpu_model
+        ));
+    }
+    if b.cpus != c.cpus {
+        out.push(format!(
+            "CPU count differs: baseline {}, this run {}",
+            b.cpus, c.cpus
+        ));
+    }
+    if b.os != c.os || b.arch != c.arch {
+        out.push(format!(
+            "OS/arch differs: baseline {}/{}, this run {}/{}",
+            b.os, b.arch, c.os, c.arch
+        ));
+    }
+    if b.threads != 0 && c.threads != 0 && b.threads != c.threads {
+        out.push(format!(
+            "worker threads differ: baseline {}, this run {}",
+            b.threads, c.threads
+        ));
+    }
+    if baseline.provenance.perfgate_version != current.tool.version {
+        out.push(format!(
+            "perfgate version differs: baseline {}, this run {}",
+            baseline.provenance.perfgate_version, current.tool.version
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_tolerances_override_the_scenario() {
+        let mut spec = BaselineSpec::default();
+        spec.tolerance
+            .insert(TolMetric::P99, TolValue::Percent(20.0));
+        spec.tolerance
+            .insert(TolMetric::P95, TolValue::Percent(15.0));
+        let opts =
+            CompareOptions::from_spec(&spec, &[(TolMetric::P99, TolValue::Percent(5.0))], true);
+        assert_eq!(opts.tolerance(TolMetric::P99), TolValue::Percent(5.0));
+        assert_eq!(opts.tolerance(TolMetric::P95), TolValue::Percent(15.0));
+        assert_eq!(opts.tolerance(TolMetric::ErrorRate), TolValue::Points(0.5));
+        assert!(opts.strict && opts.alpha == DEFAULT_ALPHA);
+    }
+
+    #[test]
+    fn every_tolerance_metric_is_compared() {
+        for m in TolMetric::ALL {
+            assert!(METRICS.iter().any(|d| d.tol == m), "{m} is not compared");
+        }
+    }
+}
