@@ -8,6 +8,8 @@
 //! For in-process benchmarks, build a [`target::Registry`], register your async functions and
 //! hand it to [`cli::main`].
 
+pub mod app;
+pub mod cli;
 pub mod engine;
 pub mod gate;
 pub mod metrics;

@@ -165,13 +165,11 @@ pub async fn run<T: Target>(
     // Let in-flight requests finish briefly, then cut the rest off. A worker's recorder
     // flushes when its task ends or is dropped, so nothing recorded is lost.
     let deadline = Instant::now() + GRACE;
-    for h in &mut handles {
-        if tokio::time::timeout_at(deadline, &mut *h).await.is_err() {
+    for mut h in handles {
+        if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
             h.abort();
+            let _ = h.await;
         }
-    }
-    for h in handles {
-        let _ = h.await;
     }
     while let Some(b) = rx.recv().await {
         aggregator.absorb(b);

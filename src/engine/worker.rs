@@ -170,7 +170,9 @@ pub async fn run<S: Session>(
             break;
         }
         let latency = done.saturating_duration_since(from).as_micros() as u64;
-        rec.record(req, window_of(ctx.start, done), latency, &outcome);
+        // A request that ends in the grace period belongs to the last window.
+        let at = done.min(ctx.end - Duration::from_micros(1));
+        rec.record(req, window_of(ctx.start, at), latency, &outcome);
         if let Pacing::Closed { think, .. } = &pacing {
             if !think.is_zero() {
                 tokio::time::sleep(*think).await;

@@ -1,0 +1,99 @@
+//! `perfgate baseline refresh`: run the scenario (or take an existing result), refuse a run
+//! that was aborted or failed its thresholds unless forced, write the baseline atomically and
+//! say what changed. The only way a baseline changes.
+
+use std::path::PathBuf;
+
+use super::{exit, is_aborted, load_plan, load_result, AppError, RunArgs};
+use crate::gate::{self, Baseline, CompareOptions};
+use crate::target::Registry;
+
+#[derive(Debug, Clone, Default)]
+pub struct RefreshArgs {
+    pub scenario: PathBuf,
+    /// Take this result instead of running.
+    pub from: Option<PathBuf>,
+    pub force: bool,
+    /// Write here instead of the scenario's baseline path.
+    pub baseline: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    pub repeat: Option<u32>,
+    pub handle_signals: bool,
+}
+
+pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError> {
+    let plan = load_plan(&args.scenario, registry)?;
+    let mut result = match &args.from {
+        Some(p) => {
+            let r = load_result(p)?;
+            if r.scenario.name != plan.name {
+                return Err(AppError::Input(format!(
+                    "{}: this result is for scenario `{}`, not `{}`",
+                    p.display(),
+                    r.scenario.name,
+                    plan.name
+                )));
+            }
+            if is_aborted(&r) && !args.force {
+                return Err(AppError::Input(format!(
+                    "{}: the run was aborted; a baseline needs a complete run\n  hint: rerun it, or pass --force",
+                    p.display()
+                )));
+            }
+            r
+        }
+        None => {
+            let run_args = RunArgs {
+                scenario: args.scenario.clone(),
+                base_url: args.base_url.clone(),
+                threads: args.threads,
+                quiet: args.quiet,
+                repeat: args.repeat,
+                handle_signals: args.handle_signals,
+                no_baseline: true,
+                ..RunArgs::default()
+            };
+            super::run_cmd::measure_plan(&plan, registry, &run_args)?
+        }
+    };
+    gate::judge(
+        &mut result,
+        &plan.thresholds,
+        None,
+        &CompareOptions::default(),
+    );
+    if is_aborted(&result) && !args.force {
+        eprintln!("perfgate: the run was aborted; the baseline was not changed");
+        return Ok(exit::RUN);
+    }
+    if let Err(refused) = gate::check_refreshable(&result, args.force) {
+        eprintln!("perfgate: {refused}; the baseline was not changed (--force takes it anyway)");
+        return Ok(if args.from.is_some() {
+            exit::INPUT
+        } else {
+            exit::FAIL
+        });
+    }
+    let path = args
+        .baseline
+        .clone()
+        .unwrap_or_else(|| gate::default_path(&plan.name, &plan.baseline));
+    // A corrupt old baseline is replaced (that is what refresh is for), but said.
+    let old = match gate::load(&path) {
+        Ok(b) => Some(b),
+        Err(gate::BaselineError::Missing { .. }) => None,
+        Err(e) => {
+            eprintln!("perfgate: the old baseline is unusable and will be replaced: {e}");
+            None
+        }
+    };
+    let new = Baseline::from_result(&result);
+    gate::save_atomic(&path, &new)?;
+    println!("baseline written: {}", path.display());
+    for line in gate::describe_change(old.as_ref(), &new) {
+        println!("  {line}");
+    }
+    Ok(exit::PASS)
+}

@@ -1,0 +1,91 @@
+//! `perfgate compare` (a saved result against a baseline, without running) and
+//! `perfgate report` (regenerate the report files from a saved result).
+
+use std::path::{Path, PathBuf};
+
+use super::{find_baseline, is_aborted, load_result, output, AppError};
+use crate::gate::{self, CompareOptions};
+use crate::scenario::units::{TolMetric, TolValue};
+use crate::scenario::BaselineSpec;
+
+#[derive(Debug, Clone, Default)]
+pub struct CompareArgs {
+    pub result: PathBuf,
+    pub baseline: Option<PathBuf>,
+    pub tolerances: Vec<(TolMetric, TolValue)>,
+    pub strict: bool,
+    pub strict_env: bool,
+    /// Also write the report files here.
+    pub out: Option<PathBuf>,
+}
+
+/// Compares and returns the exit code: 0 no regression, 1 regression, 2 bad input.
+pub fn compare(args: &CompareArgs) -> Result<i32, AppError> {
+    let mut result = load_result(&args.result)?;
+    if is_aborted(&result) {
+        return Err(AppError::Input(format!(
+            "{}: the run was aborted; its numbers are partial and not compared",
+            args.result.display()
+        )));
+    }
+    let spec = BaselineSpec::default();
+    let default = gate::default_path(&result.scenario.name, &spec);
+    let explicit = args.baseline.as_deref();
+    let baseline = find_baseline(explicit, default.clone(), &result.scenario.name)?.ok_or_else(|| {
+        AppError::Input(format!(
+            "no baseline at {}\n  hint: pass one with --baseline FILE, or take one with `perfgate baseline refresh`",
+            default.display()
+        ))
+    })?;
+    let opts = CompareOptions::from_spec(&spec, &args.tolerances, args.strict);
+    // Thresholds were judged when the result was made; keep them, redo the comparison.
+    result.comparison = Some(gate::compare(&result, &baseline, &opts));
+    gate::apply_verdict(&mut result, args.strict);
+    let dir = args.out.clone();
+    output::emit_to(
+        &result,
+        Some(&baseline.result),
+        dir.as_deref(),
+        dir.is_none(),
+    )?;
+    if args.strict_env {
+        if let Some(c) = result
+            .comparison
+            .as_ref()
+            .filter(|c| !c.env_mismatch.is_empty())
+        {
+            return Err(AppError::Input(format!(
+                "--strict-env: this result's machine differs from the baseline's: {}",
+                c.env_mismatch.join("; ")
+            )));
+        }
+    }
+    Ok(result.exit_code)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReportArgs {
+    pub result: PathBuf,
+    pub baseline: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+}
+
+/// Regenerates the HTML and PNG reports (and the rest) from a saved result.
+pub fn report(args: &ReportArgs) -> Result<i32, AppError> {
+    let result = load_result(&args.result)?;
+    let baseline = match &args.baseline {
+        Some(p) => Some(gate::load(p)?.result),
+        None => None,
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        args.result
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    });
+    let written = output::write_files(&result, baseline.as_ref(), &dir, false)?;
+    for p in written {
+        println!("wrote {}", p.display());
+    }
+    Ok(super::exit::PASS)
+}

@@ -1,0 +1,164 @@
+//! The commands, as library functions: each takes plain options (no clap types) and returns
+//! the exit code or an [`AppError`] that carries its own. `cli.rs` only maps arguments here,
+//! so tests and user binaries drive exactly what the command line drives.
+
+mod baseline_cmd;
+mod compare_cmd;
+mod output;
+mod run_cmd;
+
+use std::path::{Path, PathBuf};
+
+pub use baseline_cmd::{refresh, RefreshArgs};
+pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
+pub use run_cmd::{run, RunArgs};
+
+use crate::gate::{self, Baseline, BaselineError};
+use crate::result::{RunResult, Verdict};
+use crate::scenario::{self, Plan, ScenarioError};
+use crate::target::Registry;
+
+/// Exit codes, as documented in README.md and `--help`.
+pub mod exit {
+    /// The run completed and every gate passed.
+    pub const PASS: i32 = 0;
+    /// The run completed and a gate failed (a threshold or a regression).
+    pub const FAIL: i32 = 1;
+    /// Invalid input: command line, scenario, baseline or result file.
+    pub const INPUT: i32 = 2;
+    /// The run could not complete: unreachable target, aborted, internal error.
+    pub const RUN: i32 = 3;
+}
+
+/// A command that could not do its job; the message is one clear paragraph.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("{0}")]
+    Baseline(#[from] BaselineError),
+    /// Other invalid input (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// The run could not complete (exit 3).
+    #[error("{0}")]
+    Run(String),
+}
+
+impl AppError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Run(_) => exit::RUN,
+            _ => exit::INPUT,
+        }
+    }
+}
+
+/// Loads a scenario with the registry's function names.
+pub fn load_plan(path: &Path, registry: &Registry) -> Result<Plan, AppError> {
+    let names = registry.names();
+    Ok(scenario::load(path, &names)?)
+}
+
+/// Loads a `result.json`, refusing anything that is not one.
+pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        AppError::Input(format!(
+            "{}: cannot read the result file: {e}",
+            path.display()
+        ))
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        AppError::Input(format!(
+            "{}:{}:{}: not a valid result.json: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(crate::result::RESULT_SCHEMA) => {}
+        Some(other) => {
+            return Err(AppError::Input(format!(
+                "{}: schema `{other}` is not `{}`{}",
+                path.display(),
+                crate::result::RESULT_SCHEMA,
+                if other.starts_with("perfgate/baseline") {
+                    " (this is a baseline file; pass it with --baseline)"
+                } else {
+                    ""
+                }
+            )))
+        }
+        None => {
+            return Err(AppError::Input(format!(
+                "{}: no `schema` key; this is not a perfgate result.json",
+                path.display()
+            )))
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| AppError::Input(format!("{}: not a valid result.json: {e}", path.display())))
+}
+
+/// Which baseline to compare with: an explicit `--baseline` must exist; the default one may
+/// be absent (then there is nothing to compare). A baseline for another scenario is refused.
+pub fn find_baseline(
+    explicit: Option<&Path>,
+    default: PathBuf,
+    scenario_name: &str,
+) -> Result<Option<Baseline>, AppError> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (default, false),
+    };
+    match gate::load(&path) {
+        Ok(b) => {
+            if b.provenance.scenario_name != scenario_name {
+                return Err(AppError::Input(format!(
+                    "{}: this baseline is for scenario `{}`, not `{scenario_name}`\n  hint: pass the right file with --baseline, or refresh it with `perfgate baseline refresh`",
+                    path.display(),
+                    b.provenance.scenario_name
+                )));
+            }
+            Ok(Some(b))
+        }
+        Err(BaselineError::Missing { .. }) if !required => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The default output folder of a scenario: `reports/<name>`.
+pub fn default_out(name: &str) -> PathBuf {
+    Path::new("reports").join(name)
+}
+
+pub(crate) fn is_aborted(r: &RunResult) -> bool {
+    r.verdict == Verdict::Aborted
+}
+
+/// `perfgate validate`: checks each file; prints `ok` or the diagnostic. Exit 0 or 2.
+pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> i32 {
+    let mut code = exit::PASS;
+    for p in paths {
+        match load_plan(p, registry) {
+            Ok(plan) => {
+                println!(
+                    "ok: {} ({}, {} stage(s), {})",
+                    p.display(),
+                    plan.kind.name(),
+                    plan.load.stages.len(),
+                    scenario::units::format_duration(plan.load.total_duration())
+                );
+                if explain {
+                    print!("{}", scenario::explain(&plan));
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = exit::INPUT;
+            }
+        }
+    }
+    code
+}
