@@ -148,13 +148,18 @@ pub async fn run<S: Session>(
                                 rec.dropped(window_of(ctx.start, now));
                                 continue;
                             }
-                        } else {
-                            if due > now {
-                                tokio::select! {
-                                    _ = tokio::time::sleep_until(due) => {}
-                                    _ = ctx.stop.stopped() => break,
-                                }
+                        } else if due > now {
+                            // Idle before the slot: the server delayed nothing, and any
+                            // lateness of the wake-up is the timer's (1 ms granularity).
+                            tokio::select! {
+                                _ = tokio::time::sleep_until(due) => {}
+                                _ = ctx.stop.stopped() => break,
                             }
+                            Next::Send { from: Instant::now() }
+                        } else {
+                            // Busy past the slot: latency counts from when it was due, so a
+                            // slow server cannot hide behind the generator (coordinated
+                            // omission).
                             Next::Send { from: due }
                         }
                     }
