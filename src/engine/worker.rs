@@ -155,7 +155,9 @@ pub async fn run<S: Session>(
                                 _ = tokio::time::sleep_until(due) => {}
                                 _ = ctx.stop.stopped() => break,
                             }
-                            Next::Send { from: Instant::now() }
+                            Next::Send {
+                                from: Instant::now(),
+                            }
                         } else {
                             // Busy past the slot: latency counts from when it was due, so a
                             // slow server cannot hide behind the generator (coordinated

@@ -1,0 +1,11 @@
+//! Integration tests of the harness (issue 2): scenario diagnostics, both load models, both
+//! target kinds, every error class, preflight, signals, secrets and the CLI's exit codes.
+//! Everything runs against loopback servers on ephemeral ports, for about a second each.
+
+mod harness {
+    pub mod cli;
+    pub mod engine;
+    pub mod faults;
+    pub mod scenario_errors;
+    pub mod support;
+}
