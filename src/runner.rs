@@ -63,8 +63,14 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
         (None, Some(BaseUrl::Url(u))) => Some(u.clone()),
         (None, Some(BaseUrl::Embedded)) if plan.uses_http() => {
             let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-            let server =
-                DemoServer::start(loopback, DemoOptions::default()).map_err(RunError::Demo)?;
+            let e = plan.target.embedded;
+            let demo_opts = DemoOptions {
+                latency: e.latency,
+                jitter: e.jitter,
+                error_rate: e.error_rate,
+                ..DemoOptions::default()
+            };
+            let server = DemoServer::start(loopback, demo_opts).map_err(RunError::Demo)?;
             let url = server.base_url();
             demo = Some(server);
             Some(url)

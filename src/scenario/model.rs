@@ -43,6 +43,20 @@ pub struct RawTarget {
     pub timeout: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Options of the embedded demo server (with `base_url: embedded`).
+    #[serde(default)]
+    pub embedded: Option<RawEmbedded>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmbedded {
+    #[serde(default)]
+    pub latency: Option<String>,
+    #[serde(default)]
+    pub jitter: Option<String>,
+    #[serde(default)]
+    pub error_rate: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

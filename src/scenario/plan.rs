@@ -78,6 +78,19 @@ pub struct TargetSpec {
     /// Per request; the connect timeout too.
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// How the embedded demo server behaves (only with `base_url: embedded`).
+    pub embedded: EmbeddedSpec,
+}
+
+/// Options of the embedded demo server.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EmbeddedSpec {
+    /// Added to every answer.
+    pub latency: Duration,
+    /// Uniform ± around `latency`.
+    pub jitter: Duration,
+    /// Fraction (0..1) of answers replaced by a 500.
+    pub error_rate: f64,
 }
 
 #[derive(Debug, Clone)]

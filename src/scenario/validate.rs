@@ -136,6 +136,7 @@ fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, 
             base_url: None,
             timeout: DEFAULT_TIMEOUT,
             headers: Vec::new(),
+            embedded: EmbeddedSpec::default(),
         });
     };
     let base_url = match raw.base_url.as_deref().map(str::trim) {
@@ -171,10 +172,40 @@ fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, 
         ));
     }
     let headers = check_headers(&raw.headers, &[k("target"), k("headers")], ctx)?;
+    let embedded = match raw.embedded {
+        None => EmbeddedSpec::default(),
+        Some(e) => {
+            let at = |f: &str| vec![k("target"), k("embedded"), k(f)];
+            if base_url != Some(BaseUrl::Embedded) {
+                return Err(ctx.err(
+                    &[k("target"), k("embedded")],
+                    "`embedded` configures the built-in demo server and needs `base_url: embedded`",
+                    None,
+                ));
+            }
+            let error_rate = match &e.error_rate {
+                Some(r) => super::units::parse_percent(r)
+                    .map_err(|m| ctx.err(&at("error_rate"), m, None))?,
+                None => 0.0,
+            };
+            EmbeddedSpec {
+                latency: match &e.latency {
+                    Some(d) => dur(ctx, &at("latency"), d)?,
+                    None => Duration::ZERO,
+                },
+                jitter: match &e.jitter {
+                    Some(d) => dur(ctx, &at("jitter"), d)?,
+                    None => Duration::ZERO,
+                },
+                error_rate,
+            }
+        }
+    };
     Ok(TargetSpec {
         base_url,
         timeout,
         headers,
+        embedded,
     })
 }
 

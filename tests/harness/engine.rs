@@ -215,6 +215,28 @@ load:
 }
 
 #[test]
+fn the_embedded_server_takes_its_latency_from_the_scenario() {
+    let r = run_yaml(
+        "name: slowish
+kind: load
+target:
+  base_url: embedded
+  embedded: { latency: 20ms, error_rate: 0% }
+requests:
+  - { name: list, path: /items }
+load:
+  stages:
+    - { concurrency: 2, duration: 400ms }
+",
+        &Registry::with_builtins(),
+    );
+    assert_totals_add_up(&r);
+    assert!(r.totals.latency_ms.min >= 20.0, "{:?}", r.totals.latency_ms);
+    // Two users, about 20 ms each: at most 2 × 400 / 20 = 40 requests.
+    assert!(r.totals.requests <= 40, "{}", r.totals.requests);
+}
+
+#[test]
 fn demo_server_injects_errors_at_the_asked_rate() {
     let server = DemoServer::start(
         "127.0.0.1:0".parse().unwrap(),

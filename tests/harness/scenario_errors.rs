@@ -212,6 +212,12 @@ fn model_mismatches_and_one_of_fields() {
         "  base_url: ftp://x",
     ));
     assert_eq!(e.field, "target.base_url");
+    let e = err(&with(
+        "  base_url: http://127.0.0.1:9",
+        "  base_url: http://127.0.0.1:9\n  embedded: { latency: 2ms }",
+    ));
+    assert_eq!(e.field, "target.embedded");
+    assert!(e.message.contains("base_url: embedded"), "{e}");
 }
 
 #[test]
