@@ -213,14 +213,17 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
             baseline,
             gate,
             out,
-        } => app::compare(&app::CompareArgs {
-            result,
-            baseline,
-            tolerances: gate.tolerances,
-            strict: gate.strict,
-            strict_env: gate.strict_env,
-            out,
-        }),
+        } => app::compare(
+            &app::CompareArgs {
+                result,
+                baseline,
+                tolerances: gate.tolerances,
+                strict: gate.strict,
+                strict_env: gate.strict_env,
+                out,
+            },
+            registry,
+        ),
         Command::Baseline {
             command:
                 BaselineCommand::Refresh {

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::{find_baseline, is_aborted, load_result, output, AppError};
 use crate::gate::{self, CompareOptions};
 use crate::scenario::units::{TolMetric, TolValue};
-use crate::scenario::BaselineSpec;
+use crate::scenario::{self, BaselineSpec};
+use crate::target::Registry;
 
 #[derive(Debug, Clone, Default)]
 pub struct CompareArgs {
@@ -20,7 +21,7 @@ pub struct CompareArgs {
 }
 
 /// Compares and returns the exit code: 0 no regression, 1 regression, 2 bad input.
-pub fn compare(args: &CompareArgs) -> Result<i32, AppError> {
+pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<i32, AppError> {
     let mut result = load_result(&args.result)?;
     if is_aborted(&result) {
         return Err(AppError::Input(format!(
@@ -28,7 +29,8 @@ pub fn compare(args: &CompareArgs) -> Result<i32, AppError> {
             args.result.display()
         )));
     }
-    let spec = BaselineSpec::default();
+    // The scenario's own `baseline:` section (tolerances, file) when its file is still there.
+    let spec = scenario_spec(&result.scenario.file, &result.scenario.name, registry);
     let default = gate::default_path(&result.scenario.name, &spec);
     let explicit = args.baseline.as_deref();
     let baseline = find_baseline(explicit, default.clone(), &result.scenario.name)?.ok_or_else(|| {
@@ -61,6 +63,21 @@ pub fn compare(args: &CompareArgs) -> Result<i32, AppError> {
         }
     }
     Ok(result.exit_code)
+}
+
+fn scenario_spec(file: &str, name: &str, registry: &Registry) -> BaselineSpec {
+    let path = Path::new(file);
+    if !path.exists() {
+        return BaselineSpec::default();
+    }
+    match scenario::load(path, &registry.names()) {
+        Ok(plan) if plan.name == name => plan.baseline,
+        Ok(_) => BaselineSpec::default(),
+        Err(e) => {
+            eprintln!("perfgate: not using the scenario's tolerances: {e}");
+            BaselineSpec::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
