@@ -1,6 +1,10 @@
 //! Every way a result leaves the process. Each format is one file behind [`Reporter`], which
 //! returns bytes; where the bytes go (a file under the output folder) is decided here, once.
 
+pub mod charts;
+pub mod escape;
+pub mod png;
+
 use std::path::{Path, PathBuf};
 
 use crate::result::RunResult;
