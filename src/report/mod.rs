@@ -3,7 +3,13 @@
 
 pub mod charts;
 pub mod escape;
+pub mod format;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod png;
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
@@ -42,5 +48,48 @@ pub fn write_all(
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
+    Ok(written)
+}
+
+/// Which of the standard files to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Write `report.html` and the PNG charts (off for `--no-report`).
+    pub html_and_png: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { html_and_png: true }
+    }
+}
+
+/// The reporters of a run's output folder: `result.json`, `report.html`, the four PNG charts,
+/// `junit.xml` and `summary.md` (HTML and PNG only when `opts.html_and_png`).
+pub fn standard_reporters(opts: &ReportOptions) -> Vec<Box<dyn Reporter>> {
+    let mut out: Vec<Box<dyn Reporter>> = vec![Box::new(json::JsonReport)];
+    if opts.html_and_png {
+        out.push(Box::new(html::HtmlReport));
+        for p in png::PngChart::all() {
+            out.push(Box::new(p));
+        }
+    }
+    out.push(Box::new(junit::JunitReport));
+    out.push(Box::new(markdown::MarkdownReport));
+    out
+}
+
+/// Writes the standard files into `dir` (created if needed) and appends the Markdown summary
+/// to GitHub's job summary when `GITHUB_STEP_SUMMARY` is set. Returns the written paths.
+pub fn write_standard(
+    result: &RunResult,
+    ctx: &ReportContext<'_>,
+    dir: &Path,
+    opts: &ReportOptions,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let reporters = standard_reporters(opts);
+    let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
+    let written = write_all(&refs, result, ctx, dir)?;
+    markdown::append_github_step_summary(markdown::render_markdown(result).as_bytes())?;
     Ok(written)
 }
