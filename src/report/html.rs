@@ -44,8 +44,8 @@ figure{margin:0 0 1.2em}figure svg{width:100%;height:auto;display:block;border:1
 table{border-collapse:collapse;margin:.3em 0 1em;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid var(--line);padding:.3em .7em;text-align:right;white-space:nowrap}
 th{background:#f4f5f7}
-td.name,th.name{text-align:left;white-space:normal;word-break:break-word;max-width:32em}
-td.msg{text-align:left;white-space:pre-wrap;word-break:break-word;max-width:48em;font-family:ui-monospace,monospace;font-size:.9em}
+td.name,th.name{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:10em;max-width:32em}
+td.msg{text-align:left;white-space:pre-wrap;overflow-wrap:anywhere;min-width:14em;max-width:48em;font-family:ui-monospace,monospace;font-size:.9em}
 .v-pass,.v-improved{color:var(--improved);font-weight:600}
 .v-fail,.v-regressed{color:var(--regressed);font-weight:600}
 .v-unchanged{color:var(--unchanged)}.v-inconclusive{color:var(--inconclusive);font-weight:600}
