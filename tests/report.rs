@@ -21,7 +21,13 @@ fn render_str(r: &dyn Reporter, result: &RunResult, ctx: &ReportContext<'_>) -> 
 
 fn html_of(result: &RunResult) -> String {
     let base = common::baseline();
-    render_str(&HtmlReport, result, &ReportContext { baseline: Some(&base) })
+    render_str(
+        &HtmlReport,
+        result,
+        &ReportContext {
+            baseline: Some(&base),
+        },
+    )
 }
 
 /// The inline `<svg ...>...</svg>` elements of a page.
@@ -50,7 +56,9 @@ fn html_escapes_every_hostile_string() {
 fn html_is_self_contained() {
     let r = common::realistic();
     let html = html_of(&r);
-    for needle in ["src=", "href=", "url(", "@import", "<script", "<link", "<iframe", "<object"] {
+    for needle in [
+        "src=", "href=", "url(", "@import", "<script", "<link", "<iframe", "<object",
+    ] {
         assert!(!html.contains(needle), "report.html contains {needle}");
     }
     // The only URL in the page is the target's, shown as text.
@@ -72,9 +80,17 @@ fn html_has_four_non_empty_charts() {
         assert!(svg.contains("font-family=\"sans-serif\""));
         assert!(svg.contains("viewBox=\"0 0 1200 600\""));
         let open_tag = &svg[..svg.find('>').unwrap()];
-        assert!(!open_tag.contains("width="), "chart must scale to the page: {open_tag}");
+        assert!(
+            !open_tag.contains("width="),
+            "chart must scale to the page: {open_tag}"
+        );
     }
-    let ids = ["chart-latency", "chart-throughput", "chart-distribution", "chart-stages"];
+    let ids = [
+        "chart-latency",
+        "chart-throughput",
+        "chart-distribution",
+        "chart-stages",
+    ];
     for id in ids {
         assert!(html.contains(id));
     }
@@ -127,15 +143,31 @@ fn assert_png(bytes: &[u8]) {
 fn pngs_decode_and_show_text() {
     let r = common::realistic();
     let base = common::baseline();
-    let ctx = ReportContext { baseline: Some(&base) };
-    let names: Vec<String> = PngChart::all().iter().map(|p| p.file_name().to_string()).collect();
-    assert_eq!(names, ["latency.png", "throughput.png", "distribution.png", "stages.png"]);
+    let ctx = ReportContext {
+        baseline: Some(&base),
+    };
+    let names: Vec<String> = PngChart::all()
+        .iter()
+        .map(|p| p.file_name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "latency.png",
+            "throughput.png",
+            "distribution.png",
+            "stages.png"
+        ]
+    );
     for p in PngChart::all() {
         assert_png(&p.render(&r, &ctx).unwrap());
     }
     // The "no data" charts are drawn too, with their title.
     for p in PngChart::all() {
-        assert_png(&p.render(&common::empty(), &ReportContext::default()).unwrap());
+        assert_png(
+            &p.render(&common::empty(), &ReportContext::default())
+                .unwrap(),
+        );
     }
 }
 
@@ -148,11 +180,20 @@ fn junit_counts_failures_and_is_well_formed() {
     let r = common::realistic();
     let xml = render_str(&JunitReport, &r, &ReportContext::default());
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
     assert_eq!(attr(suite, "name"), "perfgate.checkout-stress");
-    let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
     let comparison = r.comparison.as_ref().unwrap();
-    assert_eq!(cases.len(), 1 + r.thresholds.len() + comparison.metrics.len());
+    assert_eq!(
+        cases.len(),
+        1 + r.thresholds.len() + comparison.metrics.len()
+    );
     let failed_thresholds = r.thresholds.iter().filter(|t| !t.pass).count();
     let regressed = comparison
         .metrics
@@ -161,14 +202,36 @@ fn junit_counts_failures_and_is_well_formed() {
         .count();
     let failures: usize = attr(suite, "failures").parse().unwrap();
     assert_eq!(failures, failed_thresholds + regressed);
-    assert_eq!(cases.iter().filter(|c| c.children().any(|n| n.has_tag_name("failure"))).count(), failures);
-    assert_eq!(attr(suite, "skipped"), "1", "inconclusive is reported as skipped");
-    let p99 = cases.iter().find(|c| attr(**c, "name") == "_total.p99").unwrap();
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+            .count(),
+        failures
+    );
+    assert_eq!(
+        attr(suite, "skipped"),
+        "1",
+        "inconclusive is reported as skipped"
+    );
+    let p99 = cases
+        .iter()
+        .find(|c| attr(**c, "name") == "_total.p99")
+        .unwrap();
     let failure = p99.children().find(|n| n.has_tag_name("failure")).unwrap();
     let msg = attr(failure, "message");
-    assert!(msg.contains("30.0ms") && msg.contains("40.0ms") && msg.contains("+33.3%"), "{msg}");
-    assert!(msg.contains("10%") && msg.contains("p-value 0.001"), "{msg}");
-    let thr = cases.iter().find(|c| attr(**c, "name") == "error_rate < 0.1%").unwrap();
+    assert!(
+        msg.contains("30.0ms") && msg.contains("40.0ms") && msg.contains("+33.3%"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("10%") && msg.contains("p-value 0.001"),
+        "{msg}"
+    );
+    let thr = cases
+        .iter()
+        .find(|c| attr(**c, "name") == "error_rate < 0.1%")
+        .unwrap();
     let failure = thr.children().find(|n| n.has_tag_name("failure")).unwrap();
     assert!(attr(failure, "message").contains("observed 0.320% vs limit 0.100%"));
 }
@@ -188,34 +251,83 @@ fn junit_escapes_hostile_strings_and_marks_aborted_runs() {
 
     let xml = render_str(&JunitReport, &common::empty(), &ReportContext::default());
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let case = doc.descendants().find(|n| n.has_tag_name("testcase")).unwrap();
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase"))
+        .unwrap();
     assert_eq!(attr(case, "name"), "run completed");
     assert!(case.children().any(|n| n.has_tag_name("failure")));
 }
 
 #[test]
 fn markdown_has_thresholds_comparison_and_warnings() {
-    let md = render_str(&MarkdownReport, &common::realistic(), &ReportContext::default());
-    assert!(md.contains("## ❌ perfgate: checkout-stress (stress) — FAIL"), "{md}");
-    assert!(md.contains("| list-items.p99 &lt; 300ms | 42.0ms | 300ms | ✅ pass |"), "{md}");
-    assert!(md.contains("| error_rate &lt; 0.1% | 0.320% | 0.100% | ❌ FAIL |"), "{md}");
-    assert!(md.contains("| _total.p99 | 30.0ms | 40.0ms | +33.3% | 10% | 0.001 | 🔴 regressed |"), "{md}");
-    assert!(md.contains("| get-item.throughput | 200/s | 180/s | -10.0% | 10% | 0.200 | 🟡 inconclusive |"), "{md}");
+    let md = render_str(
+        &MarkdownReport,
+        &common::realistic(),
+        &ReportContext::default(),
+    );
+    assert!(
+        md.contains("## ❌ perfgate: checkout-stress (stress) — FAIL"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| list-items.p99 &lt; 300ms | 42.0ms | 300ms | ✅ pass |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| error_rate &lt; 0.1% | 0.320% | 0.100% | ❌ FAIL |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| _total.p99 | 30.0ms | 40.0ms | +33.3% | 10% | 0.001 | 🔴 regressed |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| get-item.throughput | 200/s | 180/s | -10.0% | 10% | 0.200 | 🟡 inconclusive |"
+        ),
+        "{md}"
+    );
     assert!(md.contains("scenario file changed"));
     assert!(md.contains("Environment differs: cpus: baseline 4, current 2"));
 
-    let md = render_str(&MarkdownReport, &common::hostile(), &ReportContext::default());
+    let md = render_str(
+        &MarkdownReport,
+        &common::hostile(),
+        &ReportContext::default(),
+    );
     assert!(!md.contains("<script") && !md.contains("<img"));
 }
 
 #[test]
 fn terminal_summary_has_tables_and_fits_100_columns() {
-    let text = render_str(&TerminalReport::default(), &common::realistic(), &ReportContext::default());
-    for needle in ["Requests", "Stages", "#1 10 vus", "#3 100 vus", "Thresholds", "PASS", "FAIL", "timeout", "request timed out after 5s", "regressed", "inconclusive", "p-value"] {
+    let text = render_str(
+        &TerminalReport::default(),
+        &common::realistic(),
+        &ReportContext::default(),
+    );
+    for needle in [
+        "Requests",
+        "Stages",
+        "#1 10 vus",
+        "#3 100 vus",
+        "Thresholds",
+        "PASS",
+        "FAIL",
+        "timeout",
+        "request timed out after 5s",
+        "regressed",
+        "inconclusive",
+        "p-value",
+    ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
     for line in text.lines() {
-        assert!(line.chars().count() <= 100, "line too wide ({}): {line}", line.chars().count());
+        assert!(
+            line.chars().count() <= 100,
+            "line too wide ({}): {line}",
+            line.chars().count()
+        );
     }
     assert!(!text.contains('\x1b'), "no colors by default");
     assert!(terminal::render_terminal(&common::realistic(), true).contains('\x1b'));
@@ -224,7 +336,10 @@ fn terminal_summary_has_tables_and_fits_100_columns() {
 #[test]
 fn degenerate_results_render_every_format() {
     let tmp = tempfile::tempdir().unwrap();
-    for (i, r) in [common::empty(), common::single_window()].iter().enumerate() {
+    for (i, r) in [common::empty(), common::single_window()]
+        .iter()
+        .enumerate()
+    {
         let ctx = ReportContext { baseline: Some(r) };
         let reporters = report::standard_reporters(&ReportOptions::default());
         assert_eq!(reporters.len(), 8);
@@ -242,21 +357,27 @@ fn degenerate_results_render_every_format() {
 
 #[test]
 fn no_report_skips_html_and_png() {
-    let names: Vec<String> = report::standard_reporters(&ReportOptions { html_and_png: false })
-        .iter()
-        .map(|r| r.file_name().to_string())
-        .collect();
+    let names: Vec<String> = report::standard_reporters(&ReportOptions {
+        html_and_png: false,
+    })
+    .iter()
+    .map(|r| r.file_name().to_string())
+    .collect();
     assert_eq!(names, ["result.json", "junit.xml", "summary.md"]);
 }
 
 #[test]
 fn json_round_trips() {
     let r = common::realistic();
-    let bytes = perfgate::report::json::JsonReport.render(&r, &ReportContext::default()).unwrap();
+    let bytes = perfgate::report::json::JsonReport
+        .render(&r, &ReportContext::default())
+        .unwrap();
     let back: RunResult = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(back.scenario, r.scenario);
     assert_eq!(back.comparison, r.comparison);
-    assert!(String::from_utf8(bytes).unwrap().contains("\"schema\": \"perfgate/result/v1\""));
+    assert!(String::from_utf8(bytes)
+        .unwrap()
+        .contains("\"schema\": \"perfgate/result/v1\""));
 }
 
 #[test]
@@ -268,7 +389,14 @@ fn write_standard_appends_to_github_step_summary() {
     std::env::set_var("GITHUB_STEP_SUMMARY", &summary);
     let r = common::realistic();
     let out = tmp.path().join("out");
-    let written = report::write_standard(&r, &ReportContext::default(), &out, &ReportOptions { html_and_png: false });
+    let written = report::write_standard(
+        &r,
+        &ReportContext::default(),
+        &out,
+        &ReportOptions {
+            html_and_png: false,
+        },
+    );
     markdown::append_github_step_summary(b"second").unwrap();
     match previous {
         Some(v) => std::env::set_var("GITHUB_STEP_SUMMARY", v),
@@ -298,7 +426,9 @@ fn preview() {
         ("empty", common::empty()),
         ("single", common::single_window()),
     ] {
-        let ctx = ReportContext { baseline: Some(&base) };
+        let ctx = ReportContext {
+            baseline: Some(&base),
+        };
         let reporters = report::standard_reporters(&ReportOptions::default());
         let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
         report::write_all(&refs, &r, &ctx, &dir.join(name)).unwrap();

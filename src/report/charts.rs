@@ -209,6 +209,9 @@ fn level_unit(result: &RunResult) -> &'static str {
     }
 }
 
+/// Reads one value of a window.
+type WindowValue = fn(&Window) -> f64;
+
 type TimeChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// Warm-up shading and stage boundaries, shared by the two time charts.
@@ -241,12 +244,7 @@ where
             continue;
         }
         let style = ShapeStyle::from(&STAGE_LINE).stroke_width(1);
-        let anno = chart.draw_series(DashedLineSeries::new(
-            [(t, 0.0), (t, ymax)],
-            6,
-            5,
-            style,
-        ))?;
+        let anno = chart.draw_series(DashedLineSeries::new([(t, 0.0), (t, ymax)], 6, 5, style))?;
         if !labelled {
             anno.label("stage start").legend(move |(x, y)| {
                 PathElement::new([(x, y), (x + 18, y)], STAGE_LINE.stroke_width(2))
@@ -275,7 +273,10 @@ where
 
 /// Chart 1: p50/p90/p99 per window, stage boundaries, warm-up shading, and the load level as a
 /// step line on a secondary axis.
-pub fn latency_over_time<DB>(area: &DrawingArea<DB, Shift>, result: &RunResult) -> anyhow::Result<()>
+pub fn latency_over_time<DB>(
+    area: &DrawingArea<DB, Shift>,
+    result: &RunResult,
+) -> anyhow::Result<()>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -313,7 +314,7 @@ where
     time_decorations(&mut chart, result, span, ymax)?;
 
     let measured = || ts.iter().filter(|w| w.requests > 0);
-    let lines: [(&str, RGBColor, fn(&Window) -> f64); 3] = [
+    let lines: [(&str, RGBColor, WindowValue); 3] = [
         ("p50", P50, |w| w.p50_ms),
         ("p90", P90, |w| w.p90_ms),
         ("p99", P99, |w| w.p99_ms),
@@ -556,7 +557,10 @@ where
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BASELINE.stroke_width(3)));
     }
     chart
-        .draw_series(LineSeries::new(current.iter().copied(), P99.stroke_width(2)))?
+        .draw_series(LineSeries::new(
+            current.iter().copied(),
+            P99.stroke_width(2),
+        ))?
         .label("this run")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], P99.stroke_width(3)));
     if current.len() <= 8 {
@@ -599,7 +603,8 @@ where
         .iter()
         .map(|s| stage_label(s.index, s.target, &s.unit))
         .collect();
-    let panels: [(&DrawingArea<DB, Shift>, &str, RGBColor, Vec<f64>); 2] = [
+    type Panel<'p, DB> = (&'p DrawingArea<DB, Shift>, &'static str, RGBColor, Vec<f64>);
+    let panels: [Panel<'_, DB>; 2] = [
         (
             &left,
             "throughput (req/s)",

@@ -112,7 +112,11 @@ pub fn duration(s: f64) -> String {
 
 /// The level a stage held, e.g. `50 vus` or `200 rps`.
 pub fn level(stage: &StageResult) -> String {
-    let unit = if stage.unit.is_empty() { "vus" } else { &stage.unit };
+    let unit = if stage.unit.is_empty() {
+        "vus"
+    } else {
+        &stage.unit
+    };
     if stage.target.fract() == 0.0 && stage.target.abs() < 1e15 {
         format!("{:.0} {unit}", stage.target)
     } else {

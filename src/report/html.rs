@@ -168,7 +168,10 @@ fn header(out: &mut String, r: &RunResult) {
 }
 
 fn metrics_head(out: &mut String, first: &str) {
-    let _ = write!(out, "<div class=\"scroll\"><table>\n<tr><th class=\"name\">{first}</th>");
+    let _ = write!(
+        out,
+        "<div class=\"scroll\"><table>\n<tr><th class=\"name\">{first}</th>"
+    );
     for h in f::METRIC_HEADERS {
         let _ = write!(out, "<th>{h}</th>");
     }
@@ -293,7 +296,11 @@ fn comparison_section(out: &mut String, c: Option<&Comparison>) {
     for m in &c.metrics {
         let v = m.verdict.as_str();
         let cells = f::comparison_cells(m);
-        let _ = write!(out, "<tr class=\"{v}\"><td class=\"name\">{}</td>", esc(&cells[0]));
+        let _ = write!(
+            out,
+            "<tr class=\"{v}\"><td class=\"name\">{}</td>",
+            esc(&cells[0])
+        );
         for cell in &cells[1..6] {
             let _ = write!(out, "<td>{}</td>", esc(cell));
         }

@@ -26,12 +26,16 @@ impl Reporter for JunitReport {
 
 enum Outcome {
     Pass,
-    Failure { message: String },
+    Failure {
+        message: String,
+    },
     /// Inconclusive comparisons are reported as `<skipped message=...>`: GitLab and the
     /// common GitHub reporters list skipped tests with their message next to the failures,
     /// so a reader sees "past tolerance but not significant" without the build failing;
     /// `system-out` alone is hidden behind a click in most of them.
-    Skipped { message: String },
+    Skipped {
+        message: String,
+    },
 }
 
 struct Case {
@@ -131,7 +135,11 @@ pub fn render_junit(r: &RunResult) -> String {
         .iter()
         .filter(|c| matches!(c.outcome, Outcome::Skipped { .. }))
         .count();
-    let time = if r.duration_s.is_finite() { r.duration_s.max(0.0) } else { 0.0 };
+    let time = if r.duration_s.is_finite() {
+        r.duration_s.max(0.0)
+    } else {
+        0.0
+    };
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let suite = xml(&format!("perfgate.{}", r.scenario.name));
     let _ = writeln!(

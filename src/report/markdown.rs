@@ -36,10 +36,17 @@ fn row(s: &mut String, cells: &[String]) {
 }
 
 fn head(s: &mut String, headers: &[&str], numeric: std::ops::Range<usize>) {
-    row(s, &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    row(
+        s,
+        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
     s.push('|');
     for i in 0..headers.len() {
-        s.push_str(if numeric.contains(&i) { " ---: |" } else { " --- |" });
+        s.push_str(if numeric.contains(&i) {
+            " ---: |"
+        } else {
+            " --- |"
+        });
     }
     s.push('\n');
 }
@@ -73,7 +80,12 @@ pub fn render_markdown(r: &RunResult) -> String {
         f::pct(t.error_rate)
     );
     if !r.scenario.target.is_empty() {
-        let _ = writeln!(s, "Target: {} · started {}\n", cell(&r.scenario.target), cell(&r.started_at));
+        let _ = writeln!(
+            s,
+            "Target: {} · started {}\n",
+            cell(&r.scenario.target),
+            cell(&r.started_at)
+        );
     }
 
     if !r.thresholds.is_empty() {

@@ -60,14 +60,13 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>, numeric: std::ops::Range<usiz
     let mut t = b.build();
     t.with(Style::sharp());
     t.modify(Columns::new(numeric).not(Rows::first()), Alignment::right());
-    t.modify(
-        Columns::first(),
-        Width::truncate(NAME_WIDTH).suffix("…"),
-    );
+    t.modify(Columns::first(), Width::truncate(NAME_WIDTH).suffix("…"));
     t.to_string()
 }
 
-fn metric_rows<'a>(items: impl Iterator<Item = (String, &'a crate::result::Metrics)>) -> Vec<Vec<String>> {
+fn metric_rows<'a>(
+    items: impl Iterator<Item = (String, &'a crate::result::Metrics)>,
+) -> Vec<Vec<String>> {
     items
         .map(|(name, m)| {
             let mut row = vec![clean(&name)];
@@ -102,7 +101,10 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
     let mut headers = vec!["request"];
     headers.extend(f::METRIC_HEADERS);
     let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)));
-    rows.extend(metric_rows(std::iter::once(("all requests".to_string(), &r.totals))));
+    rows.extend(metric_rows(std::iter::once((
+        "all requests".to_string(),
+        &r.totals,
+    ))));
     let _ = writeln!(s, "\nRequests\n{}", table(&headers, rows, 1..headers.len()));
 
     if !r.stages.is_empty() {

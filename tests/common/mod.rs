@@ -96,7 +96,14 @@ fn window(t: f64, stage: Option<usize>, active: f64, rps: f64, p50: f64, errors:
     }
 }
 
-fn mc(request: &str, metric: &str, base: f64, cur: f64, p: Option<f64>, v: MetricVerdict) -> MetricComparison {
+fn mc(
+    request: &str,
+    metric: &str,
+    base: f64,
+    cur: f64,
+    p: Option<f64>,
+    v: MetricVerdict,
+) -> MetricComparison {
     MetricComparison {
         request: request.into(),
         metric: metric.into(),
@@ -125,7 +132,11 @@ pub fn realistic() -> RunResult {
         let lvl: f64 = active;
         let rps = (lvl * 20.0).min(1400.0) + (t % 4) as f64 * 10.0;
         let p50 = if lvl > 60.0 { 45.0 } else { 8.0 + lvl * 0.1 } + (t % 3) as f64;
-        let errors = if lvl > 60.0 { 6 + (t % 5) as u64 } else { (t % 7 == 0) as u64 };
+        let errors = if lvl > 60.0 {
+            6 + (t % 5) as u64
+        } else {
+            (t % 7 == 0) as u64
+        };
         timeseries.push(window(t as f64, stage, active, rps, p50, errors));
     }
     let stages = levels
@@ -221,10 +232,38 @@ pub fn realistic() -> RunResult {
             env_mismatch: vec!["cpus: baseline 4, current 2".into()],
             notes: vec!["regression confirmed by a rerun".into()],
             metrics: vec![
-                mc("_total", "p99", 30.0, 40.0, Some(0.001), MetricVerdict::Regressed),
-                mc("_total", "p50", 12.0, 10.0, Some(0.01), MetricVerdict::Improved),
-                mc("list-items", "p95", 20.0, 20.5, None, MetricVerdict::Unchanged),
-                mc("get-item", "throughput", 200.0, 180.0, Some(0.2), MetricVerdict::Inconclusive),
+                mc(
+                    "_total",
+                    "p99",
+                    30.0,
+                    40.0,
+                    Some(0.001),
+                    MetricVerdict::Regressed,
+                ),
+                mc(
+                    "_total",
+                    "p50",
+                    12.0,
+                    10.0,
+                    Some(0.01),
+                    MetricVerdict::Improved,
+                ),
+                mc(
+                    "list-items",
+                    "p95",
+                    20.0,
+                    20.5,
+                    None,
+                    MetricVerdict::Unchanged,
+                ),
+                mc(
+                    "get-item",
+                    "throughput",
+                    200.0,
+                    180.0,
+                    Some(0.2),
+                    MetricVerdict::Inconclusive,
+                ),
             ],
         }),
         repeat: None,
@@ -249,7 +288,14 @@ pub fn soak() -> RunResult {
     r.timeseries = (0..3600)
         .map(|t| {
             let stage = if t < 30 { None } else { Some(0) };
-            window(t as f64, stage, 50.0, 1000.0 + (t % 17) as f64, 10.0 + (t % 11) as f64, (t % 97 == 0) as u64)
+            window(
+                t as f64,
+                stage,
+                50.0,
+                1000.0 + (t % 17) as f64,
+                10.0 + (t % 11) as f64,
+                (t % 97 == 0) as u64,
+            )
         })
         .collect();
     r.stages = vec![StageResult {
@@ -302,7 +348,8 @@ pub fn single_window() -> RunResult {
         end_s: 1.0,
         metrics: Metrics::default(),
     }];
-    r.histograms.insert(TOTAL_KEY.to_string(), "not base64!".into());
+    r.histograms
+        .insert(TOTAL_KEY.to_string(), "not base64!".into());
     r
 }
 
