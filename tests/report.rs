@@ -322,7 +322,8 @@ fn terminal_summary_has_tables_and_fits_100_columns() {
     ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
-    for line in text.lines() {
+    let hostile = terminal::render_terminal(&common::hostile(), false);
+    for line in text.lines().chain(hostile.lines()) {
         assert!(
             line.chars().count() <= 100,
             "line too wide ({}): {line}",

@@ -6,7 +6,7 @@ use crate::result::{MetricComparison, Metrics, StageResult};
 
 /// Column headers matching [`metric_cells`].
 pub const METRIC_HEADERS: [&str; 8] = [
-    "requests", "rps", "p50", "p90", "p95", "p99", "max", "errors",
+    "requests", "rps", "p50", "p90", "p95", "p99", "max", "err rate",
 ];
 
 /// Headers of a comparison table, matching [`comparison_cells`].

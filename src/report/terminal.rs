@@ -15,7 +15,7 @@ use super::{ReportContext, Reporter};
 use crate::result::{MetricComparison, MetricVerdict, RunResult, Verdict};
 
 /// Widest a name column may get before it is truncated.
-const NAME_WIDTH: usize = 28;
+const NAME_WIDTH: usize = 20;
 
 /// Renders the terminal summary.
 #[derive(Debug, Clone, Copy, Default)]
@@ -144,7 +144,7 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
         }
         let mut t = t.build();
         t.with(Style::sharp());
-        t.modify(Columns::new(2..3), Width::truncate(70).suffix("…"));
+        t.modify(Columns::new(2..3), Width::truncate(64).suffix("…"));
         let _ = writeln!(s, "\nErrors\n{t}");
     }
 
