@@ -4,6 +4,7 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     caption, desc_font, headroom, label_font, legend, no_data, Chart, CLASS_COLORS, LEVEL, P50,
@@ -244,6 +245,11 @@ where
                 measured().map(|p| Circle::new((p.mid(), value(p)), 4, color.filled())),
             )?;
         }
+    }
+    if measured().next().is_none() {
+        let style = desc_font().pos(Pos::new(HPos::Center, VPos::Center));
+        let centre = ((span.0 + span.1) / 2.0, ymax / 2.0);
+        chart.draw_series([Text::new("no request completed", centre, style)])?;
     }
     let steps = pts
         .iter()
