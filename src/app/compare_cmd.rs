@@ -100,7 +100,7 @@ pub fn report(args: &ReportArgs) -> Result<i32, AppError> {
             .map(Path::to_path_buf)
             .unwrap_or_default()
     });
-    let written = output::write_files(&result, baseline.as_ref(), &dir, false)?;
+    let written = output::write_visual(&result, baseline.as_ref(), &dir)?;
     for p in written {
         println!("wrote {}", p.display());
     }

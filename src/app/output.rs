@@ -1,13 +1,14 @@
 //! Where a judged result goes: the files under the output folder and the summary on stdout.
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use super::AppError;
-use crate::report::ReportContext;
+use crate::report::{self, ReportContext, ReportOptions, Reporter};
 use crate::result::RunResult;
 
-/// Writes `result.json` and the other report files (HTML and PNG unless `no_report`) into
-/// `dir`. Returns the written paths.
+/// Writes `result.json`, `junit.xml`, `summary.md` and (unless `no_report`) `report.html` and
+/// the PNG charts into `dir`. Returns the written paths.
 pub fn write_files(
     result: &RunResult,
     baseline: Option<&RunResult>,
@@ -15,28 +16,34 @@ pub fn write_files(
     no_report: bool,
 ) -> Result<Vec<PathBuf>, AppError> {
     let ctx = ReportContext { baseline };
-    let _ = (&ctx, no_report);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| AppError::Run(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join("result.json");
-    let bytes = serde_json::to_vec_pretty(result)
-        .map_err(|e| AppError::Run(format!("cannot encode the result: {e}")))?;
-    std::fs::write(&path, bytes)
-        .map_err(|e| AppError::Run(format!("cannot write {}: {e}", path.display())))?;
-    Ok(vec![path])
+    let opts = ReportOptions {
+        html_and_png: !no_report,
+    };
+    report::write_standard(result, &ctx, dir, &opts)
+        .map_err(|e| AppError::Run(format!("writing reports into {}: {e:#}", dir.display())))
 }
 
-/// Prints the terminal summary.
+/// Writes only `report.html` and the PNG charts (for `perfgate report`).
+pub fn write_visual(
+    result: &RunResult,
+    baseline: Option<&RunResult>,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, AppError> {
+    let ctx = ReportContext { baseline };
+    let all = report::standard_reporters(&ReportOptions { html_and_png: true });
+    let visual: Vec<&dyn Reporter> = all
+        .iter()
+        .map(|r| r.as_ref())
+        .filter(|r| r.file_name().ends_with(".html") || r.file_name().ends_with(".png"))
+        .collect();
+    report::write_all(&visual, result, &ctx, dir)
+        .map_err(|e| AppError::Run(format!("writing reports into {}: {e:#}", dir.display())))
+}
+
+/// Prints the terminal summary (in color on a terminal).
 pub fn print_summary(result: &RunResult) {
-    println!(
-        "{} {} — {} requests, {:.0} req/s, p99 {:.2} ms, errors {}",
-        result.scenario.name,
-        result.verdict.as_str(),
-        result.totals.requests,
-        result.totals.throughput_rps,
-        result.totals.latency_ms.p99,
-        result.totals.errors
-    );
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    print!("{}", report::terminal::render_terminal(result, color));
 }
 
 /// Writes the files into `dir` and prints the summary.
@@ -48,6 +55,7 @@ pub fn emit(
 ) -> Result<Vec<PathBuf>, AppError> {
     let written = write_files(result, baseline, dir, no_report)?;
     print_summary(result);
+    println!("reports: {}", dir.display());
     Ok(written)
 }
 

@@ -1,7 +1,16 @@
 //! Every way a result leaves the process. Each format is one file behind [`Reporter`], which
 //! returns bytes; where the bytes go (a file under the output folder) is decided here, once.
 
+pub mod charts;
+pub mod escape;
+pub mod format;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod png;
 pub mod progress;
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +48,54 @@ pub fn write_all(
         let path = dir.join(r.file_name());
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
+    }
+    Ok(written)
+}
+
+/// Which of the standard files to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Write `report.html` and the PNG charts (off for `--no-report`).
+    pub html_and_png: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { html_and_png: true }
+    }
+}
+
+/// The reporters of a run's output folder: `result.json`, `report.html`, the four PNG charts,
+/// `junit.xml` and `summary.md` (HTML and PNG only when `opts.html_and_png`).
+pub fn standard_reporters(opts: &ReportOptions) -> Vec<Box<dyn Reporter>> {
+    let mut out: Vec<Box<dyn Reporter>> = vec![Box::new(json::JsonReport)];
+    if opts.html_and_png {
+        out.push(Box::new(html::HtmlReport));
+        for p in png::PngChart::all() {
+            out.push(Box::new(p));
+        }
+    }
+    out.push(Box::new(junit::JunitReport));
+    out.push(Box::new(markdown::MarkdownReport));
+    out
+}
+
+/// Writes the standard files into `dir` (created if needed) and appends the Markdown summary
+/// to GitHub's job summary when `GITHUB_STEP_SUMMARY` is set. Returns the written paths.
+pub fn write_standard(
+    result: &RunResult,
+    ctx: &ReportContext<'_>,
+    dir: &Path,
+    opts: &ReportOptions,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let reporters = standard_reporters(opts);
+    let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
+    let written = write_all(&refs, result, ctx, dir)?;
+    // The job summary is a convenience: failing to append to it must not fail the run.
+    if let Err(e) =
+        markdown::append_github_step_summary(markdown::render_markdown(result).as_bytes())
+    {
+        eprintln!("perfgate: could not append to GITHUB_STEP_SUMMARY: {e:#}");
     }
     Ok(written)
 }

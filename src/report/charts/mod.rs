@@ -1,0 +1,210 @@
+//! The four charts of a run, one function each, generic over a plotters [`DrawingBackend`] so
+//! the same code draws the SVG inlined in `report.html` and the bitmaps of the PNG files:
+//! latency over time, throughput and errors over time, the latency distribution (HDR
+//! percentile spectrum, baseline overlaid) and per-stage bars. Text is laid out with the
+//! embedded DejaVu font (never fontconfig); empty or degenerate data draws a "no data" chart
+//! instead of failing.
+//!
+//! This module holds what the charts share (fonts, colors, sizes, the "no data" frame);
+//! each chart lives in its own file.
+mod distribution;
+mod stages;
+mod time;
+
+pub use distribution::{decode_histogram, latency_distribution, spectrum};
+pub use stages::stage_bars;
+pub use time::{latency_over_time, throughput_over_time};
+
+use std::sync::OnceLock;
+
+use anyhow::bail;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::ReportContext;
+use crate::result::RunResult;
+
+/// Size every chart is drawn at (SVG scales it to the page width).
+pub const WIDTH: u32 = 1200;
+pub const HEIGHT: u32 = 600;
+
+pub(super) const FONT: FontFamily<'static> = FontFamily::SansSerif;
+pub(super) const P50: RGBColor = RGBColor(31, 119, 180);
+pub(super) const P90: RGBColor = RGBColor(230, 120, 0);
+pub(super) const P99: RGBColor = RGBColor(200, 30, 40);
+pub(super) const LEVEL: RGBColor = RGBColor(110, 110, 110);
+pub(super) const STAGE_LINE: RGBColor = RGBColor(150, 150, 150);
+pub(super) const WARMUP: RGBColor = RGBColor(255, 200, 60);
+pub(super) const BASELINE: RGBColor = RGBColor(120, 120, 120);
+/// One color per error class, in [`crate::result::ErrorCounts::iter`] order.
+pub(super) const CLASS_COLORS: [RGBColor; 9] = [
+    RGBColor(148, 103, 189),
+    RGBColor(214, 39, 40),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+    RGBColor(44, 160, 44),
+];
+
+/// Which chart to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
+    Latency,
+    Throughput,
+    Distribution,
+    Stages,
+}
+
+impl Chart {
+    pub const ALL: [Chart; 4] = [
+        Chart::Latency,
+        Chart::Throughput,
+        Chart::Distribution,
+        Chart::Stages,
+    ];
+
+    /// Short name, used for PNG file names and HTML ids.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Chart::Latency => "latency",
+            Chart::Throughput => "throughput",
+            Chart::Distribution => "distribution",
+            Chart::Stages => "stages",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Chart::Latency => "Latency over time (per 1 s window)",
+            Chart::Throughput => "Throughput and errors over time",
+            Chart::Distribution => "Latency distribution (percentile spectrum)",
+            Chart::Stages => "Per stage: throughput and p99 latency",
+        }
+    }
+
+    /// Draws this chart on `area` (filled white first).
+    pub fn draw<DB>(
+        self,
+        area: &DrawingArea<DB, Shift>,
+        result: &RunResult,
+        ctx: &ReportContext<'_>,
+    ) -> anyhow::Result<()>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        ensure_font()?;
+        area.fill(&WHITE)?;
+        match self {
+            Chart::Latency => latency_over_time(area, result),
+            Chart::Throughput => throughput_over_time(area, result),
+            Chart::Distribution => latency_distribution(area, result, ctx),
+            Chart::Stages => stage_bars(area, result),
+        }
+    }
+}
+
+/// Registers the embedded DejaVu Sans as plotters' `sans-serif` (once per process). Text
+/// layout needs it for SVG too, since plotters measures text with the same font code.
+pub fn ensure_font() -> anyhow::Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_ok()
+    });
+    if !ok {
+        bail!("the embedded DejaVu Sans font could not be loaded");
+    }
+    Ok(())
+}
+
+/// Renders `chart` as an SVG document whose text uses the generic `sans-serif` family.
+pub fn svg(chart: Chart, result: &RunResult, ctx: &ReportContext<'_>) -> anyhow::Result<String> {
+    let mut out = String::new();
+    {
+        let area = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        chart.draw(&area, result, ctx)?;
+        area.present()?;
+    }
+    Ok(out)
+}
+
+pub(super) fn caption() -> TextStyle<'static> {
+    (FONT, 26).into_font().color(&BLACK)
+}
+
+pub(super) fn label_font() -> TextStyle<'static> {
+    (FONT, 15).into_font().color(&RGBColor(40, 40, 40))
+}
+
+pub(super) fn desc_font() -> TextStyle<'static> {
+    (FONT, 17).into_font().color(&BLACK)
+}
+
+/// A titled empty frame with a centred "no data" note.
+pub(super) fn no_data<DB>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    why: &str,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let inner = area.titled(title, caption())?;
+    let (w, h) = inner.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    inner.draw(&Rectangle::new(
+        [(20, 10), (w - 20, h - 20)],
+        ShapeStyle::from(&RGBColor(200, 200, 200)).stroke_width(1),
+    ))?;
+    let style = (FONT, 28)
+        .into_font()
+        .color(&RGBColor(90, 90, 90))
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    inner.draw(&Text::new(format!("no data: {why}"), (w / 2, h / 2), style))?;
+    Ok(())
+}
+
+/// Largest finite value of `values` with 10% headroom, or 1 when there is nothing positive.
+pub(super) fn headroom(values: impl Iterator<Item = f64>) -> f64 {
+    let max = values.filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
+    if max > 0.0 {
+        // Capped so an absurd value cannot make plotters' axis arithmetic overflow.
+        (max * 1.1).min(1e15)
+    } else {
+        1.0
+    }
+}
+
+pub(super) fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(label_font())
+        .draw()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headroom_is_positive_for_empty_or_zero_data() {
+        assert_eq!(headroom(std::iter::empty()), 1.0);
+        assert_eq!(headroom([0.0, f64::NAN].into_iter()), 1.0);
+        assert!((headroom([10.0].into_iter()) - 11.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,177 @@
+//! `summary.md`: a short Markdown summary for pull requests and CI job pages: verdict, key
+//! totals, thresholds, the baseline comparison and its warnings. Also appends it to GitHub's
+//! job summary when `GITHUB_STEP_SUMMARY` is set. Cells are escaped with
+//! [`super::escape::markdown_cell`] (GitHub renders inline HTML).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use anyhow::Context;
+
+use super::escape::markdown_cell as cell;
+use super::format as f;
+use super::{ReportContext, Reporter};
+use crate::result::{ComparisonVerdict, RunResult, Verdict};
+
+/// Renders `summary.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkdownReport;
+
+impl Reporter for MarkdownReport {
+    fn file_name(&self) -> &str {
+        "summary.md"
+    }
+
+    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
+        Ok(render_markdown(result).into_bytes())
+    }
+}
+
+fn row(s: &mut String, cells: &[String]) {
+    s.push('|');
+    for c in cells {
+        let _ = write!(s, " {} |", cell(c));
+    }
+    s.push('\n');
+}
+
+fn head(s: &mut String, headers: &[&str], numeric: std::ops::Range<usize>) {
+    row(
+        s,
+        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
+    s.push('|');
+    for i in 0..headers.len() {
+        s.push_str(if numeric.contains(&i) {
+            " ---: |"
+        } else {
+            " --- |"
+        });
+    }
+    s.push('\n');
+}
+
+/// The Markdown document.
+pub fn render_markdown(r: &RunResult) -> String {
+    let mut s = String::new();
+    let icon = match r.verdict {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::Aborted => "⚠️",
+    };
+    let _ = writeln!(
+        s,
+        "## {icon} perfgate: {} ({}) — {}\n",
+        cell(&r.scenario.name),
+        cell(&r.scenario.kind),
+        r.verdict.as_str().to_uppercase()
+    );
+    let t = &r.totals;
+    let _ = writeln!(
+        s,
+        "**{}** requests in {} · **{}** · p50 **{}** · p95 **{}** · p99 **{}** · errors **{}** ({})\n",
+        t.requests,
+        f::duration(r.duration_s),
+        f::rps(t.throughput_rps),
+        f::ms(t.latency_ms.p50),
+        f::ms(t.latency_ms.p95),
+        f::ms(t.latency_ms.p99),
+        t.errors,
+        f::pct(t.error_rate)
+    );
+    if !r.scenario.target.is_empty() {
+        let _ = writeln!(
+            s,
+            "Target: {} · started {}\n",
+            cell(&r.scenario.target),
+            cell(&r.started_at)
+        );
+    }
+
+    if !r.thresholds.is_empty() {
+        s.push_str("### Thresholds\n\n");
+        head(&mut s, &["threshold", "observed", "limit", "result"], 1..3);
+        for th in &r.thresholds {
+            row(
+                &mut s,
+                &[
+                    th.expr.clone(),
+                    f::with_unit(th.observed, &th.unit),
+                    f::with_unit(th.limit, &th.unit),
+                    if th.pass { "✅ pass" } else { "❌ FAIL" }.to_string(),
+                ],
+            );
+        }
+        s.push('\n');
+    }
+
+    if let Some(c) = &r.comparison {
+        let v = match c.verdict {
+            ComparisonVerdict::Pass => "✅ pass",
+            ComparisonVerdict::Fail => "❌ FAIL",
+        };
+        let _ = writeln!(
+            s,
+            "### Baseline comparison: {v}\n\nAgainst {} ({}). {}\n",
+            cell(&c.baseline_file),
+            cell(&c.baseline_created_at),
+            cell(&c.method)
+        );
+        if c.scenario_changed {
+            s.push_str("> ⚠️ **The scenario file changed since the baseline was taken.**\n\n");
+        }
+        for m in &c.env_mismatch {
+            let _ = writeln!(s, "> ⚠️ Environment differs: {}\n", cell(m));
+        }
+        for n in &c.notes {
+            let _ = writeln!(s, "> ℹ️ {}\n", cell(n));
+        }
+        head(&mut s, &f::COMPARISON_HEADERS, 1..6);
+        for m in &c.metrics {
+            let mut cells = f::comparison_cells(m).to_vec();
+            let icon = match m.verdict {
+                crate::result::MetricVerdict::Regressed => "🔴 ",
+                crate::result::MetricVerdict::Improved => "🟢 ",
+                crate::result::MetricVerdict::Unchanged => "",
+                crate::result::MetricVerdict::Inconclusive => "🟡 ",
+            };
+            if let Some(last) = cells.last_mut() {
+                *last = format!("{icon}{last}");
+            }
+            row(&mut s, &cells);
+        }
+        s.push('\n');
+    }
+
+    if !r.stages.is_empty() {
+        s.push_str("<details><summary>Stages</summary>\n\n");
+        let mut headers = vec!["stage"];
+        headers.extend(f::METRIC_HEADERS);
+        head(&mut s, &headers, 1..headers.len());
+        for st in &r.stages {
+            let mut cells = vec![format!("#{} · {}", st.index + 1, f::level(st))];
+            cells.extend(f::metric_cells(&st.metrics));
+            row(&mut s, &cells);
+        }
+        s.push_str("\n</details>\n");
+    }
+    s
+}
+
+/// Appends `md` to the file named by `GITHUB_STEP_SUMMARY`, when that variable is set (in a
+/// GitHub Actions job); does nothing otherwise.
+pub fn append_github_step_summary(md: &[u8]) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let path = std::path::PathBuf::from(path);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.write_all(md)
+        .and_then(|()| file.write_all(b"\n"))
+        .with_context(|| format!("appending to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! The four charts as PNG files (`latency.png`, `throughput.png`, `distribution.png`,
+//! `stages.png`): one [`Reporter`] per chart, drawn by [`super::charts`] on plotters' bitmap
+//! backend into an in-memory RGB buffer with the embedded DejaVu font, then PNG-encoded.
+
+use anyhow::Context;
+use image::codecs::png::PngEncoder;
+use image::{ColorType, ImageEncoder};
+use plotters::prelude::*;
+
+use super::charts::{self, Chart};
+use super::{ReportContext, Reporter};
+use crate::result::RunResult;
+
+/// Writes one chart as `<slug>.png`.
+#[derive(Debug, Clone)]
+pub struct PngChart {
+    chart: Chart,
+    file_name: String,
+    size: (u32, u32),
+}
+
+impl PngChart {
+    /// A reporter for `chart` at the default size ([`charts::WIDTH`] × [`charts::HEIGHT`]).
+    pub fn new(chart: Chart) -> Self {
+        PngChart {
+            chart,
+            file_name: format!("{}.png", chart.slug()),
+            size: (charts::WIDTH, charts::HEIGHT),
+        }
+    }
+
+    /// One reporter per chart, in [`Chart::ALL`] order.
+    pub fn all() -> Vec<PngChart> {
+        Chart::ALL.iter().map(|&c| PngChart::new(c)).collect()
+    }
+}
+
+impl Reporter for PngChart {
+    fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    fn render(&self, result: &RunResult, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
+        render_png(self.chart, result, ctx, self.size)
+    }
+}
+
+/// Draws `chart` at `size` and returns the PNG bytes.
+pub fn render_png(
+    chart: Chart,
+    result: &RunResult,
+    ctx: &ReportContext<'_>,
+    (w, h): (u32, u32),
+) -> anyhow::Result<Vec<u8>> {
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        chart.draw(&area, result, ctx)?;
+        area.present()?;
+    }
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(&rgb, w, h, ColorType::Rgb8)
+        .with_context(|| format!("encoding {}.png", chart.slug()))?;
+    Ok(png)
+}

@@ -1,0 +1,439 @@
+//! Integration tests of every report format against fixture results built in code
+//! (`common/`): escaping of hostile strings, a self-contained HTML page with four non-empty
+//! charts, decodable non-blank PNGs, well-formed JUnit, Markdown and terminal tables, and
+//! degenerate results rendering without error.
+
+mod common;
+
+use common::{XSS_ATTR, XSS_SCRIPT};
+use perfgate::report::charts::Chart;
+use perfgate::report::html::HtmlReport;
+use perfgate::report::junit::JunitReport;
+use perfgate::report::markdown::{self, MarkdownReport};
+use perfgate::report::png::PngChart;
+use perfgate::report::terminal::{self, TerminalReport};
+use perfgate::report::{self, ReportContext, ReportOptions, Reporter};
+use perfgate::result::{MetricVerdict, RunResult};
+
+fn render_str(r: &dyn Reporter, result: &RunResult, ctx: &ReportContext<'_>) -> String {
+    String::from_utf8(r.render(result, ctx).unwrap()).unwrap()
+}
+
+fn html_of(result: &RunResult) -> String {
+    let base = common::baseline();
+    render_str(
+        &HtmlReport,
+        result,
+        &ReportContext {
+            baseline: Some(&base),
+        },
+    )
+}
+
+/// The inline `<svg ...>...</svg>` elements of a page.
+fn svgs(html: &str) -> Vec<&str> {
+    html.match_indices("<svg")
+        .map(|(at, _)| {
+            let rest = &html[at..];
+            let end = rest.find("</svg>").map_or(rest.len(), |e| e + 6);
+            &rest[..end]
+        })
+        .collect()
+}
+
+#[test]
+fn html_escapes_every_hostile_string() {
+    let html = html_of(&common::hostile());
+    assert!(!html.contains(XSS_SCRIPT));
+    assert!(!html.contains(XSS_ATTR));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<img"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+}
+
+#[test]
+fn html_is_self_contained() {
+    let r = common::realistic();
+    let html = html_of(&r);
+    for needle in [
+        "src=", "href=", "url(", "@import", "<script", "<link", "<iframe", "<object",
+    ] {
+        assert!(!html.contains(needle), "report.html contains {needle}");
+    }
+    // The only URL in the page is the target's, shown as text.
+    let urls = html.matches("http://").count() + html.matches("https://").count();
+    assert_eq!(urls, html.matches(&r.scenario.target).count());
+    assert!(!html.contains("font-face"));
+}
+
+#[test]
+fn html_has_four_non_empty_charts() {
+    let html = html_of(&common::realistic());
+    let svgs = svgs(&html);
+    assert_eq!(svgs.len(), 4);
+    for (svg, chart) in svgs.iter().zip(Chart::ALL) {
+        assert!(
+            svg.contains("<polyline") || svg.contains("<path") || svg.contains("<rect"),
+            "{chart:?} chart is empty"
+        );
+        assert!(svg.contains("font-family=\"sans-serif\""));
+        assert!(svg.contains("viewBox=\"0 0 1200 600\""));
+        let open_tag = &svg[..svg.find('>').unwrap()];
+        assert!(
+            !open_tag.contains("width="),
+            "chart must scale to the page: {open_tag}"
+        );
+    }
+    let ids = [
+        "chart-latency",
+        "chart-throughput",
+        "chart-distribution",
+        "chart-stages",
+    ];
+    for id in ids {
+        assert!(html.contains(id));
+    }
+}
+
+#[test]
+fn html_shows_tables_and_comparison_warnings() {
+    let html = html_of(&common::realistic());
+    for needle in [
+        "list-items",
+        "get-item",
+        "error_rate &lt; 0.1%",
+        "scenario file changed",
+        "cpus: baseline 4, current 2",
+        "regression confirmed by a rerun",
+        "class=\"v-regressed\"",
+        "class=\"v-improved\"",
+        "class=\"v-unchanged\"",
+        "class=\"v-inconclusive\"",
+        "HTTP 503 Service Unavailable",
+        "@media print",
+        "badge fail",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+}
+
+fn assert_png(bytes: &[u8]) {
+    let img = image::load_from_memory(bytes).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (1200, 600));
+    let lumas: Vec<f64> = img
+        .pixels()
+        .map(|p| (p[0] as f64 + p[1] as f64 + p[2] as f64) / 3.0)
+        .collect();
+    let mean = lumas.iter().sum::<f64>() / lumas.len() as f64;
+    let var = lumas.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lumas.len() as f64;
+    assert!(var > 0.0, "blank image");
+    // The title is drawn centred at the top: text means dark pixels there.
+    let dark = (300..900)
+        .flat_map(|x| (0..40).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let p = img.get_pixel(x, y);
+            (p[0] as u32 + p[1] as u32 + p[2] as u32) < 200
+        })
+        .count();
+    assert!(dark > 50, "no title text rendered ({dark} dark pixels)");
+}
+
+#[test]
+fn pngs_decode_and_show_text() {
+    let r = common::realistic();
+    let base = common::baseline();
+    let ctx = ReportContext {
+        baseline: Some(&base),
+    };
+    let names: Vec<String> = PngChart::all()
+        .iter()
+        .map(|p| p.file_name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "latency.png",
+            "throughput.png",
+            "distribution.png",
+            "stages.png"
+        ]
+    );
+    for p in PngChart::all() {
+        assert_png(&p.render(&r, &ctx).unwrap());
+    }
+    // The "no data" charts are drawn too, with their title.
+    for p in PngChart::all() {
+        assert_png(
+            &p.render(&common::empty(), &ReportContext::default())
+                .unwrap(),
+        );
+    }
+}
+
+fn attr<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> &'a str {
+    node.attribute(name).unwrap()
+}
+
+#[test]
+fn junit_counts_failures_and_is_well_formed() {
+    let r = common::realistic();
+    let xml = render_str(&JunitReport, &r, &ReportContext::default());
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(attr(suite, "name"), "perfgate.checkout-stress");
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let comparison = r.comparison.as_ref().unwrap();
+    assert_eq!(
+        cases.len(),
+        1 + r.thresholds.len() + comparison.metrics.len()
+    );
+    let failed_thresholds = r.thresholds.iter().filter(|t| !t.pass).count();
+    let regressed = comparison
+        .metrics
+        .iter()
+        .filter(|m| m.verdict == MetricVerdict::Regressed)
+        .count();
+    let failures: usize = attr(suite, "failures").parse().unwrap();
+    assert_eq!(failures, failed_thresholds + regressed);
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+            .count(),
+        failures
+    );
+    assert_eq!(
+        attr(suite, "skipped"),
+        "1",
+        "inconclusive is reported as skipped"
+    );
+    let p99 = cases
+        .iter()
+        .find(|c| attr(**c, "name") == "_total.p99")
+        .unwrap();
+    let failure = p99.children().find(|n| n.has_tag_name("failure")).unwrap();
+    let msg = attr(failure, "message");
+    assert!(
+        msg.contains("30.0ms") && msg.contains("40.0ms") && msg.contains("+33.3%"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("10%") && msg.contains("p-value 0.001"),
+        "{msg}"
+    );
+    let thr = cases
+        .iter()
+        .find(|c| attr(**c, "name") == "error_rate < 0.1%")
+        .unwrap();
+    let failure = thr.children().find(|n| n.has_tag_name("failure")).unwrap();
+    assert!(attr(failure, "message").contains("observed 0.320% vs limit 0.100%"));
+}
+
+#[test]
+fn junit_escapes_hostile_strings_and_marks_aborted_runs() {
+    let xml = render_str(&JunitReport, &common::hostile(), &ReportContext::default());
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let names: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|n| attr(n, "name"))
+        .collect();
+    assert!(names.contains(&XSS_SCRIPT));
+    assert!(names.contains(&XSS_ATTR));
+    assert!(!xml.contains("<script"));
+
+    let xml = render_str(&JunitReport, &common::empty(), &ReportContext::default());
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase"))
+        .unwrap();
+    assert_eq!(attr(case, "name"), "run completed");
+    assert!(case.children().any(|n| n.has_tag_name("failure")));
+}
+
+#[test]
+fn markdown_has_thresholds_comparison_and_warnings() {
+    let md = render_str(
+        &MarkdownReport,
+        &common::realistic(),
+        &ReportContext::default(),
+    );
+    assert!(
+        md.contains("## ❌ perfgate: checkout-stress (stress) — FAIL"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| list-items.p99 &lt; 300ms | 42.0ms | 300ms | ✅ pass |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| error_rate &lt; 0.1% | 0.320% | 0.100% | ❌ FAIL |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| _total.p99 | 30.0ms | 40.0ms | +33.3% | 10% | 0.001 | 🔴 regressed |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| get-item.throughput | 200/s | 180/s | -10.0% | 10% | 0.200 | 🟡 inconclusive |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("scenario file changed"));
+    assert!(md.contains("Environment differs: cpus: baseline 4, current 2"));
+
+    let md = render_str(
+        &MarkdownReport,
+        &common::hostile(),
+        &ReportContext::default(),
+    );
+    assert!(!md.contains("<script") && !md.contains("<img"));
+}
+
+#[test]
+fn terminal_summary_has_tables_and_fits_100_columns() {
+    let text = render_str(
+        &TerminalReport::default(),
+        &common::realistic(),
+        &ReportContext::default(),
+    );
+    for needle in [
+        "Requests",
+        "Stages",
+        "#1 10 vus",
+        "#3 100 vus",
+        "Thresholds",
+        "PASS",
+        "FAIL",
+        "timeout",
+        "request timed out after 5s",
+        "regressed",
+        "inconclusive",
+        "p-value",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    let hostile = terminal::render_terminal(&common::hostile(), false);
+    for line in text.lines().chain(hostile.lines()) {
+        assert!(
+            line.chars().count() <= 100,
+            "line too wide ({}): {line}",
+            line.chars().count()
+        );
+    }
+    assert!(!text.contains('\x1b'), "no colors by default");
+    assert!(terminal::render_terminal(&common::realistic(), true).contains('\x1b'));
+}
+
+#[test]
+fn degenerate_results_render_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, r) in [common::empty(), common::single_window()]
+        .iter()
+        .enumerate()
+    {
+        let ctx = ReportContext { baseline: Some(r) };
+        let reporters = report::standard_reporters(&ReportOptions::default());
+        assert_eq!(reporters.len(), 8);
+        let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
+        let dir = tmp.path().join(i.to_string());
+        let written = report::write_all(&refs, r, &ctx, &dir).unwrap();
+        assert_eq!(written.len(), 8);
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        assert_eq!(svgs(&html).len(), 4);
+        TerminalReport::default().render(r, &ctx).unwrap();
+    }
+    let html = std::fs::read_to_string(tmp.path().join("0/report.html")).unwrap();
+    assert!(html.contains("no data"));
+}
+
+#[test]
+fn no_report_skips_html_and_png() {
+    let names: Vec<String> = report::standard_reporters(&ReportOptions {
+        html_and_png: false,
+    })
+    .iter()
+    .map(|r| r.file_name().to_string())
+    .collect();
+    assert_eq!(names, ["result.json", "junit.xml", "summary.md"]);
+}
+
+#[test]
+fn json_round_trips() {
+    let r = common::realistic();
+    let bytes = perfgate::report::json::JsonReport
+        .render(&r, &ReportContext::default())
+        .unwrap();
+    let back: RunResult = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(back.scenario, r.scenario);
+    assert_eq!(back.comparison, r.comparison);
+    assert!(String::from_utf8(bytes)
+        .unwrap()
+        .contains("\"schema\": \"perfgate/result/v1\""));
+}
+
+#[test]
+fn write_standard_appends_to_github_step_summary() {
+    // The only test that touches GITHUB_STEP_SUMMARY (it restores the previous value).
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = tmp.path().join("step_summary.md");
+    let previous = std::env::var_os("GITHUB_STEP_SUMMARY");
+    std::env::set_var("GITHUB_STEP_SUMMARY", &summary);
+    let r = common::realistic();
+    let out = tmp.path().join("out");
+    let written = report::write_standard(
+        &r,
+        &ReportContext::default(),
+        &out,
+        &ReportOptions {
+            html_and_png: false,
+        },
+    );
+    markdown::append_github_step_summary(b"second").unwrap();
+    match previous {
+        Some(v) => std::env::set_var("GITHUB_STEP_SUMMARY", v),
+        None => std::env::remove_var("GITHUB_STEP_SUMMARY"),
+    }
+    assert_eq!(written.unwrap().len(), 3);
+    let text = std::fs::read_to_string(summary).unwrap();
+    assert!(text.contains("checkout-stress") && text.ends_with("second\n"));
+}
+
+#[test]
+fn soak_renders_quickly_enough_in_debug() {
+    // The release benchmark holds the < 1 s goal; this only guards against pathologies.
+    let html = html_of(&common::soak());
+    assert_eq!(svgs(&html).len(), 4);
+}
+
+#[test]
+#[ignore = "writes preview files to $PERFGATE_PREVIEW_DIR for a person to look at"]
+fn preview() {
+    let dir = std::path::PathBuf::from(std::env::var("PERFGATE_PREVIEW_DIR").unwrap());
+    let base = common::baseline();
+    for (name, r) in [
+        ("realistic", common::realistic()),
+        ("hostile", common::hostile()),
+        ("soak", common::soak()),
+        ("empty", common::empty()),
+        ("single", common::single_window()),
+    ] {
+        let ctx = ReportContext {
+            baseline: Some(&base),
+        };
+        let reporters = report::standard_reporters(&ReportOptions::default());
+        let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
+        report::write_all(&refs, &r, &ctx, &dir.join(name)).unwrap();
+        let text = terminal::render_terminal(&r, false);
+        std::fs::write(dir.join(name).join("summary.txt"), text).unwrap();
+    }
+}
