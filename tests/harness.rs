@@ -6,6 +6,7 @@ mod harness {
     pub mod cli;
     pub mod engine;
     pub mod faults;
+    pub mod gate_cli;
     pub mod scenario_errors;
     pub mod support;
 }

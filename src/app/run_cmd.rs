@@ -61,9 +61,8 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
     gate::judge(&mut result, &plan.thresholds, baseline.as_ref(), &opts);
 
     if args.confirm && regressed(&result) && !is_aborted(&result) {
-        if !args.quiet {
-            eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
-        }
+        // Said even with --quiet: it explains why the run takes twice as long.
+        eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
         let first = result;
         let mut rerun = measure(&plan, registry, args, repeat)?;
         gate::judge(&mut rerun, &plan.thresholds, baseline.as_ref(), &opts);
