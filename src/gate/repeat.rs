@@ -4,10 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use base64::Engine as _;
-use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};
-use hdrhistogram::Histogram;
-
 use crate::result::{ErrorCounts, Latency, Metrics, RepeatInfo, RunResult, Verdict};
 
 /// Folds `runs` (in the order they ran) into one result, or `None` when `runs` is empty.
@@ -120,23 +116,7 @@ pub fn median_result(runs: &[RunResult]) -> Option<RunResult> {
 /// Sums base64 HDR histograms (any serialized format in, V2 out); `None` if any fails to
 /// decode.
 fn merge_histograms(encoded: &[&str]) -> Option<String> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let mut total: Option<Histogram<u64>> = None;
-    for e in encoded {
-        let bytes = engine.decode(e).ok()?;
-        let h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).ok()?;
-        match &mut total {
-            None => {
-                let mut h = h;
-                h.auto(true);
-                total = Some(h);
-            }
-            Some(t) => t.add(&h).ok()?,
-        }
-    }
-    let mut buf = Vec::new();
-    V2Serializer::new().serialize(&total?, &mut buf).ok()?;
-    Some(engine.encode(buf))
+    crate::metrics::codec::merge_encoded(encoded.iter().copied())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -244,21 +224,17 @@ mod tests {
 
     #[test]
     fn histograms_merge_by_summing() {
+        use crate::metrics::codec::{decode_histogram, encode_histogram};
         let enc = |vals: &[u64]| {
-            let mut h = Histogram::<u64>::new(3).unwrap();
+            let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
             for v in vals {
                 h.record(*v).unwrap();
             }
-            let mut buf = Vec::new();
-            V2Serializer::new().serialize(&h, &mut buf).unwrap();
-            base64::engine::general_purpose::STANDARD.encode(buf)
+            encode_histogram(&h)
         };
         let (a, b) = (enc(&[100, 200]), enc(&[1_000_000]));
         let merged = merge_histograms(&[&a, &b]).unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(merged)
-            .unwrap();
-        let h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+        let h = decode_histogram(&merged).unwrap();
         assert_eq!(h.len(), 3);
         assert!(h.max() >= 999_000);
         assert!(merge_histograms(&[&a, "not base64!"]).is_none());

@@ -4,9 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use hdrhistogram::serialization::{Serializer as _, V2Serializer};
-
 use super::recorder::Batch;
 use super::stats::{ErrorClass, ReqStats};
 use crate::result::{ErrorSample, Metrics, SeriesPoint, StageResult, Window, TOTAL_KEY};
@@ -277,13 +274,8 @@ fn point(t: f64, s: &ReqStats, len: f64) -> SeriesPoint {
     }
 }
 
-/// HDR V2 serialization, base64: the form baselines keep and reports read back.
-pub fn encode(s: &ReqStats) -> String {
-    let mut buf = Vec::new();
-    match V2Serializer::new().serialize(&s.hist, &mut buf) {
-        Ok(_) => base64::engine::general_purpose::STANDARD.encode(buf),
-        Err(_) => String::new(),
-    }
+fn encode(s: &ReqStats) -> String {
+    super::codec::encode_histogram(&s.hist)
 }
 
 #[cfg(test)]

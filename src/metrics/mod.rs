@@ -4,6 +4,7 @@
 //! Memory is bounded by the number of windows and stages, never by the number of requests.
 
 mod aggregate;
+pub mod codec;
 mod recorder;
 mod stats;
 

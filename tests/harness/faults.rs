@@ -172,15 +172,31 @@ load:
         s.url()
     );
     let path = write(dir.path(), "hostile.yaml", &yaml);
-    let out = perfgate(&["run", path.to_str().unwrap(), "--quiet", "--no-baseline"], dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = perfgate(
+        &["run", path.to_str().unwrap(), "--quiet", "--no-baseline"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let html = std::fs::read_to_string(dir.path().join("reports/hostile/report.html")).unwrap();
     // The server echoed the header into its error message: it is in the report, escaped.
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("reports/hostile/result.json")).unwrap())
-            .unwrap();
-    assert!(r["error_samples"][0]["message"].as_str().unwrap().contains("onerror=alert(1)"));
-    for raw in ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\"><img"] {
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/hostile/result.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(r["error_samples"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("onerror=alert(1)"));
+    for raw in [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "\"><img",
+    ] {
         assert!(!html.contains(raw), "unescaped {raw} in report.html");
     }
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

@@ -1,10 +1,6 @@
 //! The latency distribution chart: the HDR percentile spectrum of all requests on a "nines"
 //! axis (x = -log10(1 - q)), with the baseline's spectrum overlaid when there is one.
 
-use anyhow::Context;
-use base64::Engine as _;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -12,15 +8,7 @@ use super::{caption, desc_font, headroom, label_font, legend, no_data, Chart, BA
 use crate::report::ReportContext;
 use crate::result::{RunResult, TOTAL_KEY};
 
-/// Decodes a base64 HDR V2 histogram (µs values) as stored in `RunResult.histograms`.
-pub fn decode_histogram(encoded: &str) -> anyhow::Result<Histogram<u64>> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .context("histogram is not valid base64")?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| anyhow::anyhow!("histogram is not a valid HDR V2 histogram: {e:?}"))
-}
+pub use crate::metrics::codec::decode_histogram;
 
 /// x of a quantile on the "nines" axis: -log10(1 - q).
 fn nines(q: f64) -> f64 {
