@@ -65,6 +65,17 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Merge results of one scenario run at the same time from several load generators.
+    Merge {
+        #[arg(required = true, num_args = 2..)]
+        results: Vec<PathBuf>,
+        /// Output folder (default: reports/<scenario-name>-merged).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Skip report.html and the PNG charts.
+        #[arg(long)]
+        no_report: bool,
+    },
     /// Run the built-in demo server (what `base_url: embedded` starts).
     DemoServer {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -259,6 +270,18 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
             baseline,
             out,
         }),
+        Command::Merge {
+            results,
+            out,
+            no_report,
+        } => app::merge(
+            &app::MergeArgs {
+                results,
+                out,
+                no_report,
+            },
+            registry,
+        ),
         Command::DemoServer {
             addr,
             latency,

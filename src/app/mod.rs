@@ -4,6 +4,7 @@
 
 mod baseline_cmd;
 mod compare_cmd;
+mod merge_cmd;
 mod output;
 mod run_cmd;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use baseline_cmd::{refresh, RefreshArgs};
 pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
+pub use merge_cmd::{merge, MergeArgs};
 pub use run_cmd::{run, RunArgs};
 
 use crate::gate::{self, Baseline, BaselineError};

@@ -209,14 +209,16 @@ impl Aggregator {
             measured_s += secs;
             let acc = &self.stages[i];
             totals.add(&acc.stats, acc.dropped);
+            let stage_total = acc.total();
             out.stages.push(StageResult {
                 index: i,
                 target: p.level,
                 unit: self.unit.to_string(),
                 start_s: p.start_s,
                 end_s: end,
-                metrics: acc.total().summary(secs, acc.dropped),
+                metrics: stage_total.summary(secs, acc.dropped),
             });
+            out.histograms.insert(stage_key(i), encode(&stage_total));
         }
         let total = totals.total();
         out.totals = total.summary(measured_s, totals.dropped);
@@ -272,6 +274,11 @@ fn point(t: f64, s: &ReqStats, len: f64) -> SeriesPoint {
         p95_ms: s.latency_ms(0.95),
         p99_ms: s.latency_ms(0.99),
     }
+}
+
+/// Key of stage `i`'s histogram in `RunResult.histograms`.
+pub fn stage_key(i: usize) -> String {
+    format!("_stage/{i}")
 }
 
 fn encode(s: &ReqStats) -> String {

@@ -5,9 +5,11 @@
 
 mod aggregate;
 pub mod codec;
+mod merge;
 mod recorder;
 mod stats;
 
-pub use aggregate::{Aggregator, MetricsOutput, Phase};
+pub use aggregate::{stage_key, Aggregator, MetricsOutput, Phase};
+pub use merge::merge_results;
 pub use recorder::{Batch, Recorder};
 pub use stats::{ErrorClass, Outcome, ReqStats};

@@ -184,3 +184,81 @@ fn sigint_stops_within_a_second_and_writes_an_aborted_result() {
     assert!(v["totals"]["requests"].as_u64().unwrap() > 0);
     assert!(v["duration_s"].as_f64().unwrap() < 29.0);
 }
+
+#[test]
+fn merge_adds_up_results_from_several_generators() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "gate.yaml", PASSING);
+    let p = path.to_str().unwrap();
+    for out in ["a", "b"] {
+        assert_eq!(
+            perfgate(
+                &["run", p, "--quiet", "--no-report", "--out", out],
+                dir.path()
+            )
+            .status
+            .code(),
+            Some(0)
+        );
+    }
+    let out = perfgate(
+        &[
+            "merge",
+            "a/result.json",
+            "b/result.json",
+            "--out",
+            "m",
+            "--no-report",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(f)).unwrap()).unwrap()
+    };
+    let (a, b, m) = (
+        read("a/result.json"),
+        read("b/result.json"),
+        read("m/result.json"),
+    );
+    let n = |v: &serde_json::Value, k: &str| v["totals"][k].as_u64().unwrap();
+    assert_eq!(n(&m, "requests"), n(&a, "requests") + n(&b, "requests"));
+    assert_eq!(n(&m, "requests"), n(&m, "ok") + n(&m, "errors"));
+    assert_eq!(m["stages"][0]["target"], 4.0, "2 + 2 virtual users");
+    assert_eq!(
+        m["thresholds"].as_array().unwrap().len(),
+        2,
+        "judged against the scenario"
+    );
+    let p99 = |v: &serde_json::Value| v["totals"]["latency_ms"]["max"].as_f64().unwrap();
+    assert!(
+        (p99(&m) - p99(&a).max(p99(&b))).abs() < 0.01 * p99(&m),
+        "max comes from the merged histogram"
+    );
+
+    // A result of another scenario cannot be merged in.
+    let other = write(
+        dir.path(),
+        "other.yaml",
+        &PASSING.replace("name: gate", "name: other"),
+    );
+    perfgate(
+        &[
+            "run",
+            other.to_str().unwrap(),
+            "--quiet",
+            "--no-report",
+            "--out",
+            "c",
+        ],
+        dir.path(),
+    );
+    let out = perfgate(&["merge", "a/result.json", "c/result.json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different scenarios"));
+}
