@@ -65,12 +65,13 @@ pub fn pct(ratio: f64) -> String {
     }
 }
 
-/// A value in a threshold's or comparison's unit: `ms`, `ratio`, `rps` (else plain).
+/// A value in a threshold's or comparison's unit: `ms`, `ratio`, `rps`, `count` (else plain).
 pub fn with_unit(v: f64, unit: &str) -> String {
     match unit {
         "ms" => ms(v),
         "ratio" => pct(v),
         "rps" => rps(v),
+        "count" if v.is_finite() => format!("{v:.0}"),
         _ if v.is_finite() => format!("{v:.3}"),
         _ => "-".into(),
     }
