@@ -2,7 +2,7 @@
 //! per-metric medians and whose per-second series hold every run's windows, so the noise test
 //! sees all of them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::result::{ErrorCounts, Latency, Metrics, RepeatInfo, RunResult, Verdict};
 
@@ -80,23 +80,7 @@ pub fn median_result(runs: &[RunResult]) -> Option<RunResult> {
         }
     }
 
-    let mut samples: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-    for s in runs.iter().flat_map(|r| &r.error_samples) {
-        *samples
-            .entry((s.class.clone(), s.request.clone(), s.message.clone()))
-            .or_default() += s.count;
-    }
-    out.error_samples = samples
-        .into_iter()
-        .map(
-            |((class, request, message), count)| crate::result::ErrorSample {
-                class,
-                request,
-                message,
-                count,
-            },
-        )
-        .collect();
+    out.error_samples = crate::metrics::merge_error_samples(runs);
 
     out.thresholds.clear();
     out.comparison = None;

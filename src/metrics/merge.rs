@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::codec::{decode_histogram, merge_encoded};
 use super::stage_key;
 use crate::result::{
-    ErrorCounts, Latency, Metrics, RunResult, SeriesPoint, Verdict, Window, TOTAL_KEY,
+    ErrorCounts, ErrorSample, Latency, Metrics, RunResult, SeriesPoint, Verdict, Window, TOTAL_KEY,
 };
 
 /// Merges `runs`; they must be results of the same scenario (same name and file hash).
@@ -85,23 +85,7 @@ pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
             )
         })
         .collect();
-    let mut samples: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-    for s in runs.iter().flat_map(|r| &r.error_samples) {
-        *samples
-            .entry((s.class.clone(), s.request.clone(), s.message.clone()))
-            .or_default() += s.count;
-    }
-    out.error_samples = samples
-        .into_iter()
-        .map(
-            |((class, request, message), count)| crate::result::ErrorSample {
-                class,
-                request,
-                message,
-                count,
-            },
-        )
-        .collect();
+    out.error_samples = merge_error_samples(runs);
     out.started_at = runs
         .iter()
         .map(|r| r.started_at.clone())
@@ -121,6 +105,25 @@ pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
     out.comparison = None;
     out.repeat = None;
     Ok(out)
+}
+
+/// The error samples of several runs, identical messages counted together.
+pub fn merge_error_samples(runs: &[RunResult]) -> Vec<ErrorSample> {
+    let mut samples: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    for s in runs.iter().flat_map(|r| &r.error_samples) {
+        *samples
+            .entry((s.class.clone(), s.request.clone(), s.message.clone()))
+            .or_default() += s.count;
+    }
+    samples
+        .into_iter()
+        .map(|((class, request, message), count)| ErrorSample {
+            class,
+            request,
+            message,
+            count,
+        })
+        .collect()
 }
 
 fn short(hash: &str) -> &str {

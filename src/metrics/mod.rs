@@ -10,6 +10,6 @@ mod recorder;
 mod stats;
 
 pub use aggregate::{stage_key, Aggregator, MetricsOutput, Phase};
-pub use merge::merge_results;
+pub use merge::{merge_error_samples, merge_results};
 pub use recorder::{Batch, Recorder};
 pub use stats::{ErrorClass, Outcome, ReqStats};
