@@ -8,6 +8,8 @@
 # and, with --long (or PERFGATE_BENCH_LONG=1), for 60 s, and prints both peak RSS values.
 #
 # Usage: scripts/bench-vs-wrk.sh [--pairs N] [--duration SECONDS] [--long] [--no-build]
+# PERFGATE_BIN=path measures another perfgate binary (implies --no-build);
+# PERFGATE_HTTP_CLIENT=hyper makes perfgate use hyper instead of its lean HTTP/1.1 client.
 # Needs: nginx, wrk, taskset, /usr/bin/time (GNU time), cargo. Loopback only.
 
 set -euo pipefail
@@ -23,7 +25,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION=$2; shift 2 ;;
     --long) LONG=1; shift ;;
     --no-build) BUILD=0; shift ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -93,10 +95,13 @@ for _ in $(seq 1 50); do
 done
 URL="http://127.0.0.1:$PORT"
 
-if [[ $BUILD == 1 ]]; then
-    (cd "$ROOT" && cargo build --release --quiet)
+PERFGATE=${PERFGATE_BIN:-}
+if [[ -z "$PERFGATE" ]]; then
+    if [[ $BUILD == 1 ]]; then
+        (cd "$ROOT" && cargo build --release --quiet)
+    fi
+    PERFGATE="$ROOT/target/release/perfgate"
 fi
-PERFGATE="$ROOT/target/release/perfgate"
 [[ -x "$PERFGATE" ]] || { echo "no binary at $PERFGATE" >&2; exit 2; }
 
 scenario() { # seconds
