@@ -8,5 +8,5 @@ mod recorder;
 mod stats;
 
 pub use aggregate::{Aggregator, MetricsOutput, Phase};
-pub use recorder::{Batch, Recorder};
+pub use recorder::{Batch, Recorder, StatsPool};
 pub use stats::{ErrorClass, Outcome, ReqStats};
