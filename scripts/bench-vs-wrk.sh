@@ -186,8 +186,12 @@ echo "medians over $PAIRS pairs (${DURATION}s each)"
 printf "%-10s %12s %10s %14s %10s\n" tool "req/s" "CPU s" "req/CPU-s" "RSS MiB"
 printf "%-10s %12.0f %10.2f %14.0f %10.1f\n" perfgate "$pg_rps" "$pg_cpu" "$pg_rpc" "$pg_rss"
 printf "%-10s %12.0f %10.2f %14.0f %10.1f\n" wrk "$wk_rps" "$wk_cpu" "$wk_rpc" "$wk_rss"
-awk -v a="$pg_rps" -v b="$wk_rps" -v c="$pg_rpc" -v d="$wk_rpc" -v e="$pg_rss" -v f="$wk_rss" \
-    'BEGIN {printf "%-10s %12.2f %10s %14.2f %10.2f\n", "ratio", a / b, "", c / d, e / f}'
+awk -v a="$pg_rps" -v b="$wk_rps" -v c="$pg_cpu" -v d="$wk_cpu" -v e="$pg_rpc" -v f="$wk_rpc" \
+    -v g="$pg_rss" -v h="$wk_rss" \
+    'BEGIN {printf "%-10s %12.2f %10.2f %14.2f %10.2f\n", "ratio", a / b, c / d, e / f, g / h}'
+# Pairs ran back to back, so their own ratios cancel slow drifts in machine load.
+paste -d' ' "$TMP/pg.s" "$TMP/wrk.s" | awk '{print $1 / $5, $3 / $7}' >"$TMP/pairs"
+printf "per-pair ratios (median): req/s %.2f, req/CPU-s %.2f\n" "$(median "$TMP/pairs" 1)" "$(median "$TMP/pairs" 2)"
 
 echo
 echo "memory flat in run length (perfgate, $CONNS connections)"
