@@ -141,7 +141,13 @@ run_perfgate() { # seconds, outfile
         rps=$(grep -o '"throughput_rps": *[0-9.e+-]*' "$out/result.json" | head -1 | awk -F: '{print $2}')
     fi
     [[ -n "$rps" ]] || { echo "no totals.throughput_rps in $out/result.json" >&2; exit 1; }
-    awk -v r="$rps" '{printf "%s %.3f %d\n", r, $1 + $2, $3}' "$TMP/time" >>"$2"
+    local max
+    if command -v jq >/dev/null; then
+        max=$(jq -r '.totals.latency_ms.max // 0' "$out/result.json")
+    else
+        max=0
+    fi
+    awk -v r="$rps" -v m="$max" '{printf "%s %.3f %d %s\n", r, $1 + $2, $3, m}' "$TMP/time" >>"$2"
     rm -rf "$out"
 }
 
@@ -197,11 +203,12 @@ echo
 echo "memory flat in run length (perfgate, $CONNS connections)"
 : >"$TMP/mem10"
 run_perfgate 10 "$TMP/mem10"
-printf "  10s: peak RSS %.1f MiB\n" "$(awk '{print $3 / 1024}' "$TMP/mem10")"
+# Histograms size themselves to the largest latency seen, so RSS follows max latency.
+awk '{printf "  10s: peak RSS %.1f MiB (max latency %.1f ms)\n", $3 / 1024, $4}' "$TMP/mem10"
 if [[ $LONG == 1 ]]; then
     : >"$TMP/mem60"
     run_perfgate 60 "$TMP/mem60"
-    printf "  60s: peak RSS %.1f MiB\n" "$(awk '{print $3 / 1024}' "$TMP/mem60")"
+    awk '{printf "  60s: peak RSS %.1f MiB (max latency %.1f ms)\n", $3 / 1024, $4}' "$TMP/mem60"
 else
     echo "  60s: skipped (pass --long or set PERFGATE_BENCH_LONG=1)"
 fi
