@@ -16,7 +16,7 @@ use tokio::time::Instant;
 pub use stop::StopSignal;
 pub use worker::Picker;
 
-use crate::metrics::{Aggregator, MetricsOutput, Recorder};
+use crate::metrics::{Aggregator, MetricsOutput, Recorder, StatsPool};
 use crate::result::Window;
 use crate::scenario::{LoadPlan, Model};
 use crate::target::Target;
@@ -54,6 +54,8 @@ pub async fn run<T: Target>(
         Model::Open { .. } => "rps",
     };
     let mut aggregator = Aggregator::new(names.clone(), phases.clone(), unit);
+    let pool = StatsPool::new();
+    aggregator.recycle_into(pool.clone());
 
     let started_at = chrono::Utc::now();
     let start = Instant::now();
@@ -80,7 +82,7 @@ pub async fn run<T: Target>(
                     target.session(),
                     pacing,
                     Picker::new(&weights, i as u64 + 1),
-                    Recorder::new(n, tx.clone()),
+                    Recorder::with_pool(n, tx.clone(), pool.clone()),
                     Arc::clone(&ctx),
                     || {},
                 );
@@ -104,7 +106,7 @@ pub async fn run<T: Target>(
                     target.session(),
                     Pacing::Open(Arc::clone(&shared)),
                     Picker::new(&weights, id as u64 + 1),
-                    Recorder::new(n, tx.clone()),
+                    Recorder::with_pool(n, tx.clone(), pool.clone()),
                     Arc::clone(&ctx),
                     move || {
                         let _ = grow_tx.send(());

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::recorder::Batch;
+use super::recorder::{Batch, StatsPool};
 use super::stats::{ErrorClass, ReqStats};
 use crate::result::{ErrorSample, Metrics, SeriesPoint, StageResult, Window, TOTAL_KEY};
 
@@ -76,6 +76,8 @@ pub struct Aggregator {
     stages: Vec<Acc>,
     warmup: Acc,
     samples: BTreeMap<(usize, ErrorClass), Vec<(String, u64)>>,
+    /// Where absorbed batches' stats go back to, emptied, for the workers' next windows.
+    pool: Option<StatsPool>,
 }
 
 impl Aggregator {
@@ -94,7 +96,13 @@ impl Aggregator {
             next_to_close: 0,
             windows: Vec::new(),
             samples: BTreeMap::new(),
+            pool: None,
         }
+    }
+
+    /// Hands every absorbed batch's stats back to `pool` (see [`StatsPool`]).
+    pub fn recycle_into(&mut self, pool: StatsPool) {
+        self.pool = Some(pool);
     }
 
     /// Takes one worker batch. Data for a window already closed (a worker that was blocked on
@@ -106,6 +114,9 @@ impl Aggregator {
             .entry(w)
             .or_insert_with(|| Acc::new(n))
             .add(&b.stats, b.dropped);
+        if let Some(pool) = &self.pool {
+            pool.give(b.stats);
+        }
         for (req, class, msg) in b.samples {
             let list = self.samples.entry((req, class)).or_default();
             if let Some((_, c)) = list.iter_mut().find(|(m, _)| *m == msg) {

@@ -1,7 +1,13 @@
-//! The HTTP target. `http://` runs on hyper's HTTP/1.1 client connection, one keep-alive
-//! connection per worker, driven inside the worker's own task (no spawned connection task,
-//! no cross-task wake-up per request). `https://` goes through reqwest with rustls, one client
-//! (and so one connection) per worker. Bodies are read and discarded as they stream.
+//! The HTTP target. `http://` runs on the lean HTTP/1.1 client of `h1.rs`: one keep-alive
+//! connection per worker, requests serialized once, answers parsed in place. `http://`
+//! requests it does not cover (`CONNECT`, a scenario-set `Transfer-Encoding`) run on hyper's
+//! HTTP/1.1 client connection, driven inside the worker's own task (no spawned connection
+//! task). `https://` goes through reqwest with rustls, one client (and so one connection) per
+//! worker. Bodies are read and discarded as they stream. Setting `PERFGATE_HTTP_CLIENT=hyper`
+//! forces hyper for `http://` (to compare the two).
+//!
+//! The request timeout is one timer per session, re-armed only when it fires early, not a
+//! timer registered and cancelled per request.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,8 +22,10 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use super::classify::{classify_hyper, classify_io, classify_reqwest};
+use super::h1::{self, Failure, H1Conn};
 use crate::metrics::{ErrorClass, Outcome};
 use crate::scenario::{Expect, HttpRequest};
 
@@ -31,6 +39,8 @@ pub struct Prepared {
     url: String,
     headers: HeaderMap,
     body: Bytes,
+    /// The whole request as the lean client writes it.
+    wire: Vec<u8>,
     expect_status: Option<Vec<u16>>,
     contains: Option<Vec<u8>>,
 }
@@ -44,6 +54,8 @@ pub struct HttpSpec {
     pub addr: SocketAddr,
     pub timeout: Duration,
     pub requests: Vec<Prepared>,
+    /// `http://` on the lean client (`h1.rs`) rather than hyper.
+    pub lean: bool,
 }
 
 impl HttpSpec {
@@ -78,22 +90,40 @@ impl HttpSpec {
                 let value = HeaderValue::from_str(v).map_err(|e| e.to_string())?;
                 headers.insert(name, value);
             }
+            let method = Method::from_bytes(r.method.as_bytes()).map_err(|e| e.to_string())?;
+            let uri: Uri = path.parse().map_err(|e| format!("bad path {path}: {e}"))?;
+            let body = r.body.clone().map(Bytes::from).unwrap_or_default();
+            let target = uri.path_and_query().map_or("/", |p| p.as_str());
+            let wire = h1::serialize(
+                method.as_str(),
+                target,
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+                &body,
+            );
             requests.push(Prepared {
-                method: Method::from_bytes(r.method.as_bytes()).map_err(|e| e.to_string())?,
-                uri: path.parse().map_err(|e| format!("bad path {path}: {e}"))?,
                 url: format!("{}://{authority}{path}", if tls { "https" } else { "http" }),
+                method,
+                uri,
                 headers,
-                body: r.body.clone().map(Bytes::from).unwrap_or_default(),
+                body,
+                wire,
                 expect_status: expect.status.clone(),
                 contains: expect.body_contains.as_ref().map(|s| s.as_bytes().to_vec()),
             });
         }
+        let lean = !tls
+            && std::env::var_os("PERFGATE_HTTP_CLIENT").is_none_or(|v| v != "hyper")
+            && requests.iter().all(|p| {
+                p.method != Method::CONNECT
+                    && !p.headers.contains_key(http::header::TRANSFER_ENCODING)
+            });
         Ok(HttpSpec {
             base: base.to_string(),
             tls,
             addr,
             timeout,
             requests,
+            lean,
         })
     }
 }
@@ -129,18 +159,58 @@ impl Conn {
     }
 }
 
+/// The request timeout of one session: one timer, re-armed only when it fires before the
+/// current request's deadline. A request costs a clock read, not a timer registration.
+struct Watchdog {
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl Watchdog {
+    fn new(timeout: Duration) -> Self {
+        Watchdog {
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+
+    /// Runs `fut` until it completes (`Some`) or `deadline` passes (`None`).
+    async fn run<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
+        let mut fut = std::pin::pin!(fut);
+        if self.sleep.deadline() > deadline {
+            self.sleep.as_mut().reset(deadline);
+        }
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            while self.sleep.as_mut().poll(cx).is_ready() {
+                if Instant::now() >= deadline {
+                    return Poll::Ready(None);
+                }
+                // Armed for an earlier request: move on to this one's deadline.
+                self.sleep.as_mut().reset(deadline);
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
+
 /// A worker's HTTP session: its own connection.
 pub struct HttpSession {
     spec: Arc<HttpSpec>,
+    lean: Option<H1Conn<TcpStream>>,
     conn: Option<Conn>,
     https: Option<reqwest::Client>,
     carry: Vec<u8>,
+    watchdog: Option<Watchdog>,
 }
 
 impl HttpSession {
     pub fn new(spec: Arc<HttpSpec>) -> Self {
         HttpSession {
+            watchdog: None,
             spec,
+            lean: None,
             conn: None,
             https: None,
             carry: Vec::new(),
@@ -153,17 +223,28 @@ impl HttpSession {
         let Some(req) = spec.requests.get(idx) else {
             return Outcome::error(ErrorClass::Protocol, "no such request");
         };
+        let deadline = Instant::now() + timeout;
+        // Taken out while the exchange borrows the session; put back below.
+        let mut watchdog = self
+            .watchdog
+            .take()
+            .unwrap_or_else(|| Watchdog::new(timeout));
         let fut = async {
             if spec.tls {
                 self.exchange_tls(req).await
+            } else if spec.lean {
+                self.exchange_lean(req).await
             } else {
                 self.exchange(req).await
             }
         };
-        match tokio::time::timeout(timeout, fut).await {
-            Ok(o) => o,
-            Err(_) => {
+        let outcome = watchdog.run(deadline, fut).await;
+        self.watchdog = Some(watchdog);
+        match outcome {
+            Some(o) => o,
+            None => {
                 // The connection is in an unknown state: start afresh next time.
+                self.lean = None;
                 self.conn = None;
                 self.https = None;
                 Outcome::error(
@@ -171,6 +252,82 @@ impl HttpSession {
                     format!("no complete answer within {timeout:?}"),
                 )
             }
+        }
+    }
+
+    /// One exchange on the lean client. A kept-alive connection that the server closed
+    /// while idle (not one byte of answer) is replaced once, as browsers do.
+    async fn exchange_lean(&mut self, p: &Prepared) -> Outcome {
+        let head = p.method == Method::HEAD;
+        let mut retried = false;
+        loop {
+            let reused = self.lean.is_some();
+            if !reused {
+                match TcpStream::connect(self.spec.addr).await {
+                    Ok(stream) => {
+                        let _ = stream.set_nodelay(true);
+                        self.lean = Some(H1Conn::new(stream));
+                    }
+                    Err(e) => {
+                        return Outcome::error(
+                            classify_io(&e).unwrap_or(ErrorClass::Connect),
+                            format!("connect {}: {e}", self.spec.addr),
+                        )
+                    }
+                }
+            }
+            let Some(conn) = self.lean.as_mut() else {
+                return Outcome::error(ErrorClass::Connect, "no connection");
+            };
+            let needle = p.contains.as_deref().unwrap_or_default();
+            let mut found = p.contains.is_none();
+            let carry = &mut self.carry;
+            carry.clear();
+            let mut sink = |data: &[u8]| {
+                if !found {
+                    found = search(carry, data, needle);
+                }
+            };
+            let result = conn.exchange(&p.wire, head, &mut sink).await;
+            let outcome = match result {
+                Ok(a) => {
+                    let o = judge(a.status, Some(conn.reason()), a.bytes, found, p);
+                    if !a.keep_alive {
+                        self.lean = None;
+                    }
+                    return o;
+                }
+                Err(Failure::ClosedBeforeAnswer { nothing: true }) if reused && !retried => {
+                    self.lean = None;
+                    retried = true;
+                    continue;
+                }
+                Err(Failure::ClosedBeforeAnswer { .. }) => {
+                    Outcome::error(ErrorClass::Reset, "connection closed before the response")
+                }
+                Err(Failure::ClosedMidBody { status, bytes }) => {
+                    let mut o = Outcome::error(ErrorClass::Reset, "connection closed mid-body");
+                    o.status = status;
+                    o.bytes = bytes;
+                    o
+                }
+                Err(Failure::Protocol {
+                    message,
+                    status,
+                    bytes,
+                }) => {
+                    let mut o = Outcome::error(ErrorClass::Protocol, message);
+                    o.status = status;
+                    o.bytes = bytes;
+                    o
+                }
+                Err(Failure::Io(e)) => Outcome::error(
+                    classify_io(&e).unwrap_or(ErrorClass::Reset),
+                    format!("connection error: {e}"),
+                ),
+            };
+            self.lean = None;
+            return outcome;
         }
     }
 

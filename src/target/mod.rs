@@ -6,6 +6,7 @@
 mod classify;
 pub mod demo;
 mod function;
+mod h1;
 mod http;
 
 use std::future::Future;
