@@ -7,11 +7,15 @@
 #   3. restart the server 20% slower (12 ms ± 1.2 ms) and run RUNS times: count the
 #      regressions caught (goal: RUNS of RUNS).
 #
-# Usage: scripts/gate-accuracy.sh [RUNS]     (default 10; each run lasts about 11 s)
+# Usage: scripts/gate-accuracy.sh [RUNS] [EXTRA PERFGATE RUN FLAGS...]
+#        (default 10 runs; each lasts about 11 s; e.g. `10 --repeat 3`)
+# KEEP=1 keeps every run's result.json and log for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${1:-10}
+shift || true
+EXTRA=("$@")
 PORT=${PORT:-18081}
 BASE="http://127.0.0.1:$PORT"
 SCENARIO=scripts/gate-accuracy.yaml
@@ -20,7 +24,7 @@ SERVER_PID=""
 
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$WORK"
+  if [ -n "${KEEP:-}" ]; then echo "runs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -44,7 +48,7 @@ run_many() { # label -> prints the number of runs whose gate failed (exit 1)
   for i in $(seq "$RUNS"); do
     set +e
     "$BIN" run "$SCENARIO" --base-url "$BASE" --baseline "$WORK/baseline.json" \
-      --quiet --no-report --out "$WORK/$label-$i" >"$WORK/$label-$i.log" 2>&1
+      --quiet --no-report --out "$WORK/$label-$i" ${EXTRA[@]+"${EXTRA[@]}"} >"$WORK/$label-$i.log" 2>&1
     code=$?
     set -e
     case $code in
@@ -60,7 +64,11 @@ run_many() { # label -> prints the number of runs whose gate failed (exit 1)
 
 echo "baseline: demo server at 10ms ± 1ms" >&2
 start_server 10ms 1ms
-"$BIN" baseline refresh "$SCENARIO" --base-url "$BASE" --baseline "$WORK/baseline.json" --quiet >&2
+REPEAT=()
+for ((k = 0; k < ${#EXTRA[@]}; k++)); do
+  [ "${EXTRA[$k]}" = "--repeat" ] && REPEAT=(--repeat "${EXTRA[$((k + 1))]}")
+done
+"$BIN" baseline refresh "$SCENARIO" --base-url "$BASE" --baseline "$WORK/baseline.json" --quiet ${REPEAT[@]+"${REPEAT[@]}"} >&2
 
 echo "same server, $RUNS runs:" >&2
 false_alarms=$(run_many same)
@@ -69,9 +77,9 @@ echo "server 20% slower (12ms ± 1.2ms), $RUNS runs:" >&2
 start_server 12ms 1200us
 caught=$(run_many slower)
 
-run_len=$(awk '/duration:/ {print $NF}' "$SCENARIO" | tr '\n' ' ')
+run_len=$(grep -oE '(warmup|duration): [0-9a-z]+' "$SCENARIO" | tr '\n' ' ')
 echo
-echo "run length: warm-up + stages = ${run_len}(about 11 s per run)"
+echo "run length: ${run_len}(about 11 s per run) ${EXTRA[*]+flags: ${EXTRA[*]}}"
 echo "unchanged service: gate failed $false_alarms of $RUNS runs (goal 0)"
 echo "20% slower service: gate caught $caught of $RUNS runs (goal $RUNS)"
 [ "$false_alarms" -eq 0 ] && [ "$caught" -eq "$RUNS" ]

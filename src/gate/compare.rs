@@ -177,7 +177,7 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
         }
         for def in &METRICS {
             let m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
-            if def.tol != TolMetric::ErrorRate && (def.summary)(bm) == 0.0 && m.current != 0.0 {
+            if def.tol != TolMetric::ErrorRate && (def.summary)(bm) == 0.0 && m.m.current != 0.0 {
                 notes.push(format!(
                     "{name} {}: the baseline is 0, so the change is relative to {REL_FLOOR} {}",
                     def.tol, def.unit
@@ -186,6 +186,8 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
             metrics.push(m);
         }
     }
+
+    let metrics = judge_all(metrics, opts.alpha);
 
     if let Some(r) = &current.repeat {
         notes.push(format!("this run's values are medians of {} runs", r.runs));
@@ -220,7 +222,8 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
             ComparisonVerdict::Pass
         },
         method: format!(
-            "two-sided Mann-Whitney U over 1 s windows (tie- and continuity-corrected), α = {}; \
+            "two-sided Mann-Whitney U over 1 s windows (tie- and continuity-corrected), \
+             p-values Holm-adjusted across the compared metrics, α = {}; \
              a metric regresses only when past its tolerance and significant",
             opts.alpha
         ),
@@ -231,6 +234,61 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
     }
 }
 
+/// A compared metric before its verdict: the verdict needs every metric's p-value (Holm).
+struct Pending {
+    m: MetricComparison,
+    /// Change in the bad direction (negative: better), and the tolerance it is held against.
+    worse: f64,
+    limit: f64,
+    /// Whether the windows moved the bad way (`None`: not tested).
+    windows_worse: Option<bool>,
+}
+
+/// Holm's step-down adjustment: the i-th smallest of m p-values is multiplied by (m - i),
+/// made monotone, capped at 1. It keeps the chance of any false "significant" among all the
+/// metrics of a comparison at α, where testing each at α would not (21 tests at 0.05 make
+/// one false hit likely on every run).
+pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut idx: Vec<usize> = (0..p.len()).filter(|&i| p[i].is_some()).collect();
+    idx.sort_by(|&a, &b| p[a].unwrap_or(1.0).total_cmp(&p[b].unwrap_or(1.0)));
+    let m = idx.len();
+    let mut out = vec![None; p.len()];
+    let mut running: f64 = 0.0;
+    for (rank, &i) in idx.iter().enumerate() {
+        let adj = (p[i].unwrap_or(1.0) * (m - rank) as f64).min(1.0);
+        running = running.max(adj);
+        out[i] = Some(running);
+    }
+    out
+}
+
+fn judge_all(pending: Vec<Pending>, alpha: f64) -> Vec<MetricComparison> {
+    let raw: Vec<Option<f64>> = pending.iter().map(|p| p.m.p_value).collect();
+    let adjusted = holm(&raw);
+    pending
+        .into_iter()
+        .zip(adjusted)
+        .map(|(p, adj)| {
+            let significant = adj.is_some_and(|v| v < alpha);
+            let verdict = if p.worse.abs() <= p.limit {
+                MetricVerdict::Unchanged
+            } else {
+                match (significant, p.windows_worse) {
+                    // The windows must have moved the same way as the summary.
+                    (true, Some(true)) if p.worse > 0.0 => MetricVerdict::Regressed,
+                    (true, Some(false)) if p.worse < 0.0 => MetricVerdict::Improved,
+                    _ => MetricVerdict::Inconclusive,
+                }
+            };
+            MetricComparison {
+                p_value: adj,
+                verdict,
+                ..p.m
+            }
+        })
+        .collect()
+}
+
 fn compare_metric(
     def: &MetricDef,
     name: &str,
@@ -239,7 +297,7 @@ fn compare_metric(
     bs: &[SeriesPoint],
     cs: &[SeriesPoint],
     opts: &CompareOptions,
-) -> MetricComparison {
+) -> Pending {
     let b = finite((def.summary)(bm));
     let c = finite((def.summary)(cm));
     let tolerance = opts.tolerance(def.tol);
@@ -257,37 +315,29 @@ fn compare_metric(
     let bw: Vec<f64> = bs.iter().filter_map(def.window).collect();
     let cw: Vec<f64> = cs.iter().filter_map(def.window).collect();
     let sig = stats::mann_whitney(&bw, &cw);
-
-    let verdict = if worse.abs() <= limit {
-        MetricVerdict::Unchanged
-    } else {
-        match sig {
-            Significance::Tested(t) if t.significant(opts.alpha) => {
-                // The windows must have moved the same way as the summary.
-                let windows_worse = if def.higher_is_bad {
-                    t.z > 0.0
-                } else {
-                    t.z < 0.0
-                };
-                match (worse > 0.0, windows_worse) {
-                    (true, true) => MetricVerdict::Regressed,
-                    (false, false) => MetricVerdict::Improved,
-                    _ => MetricVerdict::Inconclusive,
-                }
-            }
-            _ => MetricVerdict::Inconclusive,
-        }
+    let windows_worse = match sig {
+        Significance::Tested(t) => Some(if def.higher_is_bad {
+            t.z > 0.0
+        } else {
+            t.z < 0.0
+        }),
+        _ => None,
     };
-    MetricComparison {
-        request: name.to_string(),
-        metric: def.tol.name().to_string(),
-        unit: def.unit.to_string(),
-        baseline: b,
-        current: c,
-        change,
-        tolerance: tolerance.to_string(),
-        p_value: sig.p_value(),
-        verdict,
+    Pending {
+        m: MetricComparison {
+            request: name.to_string(),
+            metric: def.tol.name().to_string(),
+            unit: def.unit.to_string(),
+            baseline: b,
+            current: c,
+            change,
+            tolerance: tolerance.to_string(),
+            p_value: sig.p_value(),
+            verdict: MetricVerdict::Unchanged,
+        },
+        worse,
+        limit,
+        windows_worse,
     }
 }
 
@@ -397,5 +447,17 @@ mod tests {
         for m in TolMetric::ALL {
             assert!(METRICS.iter().any(|d| d.tol == m), "{m} is not compared");
         }
+    }
+
+    #[test]
+    fn holm_adjusts_step_down_and_keeps_order() {
+        let adj = holm(&[Some(0.01), None, Some(0.04), Some(0.03)]);
+        // m = 3: 0.01×3 = 0.03, 0.03×2 = 0.06, 0.04×1 = 0.04 → monotone 0.06.
+        assert_eq!(adj[1], None);
+        assert!((adj[0].unwrap() - 0.03).abs() < 1e-12);
+        assert!((adj[3].unwrap() - 0.06).abs() < 1e-12);
+        assert!((adj[2].unwrap() - 0.06).abs() < 1e-12);
+        assert_eq!(holm(&[Some(0.9), Some(0.8)]), vec![Some(1.0), Some(1.0)]);
+        assert!(holm(&[]).is_empty());
     }
 }

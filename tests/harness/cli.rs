@@ -262,3 +262,52 @@ fn merge_adds_up_results_from_several_generators() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("different scenarios"));
 }
+
+#[test]
+fn sigterm_stops_gracefully_and_a_second_signal_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "long.yaml", &PASSING.replace("600ms", "30s"));
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .args(["run", path.to_str().unwrap(), "--quiet"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let wait = |child: &mut std::process::Child| {
+        let sent = Instant::now();
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(sent.elapsed() < Duration::from_secs(10), "did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let signal = |child: &std::process::Child, sig: &str| {
+        assert!(Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+    };
+
+    let mut child = spawn();
+    std::thread::sleep(Duration::from_millis(1200));
+    signal(&child, "-TERM");
+    assert_eq!(wait(&mut child).code(), Some(3));
+    let result = dir.path().join("reports/gate/result.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "aborted");
+
+    // Two interrupts in a row: the second one exits at once, still with code 3.
+    std::fs::remove_file(&result).unwrap();
+    let mut child = spawn();
+    std::thread::sleep(Duration::from_millis(1200));
+    signal(&child, "-INT");
+    signal(&child, "-INT");
+    assert_eq!(wait(&mut child).code(), Some(3));
+}

@@ -40,7 +40,8 @@ fn json(path: &Path) -> serde_json::Value {
 fn refresh_then_a_slower_service_is_caught_and_confirmed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "s.yaml", &scenario("4ms", 4));
+    // Seven 1-second windows a side: enough for a Holm-adjusted p-value below 0.05.
+    write(d, "s.yaml", &scenario("4ms", 7));
     let (code, out, err) = run(d, &["baseline", "refresh", "s.yaml", "--quiet"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -54,7 +55,7 @@ fn refresh_then_a_slower_service_is_caught_and_confirmed() {
         .is_some_and(|h| !h.is_empty()));
 
     // The same service, three times slower: a regression, confirmed by the rerun.
-    write(d, "s.yaml", &scenario("12ms", 4));
+    write(d, "s.yaml", &scenario("12ms", 7));
     let summary = d.join("step-summary.md");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_perfgate"))
         .args(["run", "s.yaml", "--quiet", "--confirm", "--no-report"])
@@ -291,4 +292,92 @@ fn bad_baselines_and_results_exit_2_and_touch_nothing() {
     assert!(err.contains("p77"), "{err}");
     let (code, _, err) = run(d, &["compare", result, "--tolerance", "p99=lots"]);
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn strict_env_turns_a_different_machine_into_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s.yaml", &scenario("1ms", 1));
+    assert_eq!(run(d, &["baseline", "refresh", "s.yaml", "--quiet"]).0, 0);
+    assert_eq!(
+        run(
+            d,
+            &["run", "s.yaml", "--quiet", "--no-report", "--no-baseline"]
+        )
+        .0,
+        0
+    );
+    // The baseline as if taken on another machine.
+    let b = std::fs::read_to_string(d.join("baselines/gated.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+    let model = v["provenance"]["host"]["cpu_model"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = b.replace(
+        &format!("\"cpu_model\": \"{model}\""),
+        "\"cpu_model\": \"Some Other CPU 9000\"",
+    );
+    write(d, "other-host.json", &other);
+    let (code, out, err) = run(
+        d,
+        &[
+            "compare",
+            "reports/gated/result.json",
+            "--baseline",
+            "other-host.json",
+        ],
+    );
+    assert_ne!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("Some Other CPU 9000"),
+        "the mismatch is shown beside the verdict: {out}"
+    );
+    let (code, _, err) = run(
+        d,
+        &[
+            "compare",
+            "reports/gated/result.json",
+            "--baseline",
+            "other-host.json",
+            "--strict-env",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--strict-env"), "{err}");
+}
+
+#[test]
+fn repeat_runs_the_measurement_n_times_and_keeps_the_medians() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s.yaml", &scenario("1ms", 1));
+    let (code, out, err) = run(
+        d,
+        &[
+            "run",
+            "s.yaml",
+            "--quiet",
+            "--no-report",
+            "--no-baseline",
+            "--repeat",
+            "3",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let r = json(&d.join("reports/gated/result.json"));
+    let runs = r["repeat"]["totals"].as_array().unwrap();
+    assert_eq!(r["repeat"]["runs"], 3);
+    assert_eq!(runs.len(), 3);
+    let mut p50: Vec<f64> = runs
+        .iter()
+        .map(|t| t["latency_ms"]["p50"].as_f64().unwrap())
+        .collect();
+    p50.sort_by(f64::total_cmp);
+    assert_eq!(
+        r["totals"]["latency_ms"]["p50"].as_f64().unwrap(),
+        p50[1],
+        "the median run's p50"
+    );
 }
