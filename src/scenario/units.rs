@@ -205,8 +205,9 @@ pub fn parse_tolerance(metric: TolMetric, s: &str) -> Result<TolValue, String> {
             .trim()
             .parse()
             .map_err(|_| format!("`{t}` is not a tolerance: expected e.g. `10%`"))?;
-        if !(0.0..=1000.0).contains(&v) {
-            return Err(format!("`{t}`: must be between 0% and 1000%"));
+        // Very wide tolerances are allowed: they keep a metric reported but out of the gate.
+        if !(0.0..=1_000_000.0).contains(&v) {
+            return Err(format!("`{t}`: must be between 0% and 1000000%"));
         }
         if metric == TolMetric::ErrorRate {
             // For the error rate, `1%` means one percentage point.
