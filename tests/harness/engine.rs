@@ -60,9 +60,9 @@ load:
         &Registry::with_builtins(),
     );
     assert_totals_add_up(&r);
-    // 100 arrivals are scheduled; the last ones may be cut by the end of the run.
+    // 100 arrivals are scheduled; the last few may be cut by the end of the run.
     assert!(
-        (95..=100).contains(&r.totals.requests),
+        (90..=100).contains(&r.totals.requests),
         "{}",
         r.totals.requests
     );
