@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::Instant;
 
 pub use stop::StopSignal;
@@ -67,6 +68,24 @@ pub async fn run<T: Target>(
     });
     let n = names.len();
     let mut handles = Vec::new();
+    // Open model: one more worker, sharing the arrival schedule; it asks for another through
+    // `grow_tx` when it finds every in-flight slot busy.
+    let spawn_open = |id: usize, shared: &Arc<OpenShared>, grow_tx: &UnboundedSender<()>| {
+        shared.workers.fetch_add(1, Ordering::Relaxed);
+        let grow_tx = grow_tx.clone();
+        tokio::spawn(worker::run(
+            target.session(),
+            Pacing::Open(Arc::clone(shared)),
+            Picker::new(&weights, id as u64 + 1),
+            Recorder::with_pool(n, tx.clone(), pool.clone()),
+            Arc::clone(&ctx),
+            move || {
+                let _ = grow_tx.send(());
+            },
+        ))
+    };
+    let mut open: Option<(Arc<OpenShared>, UnboundedSender<()>)> = None;
+    let mut grow_rx: Option<UnboundedReceiver<()>> = None;
 
     match load.model {
         Model::Closed { think_time } => {
@@ -97,54 +116,17 @@ pub async fn run<T: Target>(
                 max_in_flight: max_in_flight as usize,
             });
             // Workers beyond the first few are started on demand, up to max_in_flight.
-            let (grow_tx, mut grow_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-            let initial = (max_in_flight as usize).min(16);
-            let spawn_open = |id: usize| {
-                shared.workers.fetch_add(1, Ordering::Relaxed);
-                let grow_tx = grow_tx.clone();
-                tokio::spawn(worker::run(
-                    target.session(),
-                    Pacing::Open(Arc::clone(&shared)),
-                    Picker::new(&weights, id as u64 + 1),
-                    Recorder::with_pool(n, tx.clone(), pool.clone()),
-                    Arc::clone(&ctx),
-                    move || {
-                        let _ = grow_tx.send(());
-                    },
-                ))
-            };
-            for i in 0..initial {
-                handles.push(spawn_open(i));
+            let (grow_tx, rx_grow) = tokio::sync::mpsc::unbounded_channel::<()>();
+            for i in 0..(max_in_flight as usize).min(16) {
+                handles.push(spawn_open(i, &shared, &grow_tx));
             }
-            let mut id = initial;
-            let run_until = async {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(end) => {}
-                    _ = stop.stopped() => {}
-                }
-            };
-            tokio::pin!(run_until);
-            // Drain the aggregator and grow the pool while the run lasts.
-            loop {
-                tokio::select! {
-                    _ = &mut run_until => break,
-                    Some(()) = grow_rx.recv() => {
-                        if shared.workers.load(Ordering::Relaxed) < shared.max_in_flight {
-                            handles.push(spawn_open(id));
-                            id += 1;
-                        }
-                    }
-                    Some(b) = rx.recv() => aggregator.absorb(b),
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                        close_ready(&mut aggregator, start, &mut on_window);
-                    }
-                }
-            }
+            open = Some((shared, grow_tx));
+            grow_rx = Some(rx_grow);
         }
     }
-    drop(tx);
 
-    // Closed model (and the open model's tail): feed the aggregator until the deadline.
+    // Feed the aggregator and close windows until the deadline (or a stop); in the open
+    // model, also grow the worker pool when asked.
     let run_until = async {
         tokio::select! {
             _ = tokio::time::sleep_until(end) => {}
@@ -154,13 +136,30 @@ pub async fn run<T: Target>(
     tokio::pin!(run_until);
     let mut tick =
         tokio::time::interval_at(start + Duration::from_millis(1050), Duration::from_secs(1));
+    let mut next_id = handles.len();
     loop {
+        let grow = async {
+            match grow_rx.as_mut() {
+                Some(r) => r.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = &mut run_until => break,
             Some(b) = rx.recv() => aggregator.absorb(b),
             _ = tick.tick() => close_ready(&mut aggregator, start, &mut on_window),
+            Some(()) = grow => {
+                if let Some((shared, grow_tx)) = &open {
+                    if shared.workers.load(Ordering::Relaxed) < shared.max_in_flight {
+                        handles.push(spawn_open(next_id, shared, grow_tx));
+                        next_id += 1;
+                    }
+                }
+            }
         }
     }
+    drop(open);
+    drop(tx);
     stop.stop();
     let elapsed = start.elapsed().min(total);
 
