@@ -261,3 +261,27 @@ fn demo_server_injects_errors_at_the_asked_rate() {
     );
     assert_eq!(r.totals.errors, r.totals.errors_by_class.http_5xx);
 }
+
+#[test]
+fn open_model_grows_its_worker_pool_up_to_max_in_flight() {
+    // 100 arrivals/s of 300 ms each need ~30 in flight: more than the 16 workers the pool
+    // starts with, fewer than max_in_flight. Nothing may be dropped.
+    let r = run_yaml(
+        "name: grow
+kind: load
+target: { base_url: embedded, timeout: 2s }
+requests:
+  - { name: slow, path: '/slow?ms=300' }
+load:
+  model: open
+  max_in_flight: 60
+  stages:
+    - { rate: 100/s, duration: 1s }
+",
+        &Registry::with_builtins(),
+    );
+    assert_totals_add_up(&r);
+    assert_eq!(r.totals.dropped, 0);
+    // 16 workers alone could finish at most ~16 / 0.3 s × 1 s ≈ 53 of them.
+    assert!(r.totals.requests >= 60, "requests {}", r.totals.requests);
+}
