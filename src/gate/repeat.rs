@@ -158,6 +158,7 @@ pub fn median_metrics(ms: &[&Metrics]) -> Metrics {
             http_5xx: class(|c| c.http_5xx),
             check: class(|c| c.check),
             function: class(|c| c.function),
+            interrupted: class(|c| c.interrupted),
         },
         status_codes: codes
             .into_iter()
@@ -167,6 +168,11 @@ pub fn median_metrics(ms: &[&Metrics]) -> Metrics {
             })
             .collect(),
         bytes_received: med_u(ms, |m| m.bytes_received),
+        dropped_rate: med(ms, |m| m.dropped_rate),
+        retries: med_u(ms, |m| m.retries),
+        attempted_rps: med(ms, |m| m.attempted_rps),
+        failed_latency_ms: Latency::default(),
+        failed_by_class_ms: Default::default(),
     }
 }
 

@@ -167,6 +167,7 @@ impl Aggregator {
             requests: total.requests(),
             errors: total.error_count(),
             throughput_rps: total.requests() as f64 / len,
+            attempted_rps: total.requests() as f64 / len,
             p50_ms: total.latency_ms(0.50),
             p90_ms: total.latency_ms(0.90),
             p99_ms: total.latency_ms(0.99),

@@ -140,6 +140,7 @@ fn add_errors(a: &mut ErrorCounts, b: &ErrorCounts) {
     a.http_5xx += b.http_5xx;
     a.check += b.check;
     a.function += b.function;
+    a.interrupted += b.interrupted;
 }
 
 /// Sums metrics; latency from `hist` when given (exact), else the worst of the inputs.
@@ -151,6 +152,8 @@ fn merge_metrics(ms: &[&Metrics], hist: Option<&str>) -> Metrics {
         m.errors += x.errors;
         m.dropped += x.dropped;
         m.throughput_rps += x.throughput_rps;
+        m.attempted_rps += x.attempted_rps;
+        m.retries += x.retries;
         m.bytes_received += x.bytes_received;
         add_errors(&mut m.errors_by_class, &x.errors_by_class);
         for (code, n) in &x.status_codes {

@@ -26,10 +26,12 @@ pub enum ErrorClass {
     Check,
     /// An in-process function returned an error or panicked.
     Function,
+    /// Still in flight when an aborted run's grace period ended.
+    Interrupted,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 9] = [
+    pub const ALL: [ErrorClass; 10] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::Reset,
@@ -39,6 +41,7 @@ impl ErrorClass {
         ErrorClass::Http5xx,
         ErrorClass::Check,
         ErrorClass::Function,
+        ErrorClass::Interrupted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +55,7 @@ impl ErrorClass {
             ErrorClass::Http5xx => "http_5xx",
             ErrorClass::Check => "check",
             ErrorClass::Function => "function",
+            ErrorClass::Interrupted => "interrupted",
         }
     }
 
@@ -111,7 +115,7 @@ pub struct ReqStats {
     /// largest latency seen rather than the full range.
     pub hist: Histogram<u64>,
     pub ok: u64,
-    pub errors: [u64; 9],
+    pub errors: [u64; 10],
     /// (status, count); a handful of distinct codes, scanned linearly.
     pub status: Vec<(u16, u64)>,
     pub bytes: u64,
@@ -130,7 +134,7 @@ impl ReqStats {
         ReqStats {
             hist,
             ok: 0,
-            errors: [0; 9],
+            errors: [0; 10],
             status: Vec::new(),
             bytes: 0,
         }
@@ -186,7 +190,7 @@ impl ReqStats {
     pub fn reset(&mut self) {
         self.hist.reset();
         self.ok = 0;
-        self.errors = [0; 9];
+        self.errors = [0; 10];
         self.status.clear();
         self.bytes = 0;
     }
@@ -211,6 +215,7 @@ impl ReqStats {
             http_5xx: e[6],
             check: e[7],
             function: e[8],
+            interrupted: e[9],
         }
     }
 
@@ -255,6 +260,12 @@ impl ReqStats {
             errors_by_class: self.error_counts(),
             status_codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
             bytes_received: self.bytes,
+            attempted_rps: if seconds > 0.0 {
+                requests as f64 / seconds
+            } else {
+                0.0
+            },
+            ..Metrics::default()
         }
     }
 }

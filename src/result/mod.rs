@@ -51,6 +51,18 @@ pub struct RunResult {
     /// A few error messages per class and request, for people reading the report.
     #[serde(default)]
     pub error_samples: Vec<ErrorSample>,
+    /// One line per failed gate, most important first ("no request succeeded",
+    /// "list-items p99 412 ms > limit 300 ms"). Empty when the run passed.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Things a person should know about how the run went that are not gates: the file
+    /// descriptor limit was hit, the target was unreachable for N s, a retry policy is on.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Identifies one run (shared by the segments of a distributed run); `merge` refuses
+    /// the same run twice.
+    #[serde(default)]
+    pub run_id: String,
     pub thresholds: Vec<ThresholdResult>,
     pub comparison: Option<Comparison>,
     /// Set when `--repeat N` ran the measurement several times: the medians are in `totals`.
@@ -157,10 +169,28 @@ pub struct Metrics {
     /// Open model only: arrivals not sent because `max_in_flight` was reached.
     #[serde(default)]
     pub dropped: u64,
+    /// dropped / (requests + dropped): the share of intended arrivals never sent, 0..1.
+    #[serde(default)]
+    pub dropped_rate: f64,
+    /// Requests re-sent under `target.retry_idempotent` (each retry is also a request).
+    #[serde(default)]
+    pub retries: u64,
     /// errors / requests, 0..1.
     pub error_rate: f64,
+    /// Successful responses per second.
     pub throughput_rps: f64,
+    /// Requests (successful or not) per second.
+    #[serde(default)]
+    pub attempted_rps: f64,
+    /// Latency of successful responses: what thresholds and baselines judge. All zeros when
+    /// no request succeeded (gates then say "n/a" and fail).
     pub latency_ms: Latency,
+    /// Time to failure of failed requests (all classes together).
+    #[serde(default)]
+    pub failed_latency_ms: Latency,
+    /// Time to failure per error class (classes that occurred).
+    #[serde(default)]
+    pub failed_by_class_ms: BTreeMap<String, ClassTime>,
     pub errors_by_class: ErrorCounts,
     pub status_codes: BTreeMap<String, u64>,
     pub bytes_received: u64,
@@ -181,6 +211,13 @@ pub struct Latency {
     pub stdev: f64,
 }
 
+/// Time to failure of one error class, in milliseconds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ClassTime {
+    pub mean: f64,
+    pub max: f64,
+}
+
 /// Counts per error class; every class is always present in JSON.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ErrorCounts {
@@ -193,11 +230,14 @@ pub struct ErrorCounts {
     pub http_5xx: u64,
     pub check: u64,
     pub function: u64,
+    /// Still in flight when an aborted run's grace period ended.
+    #[serde(default)]
+    pub interrupted: u64,
 }
 
 impl ErrorCounts {
     /// (class name, count) for every class, in the documented order.
-    pub fn iter(&self) -> [(&'static str, u64); 9] {
+    pub fn iter(&self) -> [(&'static str, u64); 10] {
         [
             ("connect", self.connect),
             ("timeout", self.timeout),
@@ -208,6 +248,7 @@ impl ErrorCounts {
             ("http_5xx", self.http_5xx),
             ("check", self.check),
             ("function", self.function),
+            ("interrupted", self.interrupted),
         ]
     }
 
@@ -235,7 +276,11 @@ pub struct Window {
     pub t_s: f64,
     pub requests: u64,
     pub errors: u64,
+    /// Successful responses per second.
     pub throughput_rps: f64,
+    /// Requests (successful or not) per second.
+    #[serde(default)]
+    pub attempted_rps: f64,
     pub p50_ms: f64,
     pub p90_ms: f64,
     pub p99_ms: f64,

@@ -72,6 +72,8 @@ pub fn metrics(requests: u64, errors: u64, rps: f64, p50: f64) -> Metrics {
         },
         status_codes: BTreeMap::from([("200".to_string(), requests - errors)]),
         bytes_received: requests * 512,
+        attempted_rps: rps,
+        ..Metrics::default()
     }
 }
 
@@ -81,6 +83,7 @@ fn window(t: f64, stage: Option<usize>, active: f64, rps: f64, p50: f64, errors:
         requests: rps as u64,
         errors,
         throughput_rps: rps,
+        attempted_rps: rps,
         p50_ms: p50,
         p90_ms: p50 * 1.8,
         p99_ms: p50 * 3.5,
@@ -207,6 +210,9 @@ pub fn realistic() -> RunResult {
                 count: 56,
             },
         ],
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        run_id: String::new(),
         thresholds: vec![
             ThresholdResult {
                 expr: "list-items.p99 < 300ms".into(),
@@ -329,6 +335,9 @@ pub fn empty() -> RunResult {
         request_series: BTreeMap::new(),
         histograms: BTreeMap::new(),
         error_samples: Vec::new(),
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        run_id: String::new(),
         thresholds: Vec::new(),
         comparison: None,
         repeat: None,

@@ -38,7 +38,7 @@ pub(super) const STAGE_LINE: RGBColor = RGBColor(150, 150, 150);
 pub(super) const WARMUP: RGBColor = RGBColor(255, 200, 60);
 pub(super) const BASELINE: RGBColor = RGBColor(120, 120, 120);
 /// One color per error class, in [`crate::result::ErrorCounts::iter`] order.
-pub(super) const CLASS_COLORS: [RGBColor; 9] = [
+pub(super) const CLASS_COLORS: [RGBColor; 10] = [
     RGBColor(148, 103, 189),
     RGBColor(214, 39, 40),
     RGBColor(140, 86, 75),
@@ -48,6 +48,7 @@ pub(super) const CLASS_COLORS: [RGBColor; 9] = [
     RGBColor(255, 127, 14),
     RGBColor(23, 190, 207),
     RGBColor(44, 160, 44),
+    RGBColor(80, 80, 160),
 ];
 
 /// Which chart to draw.

@@ -113,7 +113,7 @@ struct Point {
     /// Mean throughput, mean errors per second (by class, in `ErrorCounts::iter` order).
     rps: f64,
     errors: f64,
-    classes: [f64; 9],
+    classes: [f64; 10],
     /// Highest level scheduled in the span.
     active: f64,
 }
@@ -136,7 +136,7 @@ fn merge(c: &[Window]) -> Point {
     let measured: Vec<&Window> = c.iter().filter(|w| w.requests > 0).collect();
     let m = measured.len().max(1) as f64;
     let mean = |f: fn(&Window) -> f64| measured.iter().map(|w| f(w)).sum::<f64>() / m;
-    let mut classes = [0.0; 9];
+    let mut classes = [0.0; 10];
     for w in c {
         for (slot, (_, count)) in classes.iter_mut().zip(w.errors_by_class.iter()) {
             *slot += count as f64 / n;
