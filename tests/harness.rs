@@ -4,6 +4,7 @@
 
 mod harness {
     pub mod cli;
+    pub mod counting;
     pub mod engine;
     pub mod faults;
     pub mod gate_cli;

@@ -12,4 +12,4 @@ mod stats;
 pub use aggregate::{stage_key, Aggregator, MetricsOutput, Phase};
 pub use merge::{merge_error_samples, merge_results};
 pub use recorder::{Batch, Recorder, StatsPool};
-pub use stats::{ErrorClass, Outcome, ReqStats};
+pub use stats::{ErrorClass, FirstAttempt, Outcome, ReqStats};

@@ -73,6 +73,18 @@ pub struct Outcome {
     pub error: Option<ErrorClass>,
     /// Only set with an error.
     pub message: Option<Cow<'static, str>>,
+    /// Set when this outcome is a retry (`target.retry_idempotent`): the failed first
+    /// attempt, which is counted as a request of its own.
+    pub retry_of: Option<Box<FirstAttempt>>,
+}
+
+/// The failed first attempt of a retried request.
+#[derive(Debug, Clone)]
+pub struct FirstAttempt {
+    pub outcome: Outcome,
+    /// How long the retry (the outcome that carries this) took, in µs: the first attempt's
+    /// time is the whole time less this.
+    pub retry_us: u64,
 }
 
 impl Outcome {
@@ -82,6 +94,7 @@ impl Outcome {
             bytes,
             error: None,
             message: None,
+            retry_of: None,
         }
     }
 
@@ -91,6 +104,7 @@ impl Outcome {
             bytes: 0,
             error: Some(class),
             message: Some(message.into()),
+            retry_of: None,
         }
     }
 
@@ -119,6 +133,8 @@ pub struct ReqStats {
     /// (status, count); a handful of distinct codes, scanned linearly.
     pub status: Vec<(u16, u64)>,
     pub bytes: u64,
+    /// Requests that were retries of a failed first attempt.
+    pub retries: u64,
 }
 
 impl Default for ReqStats {
@@ -137,11 +153,23 @@ impl ReqStats {
             errors: [0; 10],
             status: Vec::new(),
             bytes: 0,
+            retries: 0,
         }
     }
 
     #[inline]
     pub fn record(&mut self, latency_us: u64, o: &Outcome) {
+        if let Some(first) = &o.retry_of {
+            // The first attempt is a request of its own; this outcome is the retry.
+            self.record(latency_us.saturating_sub(first.retry_us), &first.outcome);
+            self.retries += 1;
+            return self.record_one(first.retry_us, o);
+        }
+        self.record_one(latency_us, o)
+    }
+
+    #[inline]
+    fn record_one(&mut self, latency_us: u64, o: &Outcome) {
         if o.timed() {
             // Cannot fail: auto-resize is on and the value is clamped.
             let _ = self.hist.record(latency_us.clamp(1, MAX_LATENCY_US));
@@ -185,6 +213,7 @@ impl ReqStats {
             }
         }
         self.bytes += other.bytes;
+        self.retries += other.retries;
     }
 
     pub fn reset(&mut self) {
@@ -193,6 +222,7 @@ impl ReqStats {
         self.errors = [0; 10];
         self.status.clear();
         self.bytes = 0;
+        self.retries = 0;
     }
 
     pub fn latency_ms(&self, q: f64) -> f64 {
@@ -260,6 +290,7 @@ impl ReqStats {
             errors_by_class: self.error_counts(),
             status_codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
             bytes_received: self.bytes,
+            retries: self.retries,
             attempted_rps: if seconds > 0.0 {
                 requests as f64 / seconds
             } else {
@@ -295,6 +326,21 @@ mod tests {
         // The refused connection is not timed: min is 1 ms, not 50 µs.
         assert!((m.latency_ms.min - 1.0).abs() < 0.01);
         assert!((m.latency_ms.max - 3.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_retry_counts_the_failed_first_attempt_as_a_request_of_its_own() {
+        let mut s = ReqStats::new();
+        let mut retry = Outcome::ok(200, 2);
+        retry.retry_of = Some(Box::new(FirstAttempt {
+            outcome: Outcome::error(ErrorClass::Reset, "closed"),
+            retry_us: 1_000,
+        }));
+        s.record(5_000, &retry);
+        let m = s.summary(1.0, 0);
+        assert_eq!((m.requests, m.ok, m.errors, m.retries), (2, 1, 1, 1));
+        assert_eq!(m.errors_by_class.reset, 1);
+        assert!((m.latency_ms.max - 1.0).abs() < 0.01, "{:?}", m.latency_ms);
     }
 
     #[test]

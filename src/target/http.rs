@@ -542,6 +542,7 @@ fn judge(status: u16, reason: Option<&str>, bytes: u64, found: bool, p: &Prepare
             bytes,
             error: Some(c),
             message: Some(m.into()),
+            retry_of: None,
         },
     }
 }
