@@ -1,12 +1,19 @@
 //! The aggregator: merges worker batches into 1-second windows as they close, and into the
 //! warm-up, per-stage and total accumulators. Only a few windows are open at once; a closed
 //! window keeps a summary, not a histogram, so memory is flat in the run's length.
+//!
+//! A request belongs to the window in which it completed. The engine closes a window only
+//! once no worker holds data for it (see [`super::Holds`]); a batch that still arrives for a
+//! closed window (a worker preempted at the wrong moment) is added to that window's counts,
+//! never folded into a later second.
 
 use std::collections::BTreeMap;
 
 use super::recorder::{Batch, StatsPool};
 use super::stats::{ErrorClass, ReqStats};
-use crate::result::{ErrorSample, Metrics, SeriesPoint, StageResult, Window, TOTAL_KEY};
+use crate::result::{
+    ErrorCounts, ErrorSample, Metrics, SeriesPoint, StageResult, Window, TOTAL_KEY,
+};
 
 /// Distinct messages kept per (request, class) for the report.
 const SAMPLES_PER_KEY: usize = 3;
@@ -78,6 +85,7 @@ pub struct Aggregator {
     samples: BTreeMap<(usize, ErrorClass), Vec<(String, u64)>>,
     /// Where absorbed batches' stats go back to, emptied, for the workers' next windows.
     pool: Option<StatsPool>,
+    late_batches: u64,
 }
 
 impl Aggregator {
@@ -97,6 +105,7 @@ impl Aggregator {
             windows: Vec::new(),
             samples: BTreeMap::new(),
             pool: None,
+            late_batches: 0,
         }
     }
 
@@ -105,25 +114,86 @@ impl Aggregator {
         self.pool = Some(pool);
     }
 
-    /// Takes one worker batch. Data for a window already closed (a worker that was blocked on
-    /// a slow request) goes into the oldest open window, so nothing is lost.
+    /// Takes one worker batch. A batch for a window already closed is added to that
+    /// window's counts (its percentiles stay as they were), never to a later second.
     pub fn absorb(&mut self, b: Batch) {
-        let w = b.window.max(self.next_to_close);
-        let n = self.names.len();
-        self.open
-            .entry(w)
-            .or_insert_with(|| Acc::new(n))
-            .add(&b.stats, b.dropped);
+        for sample in &b.samples {
+            let list = self.samples.entry((sample.request, sample.class)).or_default();
+            if let Some((_, c)) = list.iter_mut().find(|(m, _)| *m == sample.message) {
+                *c += sample.count;
+            } else if list.len() < SAMPLES_PER_KEY {
+                list.push((sample.message.clone(), sample.count));
+            }
+        }
+        if b.window < self.next_to_close {
+            self.amend(b.window, &b.stats, b.dropped);
+        } else {
+            let n = self.names.len();
+            self.open
+                .entry(b.window)
+                .or_insert_with(|| Acc::new(n))
+                .add(&b.stats, b.dropped);
+        }
         if let Some(pool) = &self.pool {
             pool.give(b.stats);
         }
-        for (req, class, msg) in b.samples {
-            let list = self.samples.entry((req, class)).or_default();
-            if let Some((_, c)) = list.iter_mut().find(|(m, _)| *m == msg) {
-                *c += 1;
-            } else if list.len() < SAMPLES_PER_KEY {
-                list.push((msg, 1));
+    }
+
+    /// Adds late data to closed window `w`: its counts, its stage (or the warm-up) and its
+    /// series points.
+    fn amend(&mut self, w: u32, stats: &[ReqStats], dropped: u64) {
+        self.late_batches += 1;
+        let (stage, _, len) = self.window_shape(w);
+        let mut total = ReqStats::new();
+        for s in stats {
+            total.merge(s);
+        }
+        if let Some(win) = self.windows.get_mut(w as usize) {
+            win.requests += total.requests();
+            win.errors += total.error_count();
+            win.throughput_rps += total.ok as f64 / len;
+            win.attempted_rps += total.requests() as f64 / len;
+            win.dropped += dropped;
+            add_counts(&mut win.errors_by_class, &total.error_counts());
+        }
+        match stage {
+            Some(i) => {
+                if let Some(acc) = self.stages.get_mut(i) {
+                    acc.add(stats, dropped);
+                }
+                let points = stats.iter().chain(std::iter::once(&total));
+                for (series, s) in self.series.iter_mut().zip(points) {
+                    if let Some(p) = series.iter_mut().rev().find(|p| p.t_s == w as f64) {
+                        p.requests += s.requests();
+                        p.errors += s.error_count();
+                        p.throughput_rps += s.ok as f64 / len;
+                    }
+                }
             }
+            None => self.warmup.add(stats, dropped),
+        }
+    }
+
+    /// Batches that arrived after their window had closed (for tests and diagnostics).
+    pub fn late_batches(&self) -> u64 {
+        self.late_batches
+    }
+
+    /// Windows below this one are closed.
+    pub fn next_to_close(&self) -> u32 {
+        self.next_to_close
+    }
+
+    /// The stage, the scheduled level and the length in seconds of window `w`. Windows after
+    /// the last stage (requests in flight at the end, finishing up to their timeout) count
+    /// towards the last stage, at level 0.
+    fn window_shape(&self, w: u32) -> (Option<usize>, f64, f64) {
+        let t = w as f64;
+        let end = self.end_s();
+        match self.phase_at(t) {
+            Some(p) if t >= end => (p.stage, 0.0, 1.0),
+            Some(p) => (p.stage, p.level, (end - t).clamp(0.0, 1.0)),
+            None => (None, 0.0, 1.0),
         }
     }
 
@@ -151,14 +221,7 @@ impl Aggregator {
 
     fn close_window(&mut self, w: u32, acc: Acc) {
         let t = w as f64;
-        let (stage, level, len) = match self.phase_at(t) {
-            Some(p) => (
-                p.stage,
-                p.level,
-                (p.end_s.max(self.end_s()) - t).clamp(0.0, 1.0),
-            ),
-            None => (None, 0.0, 1.0),
-        };
+        let (stage, level, len) = self.window_shape(w);
         let len = if len <= 0.0 { 1.0 } else { len };
         let total = acc.total();
         let errs = total.error_counts();
@@ -166,7 +229,7 @@ impl Aggregator {
             t_s: t,
             requests: total.requests(),
             errors: total.error_count(),
-            throughput_rps: total.requests() as f64 / len,
+            throughput_rps: total.ok as f64 / len,
             attempted_rps: total.requests() as f64 / len,
             p50_ms: total.latency_ms(0.50),
             p90_ms: total.latency_ms(0.90),
@@ -275,7 +338,7 @@ fn point(t: f64, s: &ReqStats, len: f64) -> SeriesPoint {
         t_s: t,
         requests: s.requests(),
         errors: s.error_count(),
-        throughput_rps: s.requests() as f64 / len,
+        throughput_rps: s.ok as f64 / len,
         mean_ms: if s.hist.is_empty() {
             0.0
         } else {
@@ -286,6 +349,19 @@ fn point(t: f64, s: &ReqStats, len: f64) -> SeriesPoint {
         p95_ms: s.latency_ms(0.95),
         p99_ms: s.latency_ms(0.99),
     }
+}
+
+fn add_counts(a: &mut ErrorCounts, b: &ErrorCounts) {
+    a.connect += b.connect;
+    a.timeout += b.timeout;
+    a.reset += b.reset;
+    a.tls += b.tls;
+    a.protocol += b.protocol;
+    a.http_4xx += b.http_4xx;
+    a.http_5xx += b.http_5xx;
+    a.check += b.check;
+    a.function += b.function;
+    a.interrupted += b.interrupted;
 }
 
 /// Key of stage `i`'s histogram in `RunResult.histograms`.
@@ -357,7 +433,9 @@ mod tests {
         assert_eq!(out.stages.len(), 2);
         assert_eq!(out.stages[0].metrics.requests, 40);
         assert_eq!(out.stages[1].metrics.requests, 21);
-        assert!((out.totals.throughput_rps - 61.0 / 3.0).abs() < 1e-9);
+        // Throughput counts successes; attempted counts every request.
+        assert!((out.totals.throughput_rps - 60.0 / 3.0).abs() < 1e-9);
+        assert!((out.totals.attempted_rps - 61.0 / 3.0).abs() < 1e-9);
         assert_eq!(out.requests["x"].requests, 30);
         assert_eq!(out.request_series["x"].len(), 3);
         assert_eq!(out.request_series[TOTAL_KEY].len(), 3);
@@ -374,18 +452,67 @@ mod tests {
     }
 
     #[test]
-    fn late_batches_land_in_the_oldest_open_window() {
+    fn a_late_batch_stays_in_its_own_second() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let mut early = Recorder::new(1, tx.clone());
+        early.record(0, 1, 100, &Outcome::ok(200, 0));
+        drop(early);
+        agg.absorb(rx.try_recv().unwrap());
         agg.close_until(2);
         let mut r = Recorder::new(1, tx);
         r.record(0, 1, 100, &Outcome::ok(200, 0));
+        r.record(0, 1, 100, &Outcome::error(ErrorClass::Reset, "x"));
+        drop(r);
+        agg.absorb(rx.try_recv().unwrap());
+        assert_eq!(agg.late_batches(), 1);
+        let out = agg.finish(4.0);
+        assert_eq!(out.timeseries[1].requests, 3);
+        assert_eq!(out.timeseries[1].errors_by_class.reset, 1);
+        assert_eq!(out.timeseries[1].throughput_rps, 2.0);
+        assert_eq!(out.timeseries[1].attempted_rps, 3.0);
+        assert_eq!(out.timeseries[2].requests, 0);
+        assert_eq!(out.request_series["x"][0].requests, 3);
+        assert_eq!(out.stages[0].metrics.requests, 3);
+        assert_eq!(out.totals.requests, 3);
+    }
+
+    #[test]
+    fn requests_finishing_after_the_end_count_in_the_last_stage_at_level_0() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let mut r = Recorder::new(1, tx);
+        r.record(0, 6, 5_000_000, &Outcome::error(ErrorClass::Timeout, "t"));
         drop(r);
         agg.absorb(rx.try_recv().unwrap());
         let out = agg.finish(4.0);
-        assert_eq!(out.timeseries[1].requests, 0);
-        assert_eq!(out.timeseries[2].requests, 1);
+        assert_eq!(out.timeseries.len(), 7);
+        assert_eq!(out.timeseries[6].requests, 1);
+        assert_eq!(out.timeseries[6].active, 0.0);
+        assert_eq!(out.timeseries[6].stage, Some(1));
+        assert_eq!(out.stages[1].metrics.errors_by_class.timeout, 1);
         assert_eq!(out.totals.requests, 1);
+        assert_eq!(out.totals.latency_ms.p50, 0.0);
+        assert!(out.totals.failed_latency_ms.p50 >= 4_990.0);
+    }
+
+    #[test]
+    fn error_sample_counts_are_occurrences_across_batches() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let mut r = Recorder::new(1, tx);
+        for w in 1..3 {
+            for _ in 0..7 {
+                r.record(0, w, 100, &Outcome::error(ErrorClass::Reset, "closed"));
+            }
+        }
+        drop(r);
+        while let Ok(b) = rx.try_recv() {
+            agg.absorb(b);
+        }
+        let out = agg.finish(4.0);
+        assert_eq!(out.error_samples.len(), 1);
+        assert_eq!(out.error_samples[0].count, 14);
     }
 
     #[test]

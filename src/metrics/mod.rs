@@ -11,5 +11,5 @@ mod stats;
 
 pub use aggregate::{stage_key, Aggregator, MetricsOutput, Phase};
 pub use merge::{merge_error_samples, merge_results};
-pub use recorder::{Batch, Recorder, StatsPool};
+pub use recorder::{Batch, Holds, Recorder, Sample, StatsPool};
 pub use stats::{ErrorClass, FirstAttempt, Outcome, ReqStats};

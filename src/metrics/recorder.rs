@@ -1,15 +1,37 @@
 //! The per-worker recorder: the hot path. Recording touches only this worker's memory; once
 //! per 1-second window the worker hands its data to the aggregator as one [`Batch`], and
 //! takes emptied stats for the next window from a [`StatsPool`] the aggregator refills.
+//!
+//! So that no window closes while a worker still holds data for it, each recorder publishes
+//! the window it holds data for in one atomic ([`Holds`]), written only when that changes
+//! (never per request). The recorder also knows the request in flight: a worker dropped in
+//! the middle of one (an aborted run) records it as `interrupted`, with its real time.
 
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
 
 use super::stats::{ErrorClass, Outcome, ReqStats};
 
-/// Error messages kept per window and worker, at most one per (request, class).
+/// Distinct error messages a recorder keeps per window, in all.
 const MAX_SAMPLES: usize = 16;
+/// Distinct error messages a recorder keeps per window and (request, class).
+const MAX_SAMPLES_PER_KEY: usize = 3;
+
+/// `holding` value of a recorder that holds no data.
+const NOTHING: u32 = u32::MAX;
+
+/// One sampled error message and how many times it occurred in the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub request: usize,
+    pub class: ErrorClass,
+    pub message: String,
+    pub count: u64,
+}
 
 /// One worker's data for one window.
 #[derive(Debug)]
@@ -19,8 +41,35 @@ pub struct Batch {
     pub stats: Vec<ReqStats>,
     /// Open model: arrivals dropped because `max_in_flight` was reached.
     pub dropped: u64,
-    /// (request index, class, message)
-    pub samples: Vec<(usize, ErrorClass, String)>,
+    pub samples: Vec<Sample>,
+}
+
+/// The windows every recorder holds data for, read by the aggregator before it closes a
+/// window. Registering takes a lock (once per worker); recording never does.
+#[derive(Clone, Default)]
+pub struct Holds(Arc<Mutex<Vec<Arc<AtomicU32>>>>);
+
+impl Holds {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn register(&self) -> Arc<AtomicU32> {
+        let slot = Arc::new(AtomicU32::new(NOTHING));
+        if let Ok(mut v) = self.0.lock() {
+            v.push(Arc::clone(&slot));
+        }
+        slot
+    }
+
+    /// The oldest window some recorder still holds data for.
+    pub fn oldest(&self) -> Option<u32> {
+        let v = self.0.lock().ok()?;
+        v.iter()
+            .map(|h| h.load(Ordering::Acquire))
+            .filter(|w| *w != NOTHING)
+            .min()
+    }
 }
 
 /// Most stats sets a pool keeps; beyond that, returned sets are freed.
@@ -71,10 +120,16 @@ pub struct Recorder {
     window: u32,
     stats: Vec<ReqStats>,
     dropped: u64,
-    samples: Vec<(usize, ErrorClass, String)>,
+    samples: Vec<Sample>,
     dirty: bool,
     tx: UnboundedSender<Batch>,
     pool: Option<StatsPool>,
+    /// Published window this recorder holds data for (`NOTHING` when clean).
+    holding: Option<Arc<AtomicU32>>,
+    /// The run's start, for the window of an interrupted request.
+    origin: Option<Instant>,
+    /// The request in flight: (request index, when its latency started).
+    in_flight: Option<(usize, Instant)>,
 }
 
 impl Recorder {
@@ -87,6 +142,9 @@ impl Recorder {
             dirty: false,
             tx,
             pool: None,
+            holding: None,
+            origin: None,
+            in_flight: None,
         }
     }
 
@@ -97,31 +155,76 @@ impl Recorder {
         rec
     }
 
+    /// Publishes the window this recorder holds data for in `holds`, and takes `origin` (the
+    /// run's start) to place an interrupted request in its window.
+    pub fn watched(mut self, holds: &Holds, origin: Instant) -> Self {
+        self.holding = Some(holds.register());
+        self.origin = Some(origin);
+        self
+    }
+
     #[inline]
     fn enter(&mut self, window: u32) {
         if window != self.window {
             self.flush();
             self.window = window;
         }
-        self.dirty = true;
+        if !self.dirty {
+            self.dirty = true;
+            if let Some(h) = &self.holding {
+                h.store(window, Ordering::Release);
+            }
+        }
+    }
+
+    /// The window this recorder holds data for, if any.
+    pub fn held(&self) -> Option<u32> {
+        self.dirty.then_some(self.window)
+    }
+
+    /// Notes that request `req` is being sent, its latency counting from `from`.
+    #[inline]
+    pub fn begin(&mut self, req: usize, from: Instant) {
+        self.in_flight = Some((req, from));
     }
 
     /// Records one completed request in `window` (seconds since the run's start).
     #[inline]
     pub fn record(&mut self, req: usize, window: u32, latency_us: u64, o: &Outcome) {
+        self.in_flight = None;
         self.enter(window);
         if let Some(s) = self.stats.get_mut(req) {
             s.record(latency_us, o);
         }
-        if let (Some(class), Some(msg)) = (o.error, &o.message) {
-            if self.samples.len() < MAX_SAMPLES
-                && !self
-                    .samples
-                    .iter()
-                    .any(|(r, c, _)| *r == req && *c == class)
-            {
-                self.samples.push((req, class, msg.to_string()));
+        if let Some(first) = &o.retry_of {
+            self.sample(req, &first.outcome);
+        }
+        self.sample(req, o);
+    }
+
+    /// Counts an error's message: each sampled (request, class, message) keeps its count.
+    #[inline]
+    fn sample(&mut self, req: usize, o: &Outcome) {
+        let (Some(class), Some(msg)) = (o.error, &o.message) else {
+            return;
+        };
+        let mut same_key = 0;
+        for s in self.samples.iter_mut() {
+            if s.request == req && s.class == class {
+                if s.message == msg.as_ref() {
+                    s.count += 1;
+                    return;
+                }
+                same_key += 1;
             }
+        }
+        if self.samples.len() < MAX_SAMPLES && same_key < MAX_SAMPLES_PER_KEY {
+            self.samples.push(Sample {
+                request: req,
+                class,
+                message: msg.to_string(),
+                count: 1,
+            });
         }
     }
 
@@ -129,6 +232,15 @@ impl Recorder {
     pub fn dropped(&mut self, window: u32) {
         self.enter(window);
         self.dropped += 1;
+    }
+
+    /// Hands the held data to the aggregator when it belongs to a window before `window`:
+    /// called before an idle wait, so that no window waits for a worker that is idle.
+    #[inline]
+    pub fn flush_before(&mut self, window: u32) {
+        if self.dirty && self.window < window {
+            self.flush();
+        }
     }
 
     /// Hands the current window's data to the aggregator (no-op when empty).
@@ -150,11 +262,30 @@ impl Recorder {
         self.dirty = false;
         // The aggregator outlives every worker; if it is gone the run is over anyway.
         let _ = self.tx.send(batch);
+        // Cleared after the send: an aggregator that sees nothing held finds the batch queued.
+        if let Some(h) = &self.holding {
+            h.store(NOTHING, Ordering::Release);
+        }
     }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
+        // Dropped mid-request (an aborted run cut the worker off): the request is counted,
+        // as interrupted, with the time it had been running.
+        if let Some((req, from)) = self.in_flight.take() {
+            let now = Instant::now();
+            let window = self
+                .origin
+                .map(|o| (now.saturating_duration_since(o).as_micros() / 1_000_000) as u32)
+                .unwrap_or(self.window);
+            let o = Outcome::error(
+                ErrorClass::Interrupted,
+                Cow::Borrowed("still in flight when the run was aborted"),
+            );
+            let us = now.saturating_duration_since(from).as_micros() as u64;
+            self.record(req, window, us, &o);
+        }
         self.flush();
     }
 }
@@ -182,5 +313,72 @@ mod tests {
         assert!(pool.is_empty());
         assert_eq!(rec.stats[1].requests(), 1);
         assert!(rec.stats[1].hist.high() >= grown);
+    }
+
+    #[test]
+    fn the_held_window_is_published_until_its_batch_is_sent() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let holds = Holds::new();
+        let mut a = Recorder::new(1, tx.clone()).watched(&holds, Instant::now());
+        let mut b = Recorder::new(1, tx).watched(&holds, Instant::now());
+        assert_eq!(holds.oldest(), None);
+        a.record(0, 3, 100, &Outcome::ok(200, 0));
+        b.record(0, 4, 100, &Outcome::ok(200, 0));
+        assert_eq!(holds.oldest(), Some(3));
+        // Going idle past window 3 hands it over; nothing of window 3 is held any more.
+        a.flush_before(4);
+        assert_eq!(holds.oldest(), Some(4));
+        assert_eq!(rx.try_recv().map(|b| b.window).ok(), Some(3));
+        // Not before its own window: b keeps window 4 while it is still current.
+        b.flush_before(4);
+        assert_eq!(holds.oldest(), Some(4));
+        b.record(0, 5, 100, &Outcome::ok(200, 0));
+        assert_eq!(holds.oldest(), Some(5));
+        drop(b);
+        assert_eq!(holds.oldest(), None);
+    }
+
+    #[test]
+    fn a_worker_dropped_mid_request_records_it_as_interrupted() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let origin = Instant::now();
+        let mut rec = Recorder::new(2, tx).watched(&Holds::new(), origin);
+        rec.begin(1, origin);
+        rec.record(1, 0, 100, &Outcome::ok(200, 0));
+        rec.begin(0, origin);
+        drop(rec);
+        let b = rx.try_recv().expect("flushed on drop");
+        assert_eq!(b.stats[1].ok, 1);
+        assert_eq!(b.stats[0].errors[ErrorClass::Interrupted as usize], 1);
+        assert_eq!(b.stats[0].requests(), 1);
+        assert_eq!(b.samples[0].class, ErrorClass::Interrupted);
+        // A worker that finished its request is not charged an interrupted one.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rec = Recorder::new(1, tx).watched(&Holds::new(), origin);
+        rec.begin(0, origin);
+        rec.record(0, 0, 100, &Outcome::ok(200, 0));
+        drop(rec);
+        assert_eq!(rx.try_recv().map(|b| b.stats[0].requests()).ok(), Some(1));
+    }
+
+    #[test]
+    fn sampled_messages_count_every_occurrence() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rec = Recorder::new(1, tx);
+        for i in 0..10 {
+            let msg = if i % 5 == 0 { "rare" } else { "common" };
+            rec.record(0, 0, 100, &Outcome::error(ErrorClass::Reset, msg));
+        }
+        for i in 0..5 {
+            rec.record(0, 0, 100, &Outcome::error(ErrorClass::Timeout, format!("t{i}")));
+        }
+        drop(rec);
+        let b = rx.try_recv().unwrap();
+        let count = |m: &str| b.samples.iter().find(|s| s.message == m).map(|s| s.count);
+        assert_eq!(count("common"), Some(8));
+        assert_eq!(count("rare"), Some(2));
+        // At most a few distinct messages per (request, class).
+        let timeouts = b.samples.iter().filter(|s| s.class == ErrorClass::Timeout);
+        assert_eq!(timeouts.count(), MAX_SAMPLES_PER_KEY);
     }
 }

@@ -2,10 +2,11 @@
 //! histogram and counters of a set of requests, with the one merge function everything uses.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use crate::result::{ErrorCounts, Latency, Metrics};
+use crate::result::{ClassTime, ErrorCounts, Latency, Metrics};
 
 /// Why a request failed. The order is the documented order of `errors_by_class`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -108,13 +109,14 @@ impl Outcome {
         }
     }
 
-    /// Whether the request's latency belongs in the histogram: it got an answer (any status)
-    /// or waited out its timeout. Connection failures are counted, not timed.
-    pub fn timed(&self) -> bool {
+    /// Whether a status code on this outcome stands for a complete, parsed answer: a
+    /// success, an HTTP error status or a failed check. A transport failure (reset, timeout,
+    /// protocol, ...) may carry the status of an answer it never finished: not counted.
+    pub fn answered(&self) -> bool {
         self.status != 0
-            || matches!(
+            && matches!(
                 self.error,
-                None | Some(ErrorClass::Timeout) | Some(ErrorClass::Function)
+                None | Some(ErrorClass::Http4xx) | Some(ErrorClass::Http5xx) | Some(ErrorClass::Check)
             )
     }
 }
@@ -122,12 +124,19 @@ impl Outcome {
 /// Largest latency recorded: 1 hour, in µs.
 pub const MAX_LATENCY_US: u64 = 3_600_000_000;
 
-/// Histogram and counters for a set of requests.
+/// Histograms and counters for a set of requests. Every request is timed, from its start to
+/// its outcome; successes and failures go to separate distributions, so a latency gate judges
+/// answers, never the time it took to be refused.
 #[derive(Debug, Clone)]
 pub struct ReqStats {
-    /// Latency in µs, 3 significant digits, 1 µs to 1 h. Auto-resizing, so memory follows the
-    /// largest latency seen rather than the full range.
+    /// Latency of successful responses in µs, 3 significant digits, 1 µs to 1 h.
+    /// Auto-resizing, so memory follows the largest latency seen rather than the full range.
     pub hist: Histogram<u64>,
+    /// Time to failure of failed requests (every class), in µs.
+    pub failed: Histogram<u64>,
+    /// Per class: sum and max of the time to failure, in µs (no histogram per class).
+    pub fail_sum_us: [u64; 10],
+    pub fail_max_us: [u64; 10],
     pub ok: u64,
     pub errors: [u64; 10],
     /// (status, count); a handful of distinct codes, scanned linearly.
@@ -135,6 +144,30 @@ pub struct ReqStats {
     pub bytes: u64,
     /// Requests that were retries of a failed first attempt.
     pub retries: u64,
+}
+
+fn new_hist() -> Histogram<u64> {
+    let mut hist = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfig is valid"));
+    hist.auto(true);
+    hist
+}
+
+fn latency_of(h: &Histogram<u64>) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    let q = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
+    Latency {
+        min: h.min() as f64 / 1e3,
+        mean: h.mean() / 1e3,
+        p50: q(0.50),
+        p90: q(0.90),
+        p95: q(0.95),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: h.max() as f64 / 1e3,
+        stdev: h.stdev() / 1e3,
+    }
 }
 
 impl Default for ReqStats {
@@ -145,10 +178,11 @@ impl Default for ReqStats {
 
 impl ReqStats {
     pub fn new() -> Self {
-        let mut hist = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfig is valid"));
-        hist.auto(true);
         ReqStats {
-            hist,
+            hist: new_hist(),
+            failed: new_hist(),
+            fail_sum_us: [0; 10],
+            fail_max_us: [0; 10],
             ok: 0,
             errors: [0; 10],
             status: Vec::new(),
@@ -170,15 +204,22 @@ impl ReqStats {
 
     #[inline]
     fn record_one(&mut self, latency_us: u64, o: &Outcome) {
-        if o.timed() {
-            // Cannot fail: auto-resize is on and the value is clamped.
-            let _ = self.hist.record(latency_us.clamp(1, MAX_LATENCY_US));
-        }
+        let us = latency_us.clamp(1, MAX_LATENCY_US);
+        // Recording cannot fail: auto-resize is on and the value is clamped.
         match o.error {
-            None => self.ok += 1,
-            Some(c) => self.errors[c.index()] += 1,
+            None => {
+                self.ok += 1;
+                let _ = self.hist.record(us);
+            }
+            Some(c) => {
+                let i = c.index();
+                self.errors[i] += 1;
+                let _ = self.failed.record(us);
+                self.fail_sum_us[i] = self.fail_sum_us[i].saturating_add(us);
+                self.fail_max_us[i] = self.fail_max_us[i].max(us);
+            }
         }
-        if o.status != 0 {
+        if o.answered() {
             match self.status.iter_mut().find(|(s, _)| *s == o.status) {
                 Some((_, n)) => *n += 1,
                 None => self.status.push((o.status, 1)),
@@ -202,6 +243,11 @@ impl ReqStats {
     /// Adds `other` into `self`. The one merge every aggregation goes through.
     pub fn merge(&mut self, other: &ReqStats) {
         let _ = self.hist.add(&other.hist);
+        let _ = self.failed.add(&other.failed);
+        for i in 0..self.fail_sum_us.len() {
+            self.fail_sum_us[i] = self.fail_sum_us[i].saturating_add(other.fail_sum_us[i]);
+            self.fail_max_us[i] = self.fail_max_us[i].max(other.fail_max_us[i]);
+        }
         self.ok += other.ok;
         for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
             *a += b;
@@ -218,6 +264,9 @@ impl ReqStats {
 
     pub fn reset(&mut self) {
         self.hist.reset();
+        self.failed.reset();
+        self.fail_sum_us = [0; 10];
+        self.fail_max_us = [0; 10];
         self.ok = 0;
         self.errors = [0; 10];
         self.status.clear();
@@ -249,24 +298,31 @@ impl ReqStats {
         }
     }
 
-    /// Summary metrics over `seconds` of wall time.
+    /// Time to failure per class that occurred: (class name, mean and max in ms).
+    pub fn failed_by_class(&self) -> BTreeMap<String, ClassTime> {
+        ErrorClass::ALL
+            .iter()
+            .filter(|c| self.errors[c.index()] > 0)
+            .map(|c| {
+                let i = c.index();
+                let time = ClassTime {
+                    mean: self.fail_sum_us[i] as f64 / self.errors[i] as f64 / 1e3,
+                    max: self.fail_max_us[i] as f64 / 1e3,
+                };
+                (c.name().to_string(), time)
+            })
+            .collect()
+    }
+
+    /// Summary metrics over `seconds` of wall time; `dropped` arrivals were never sent.
     pub fn summary(&self, seconds: f64, dropped: u64) -> Metrics {
-        let h = &self.hist;
         let requests = self.requests();
         let errors = self.error_count();
-        let latency = if h.is_empty() {
-            Latency::default()
-        } else {
-            Latency {
-                min: h.min() as f64 / 1e3,
-                mean: h.mean() / 1e3,
-                p50: self.latency_ms(0.50),
-                p90: self.latency_ms(0.90),
-                p95: self.latency_ms(0.95),
-                p99: self.latency_ms(0.99),
-                p999: self.latency_ms(0.999),
-                max: h.max() as f64 / 1e3,
-                stdev: h.stdev() / 1e3,
+        let per_second = |n: u64| {
+            if seconds > 0.0 {
+                n as f64 / seconds
+            } else {
+                0.0
             }
         };
         let mut codes: Vec<_> = self.status.clone();
@@ -276,27 +332,25 @@ impl ReqStats {
             ok: self.ok,
             errors,
             dropped,
+            dropped_rate: if requests + dropped == 0 {
+                0.0
+            } else {
+                dropped as f64 / (requests + dropped) as f64
+            },
+            retries: self.retries,
             error_rate: if requests == 0 {
                 0.0
             } else {
                 errors as f64 / requests as f64
             },
-            throughput_rps: if seconds > 0.0 {
-                requests as f64 / seconds
-            } else {
-                0.0
-            },
-            latency_ms: latency,
+            throughput_rps: per_second(self.ok),
+            attempted_rps: per_second(requests),
+            latency_ms: latency_of(&self.hist),
+            failed_latency_ms: latency_of(&self.failed),
+            failed_by_class_ms: self.failed_by_class(),
             errors_by_class: self.error_counts(),
             status_codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
             bytes_received: self.bytes,
-            retries: self.retries,
-            attempted_rps: if seconds > 0.0 {
-                requests as f64 / seconds
-            } else {
-                0.0
-            },
-            ..Metrics::default()
         }
     }
 }
@@ -321,11 +375,59 @@ mod tests {
         assert_eq!(m.status_codes["200"], 2);
         assert_eq!(m.status_codes["500"], 1);
         assert_eq!(m.bytes_received, 20);
-        assert_eq!(m.throughput_rps, 2.0);
+        // Throughput counts answers that succeeded; attempted counts every request.
+        assert_eq!(m.throughput_rps, 1.0);
+        assert_eq!(m.attempted_rps, 2.0);
         assert!((m.error_rate - 0.5).abs() < 1e-9);
-        // The refused connection is not timed: min is 1 ms, not 50 µs.
+        // Latency judges successful responses only.
         assert!((m.latency_ms.min - 1.0).abs() < 0.01);
         assert!((m.latency_ms.max - 3.0).abs() < 0.01);
+        // Failures are timed too, in their own distribution and per class.
+        assert!((m.failed_latency_ms.min - 0.05).abs() < 0.001);
+        assert!((m.failed_latency_ms.max - 2.0).abs() < 0.01);
+        assert!((m.failed_by_class_ms["connect"].mean - 0.05).abs() < 0.001);
+        assert!((m.failed_by_class_ms["http_5xx"].max - 2.0).abs() < 0.001);
+        assert_eq!(m.failed_by_class_ms.len(), 2);
+    }
+
+    #[test]
+    fn a_run_where_everything_failed_has_no_success_latency() {
+        let mut s = ReqStats::new();
+        for _ in 0..10 {
+            s.record(200_000, &Outcome::error(ErrorClass::Reset, "closed"));
+        }
+        let m = s.summary(1.0, 0);
+        assert_eq!((m.ok, m.errors), (0, 10));
+        assert_eq!(m.latency_ms, Latency::default());
+        assert_eq!(m.throughput_rps, 0.0);
+        assert_eq!(m.attempted_rps, 10.0);
+        assert!(m.failed_latency_ms.p95 >= 199.0);
+    }
+
+    #[test]
+    fn a_truncated_answer_counts_bytes_but_no_status() {
+        let mut s = ReqStats::new();
+        let mut cut = Outcome::error(ErrorClass::Reset, "connection closed mid-body");
+        cut.status = 200;
+        cut.bytes = 13;
+        s.record(1_000, &cut);
+        let mut checked = Outcome::error(ErrorClass::Check, "body");
+        checked.status = 200;
+        s.record(1_000, &checked);
+        let m = s.summary(1.0, 0);
+        assert_eq!(m.status_codes.get("200"), Some(&1));
+        assert_eq!(m.bytes_received, 13);
+    }
+
+    #[test]
+    fn dropped_rate_is_the_share_of_intended_arrivals_never_sent() {
+        let mut s = ReqStats::new();
+        for _ in 0..3 {
+            s.record(1_000, &Outcome::ok(200, 0));
+        }
+        assert!((s.summary(1.0, 1).dropped_rate - 0.25).abs() < 1e-9);
+        assert_eq!(ReqStats::new().summary(1.0, 0).dropped_rate, 0.0);
+        assert_eq!(ReqStats::new().summary(1.0, 5).dropped_rate, 1.0);
     }
 
     #[test]
@@ -341,6 +443,7 @@ mod tests {
         assert_eq!((m.requests, m.ok, m.errors, m.retries), (2, 1, 1, 1));
         assert_eq!(m.errors_by_class.reset, 1);
         assert!((m.latency_ms.max - 1.0).abs() < 0.01, "{:?}", m.latency_ms);
+        assert!((m.failed_latency_ms.max - 4.0).abs() < 0.01);
     }
 
     #[test]
@@ -352,13 +455,16 @@ mod tests {
         b.record(300, &Outcome::error(ErrorClass::Timeout, "t"));
         a.merge(&b);
         assert_eq!(a.requests(), 3);
-        assert_eq!(a.hist.len(), 3);
+        assert_eq!(a.hist.len(), 2);
+        assert_eq!(a.failed.len(), 1);
+        assert_eq!(a.fail_max_us[1], 300);
         assert_eq!(a.errors[1], 1);
         assert_eq!(a.bytes, 3);
         assert_eq!(a.status.len(), 2);
         a.reset();
         assert!(a.is_empty());
-        assert!(a.hist.is_empty());
+        assert!(a.hist.is_empty() && a.failed.is_empty());
+        assert_eq!(a.fail_sum_us, [0; 10]);
     }
 
     #[test]
