@@ -2,6 +2,12 @@
 //! tasks, one per virtual user (closed model) or per in-flight arrival (open model), until the
 //! deadline or a stop signal. It hands batches to the metrics aggregator and returns what it
 //! measured. It knows nothing of reports.
+//!
+//! At the deadline no worker starts another request, and the requests in flight are awaited
+//! (each is bounded by the target's timeout) and recorded where they finish: they are the
+//! run's tail. On an abort, workers get [`ABORT_GRACE`]; whatever is still in flight then is
+//! cut off and counted as `interrupted`. A window closes only when its second is over (plus
+//! a little slack) and no worker still holds data for it.
 
 pub mod schedule;
 pub mod stop;
@@ -12,19 +18,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 pub use stop::StopSignal;
 pub use worker::Picker;
 
-use crate::metrics::{Aggregator, MetricsOutput, Recorder, StatsPool};
+use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPool};
 use crate::result::Window;
 use crate::scenario::{LoadPlan, Model};
 use crate::target::Target;
 use worker::{OpenShared, Pacing, WorkerCtx};
 
-/// How long workers get to finish their request once the run ends, before they are cut off.
-const GRACE: Duration = Duration::from_millis(200);
+/// How long workers get to finish their request after an abort, before they are cut off.
+pub const ABORT_GRACE: Duration = Duration::from_millis(500);
+/// How long after its second a window may close: covers a worker between reading the clock
+/// and publishing the window it now holds.
+const CLOSE_SLACK: Duration = Duration::from_millis(100);
 
 /// What the engine measured.
 pub struct EngineOutput {
@@ -57,6 +67,7 @@ pub async fn run<T: Target>(
     let mut aggregator = Aggregator::new(names.clone(), phases.clone(), unit);
     let pool = StatsPool::new();
     aggregator.recycle_into(pool.clone());
+    let holds = Holds::new();
 
     let started_at = chrono::Utc::now();
     let start = Instant::now();
@@ -67,22 +78,26 @@ pub async fn run<T: Target>(
         stop: stop.clone(),
     });
     let n = names.len();
-    let mut handles = Vec::new();
+    let recorder = || Recorder::with_pool(n, tx.clone(), pool.clone()).watched(&holds, start);
+    let mut tasks = JoinSet::new();
     // Open model: one more worker, sharing the arrival schedule; it asks for another through
     // `grow_tx` when it finds every in-flight slot busy.
-    let spawn_open = |id: usize, shared: &Arc<OpenShared>, grow_tx: &UnboundedSender<()>| {
+    let spawn_open = |tasks: &mut JoinSet<()>,
+                      id: usize,
+                      shared: &Arc<OpenShared>,
+                      grow_tx: &UnboundedSender<()>| {
         shared.workers.fetch_add(1, Ordering::Relaxed);
         let grow_tx = grow_tx.clone();
-        tokio::spawn(worker::run(
+        tasks.spawn(worker::run(
             target.session(),
             Pacing::Open(Arc::clone(shared)),
             Picker::new(&weights, id as u64 + 1),
-            Recorder::with_pool(n, tx.clone(), pool.clone()),
+            recorder(),
             Arc::clone(&ctx),
             move || {
                 let _ = grow_tx.send(());
             },
-        ))
+        ));
     };
     let mut open: Option<(Arc<OpenShared>, UnboundedSender<()>)> = None;
     let mut grow_rx: Option<UnboundedReceiver<()>> = None;
@@ -97,15 +112,14 @@ pub async fn run<T: Target>(
                     think: think_time,
                     phases: Arc::clone(&phases),
                 };
-                let fut = worker::run(
+                tasks.spawn(worker::run(
                     target.session(),
                     pacing,
                     Picker::new(&weights, i as u64 + 1),
-                    Recorder::with_pool(n, tx.clone(), pool.clone()),
+                    recorder(),
                     Arc::clone(&ctx),
                     || {},
-                );
-                handles.push(tokio::spawn(fut));
+                ));
             }
         }
         Model::Open { max_in_flight } => {
@@ -118,7 +132,7 @@ pub async fn run<T: Target>(
             // Workers beyond the first few are started on demand, up to max_in_flight.
             let (grow_tx, rx_grow) = tokio::sync::mpsc::unbounded_channel::<()>();
             for i in 0..(max_in_flight as usize).min(16) {
-                handles.push(spawn_open(i, &shared, &grow_tx));
+                spawn_open(&mut tasks, i, &shared, &grow_tx);
             }
             open = Some((shared, grow_tx));
             grow_rx = Some(rx_grow);
@@ -134,9 +148,11 @@ pub async fn run<T: Target>(
         }
     };
     tokio::pin!(run_until);
-    let mut tick =
-        tokio::time::interval_at(start + Duration::from_millis(1050), Duration::from_secs(1));
-    let mut next_id = handles.len();
+    let mut tick = tokio::time::interval_at(
+        start + Duration::from_secs(1) + CLOSE_SLACK,
+        Duration::from_secs(1),
+    );
+    let mut next_id = tasks.len();
     loop {
         let grow = async {
             match grow_rx.as_mut() {
@@ -147,11 +163,11 @@ pub async fn run<T: Target>(
         tokio::select! {
             _ = &mut run_until => break,
             Some(b) = rx.recv() => aggregator.absorb(b),
-            _ = tick.tick() => close_ready(&mut aggregator, start, &mut on_window),
+            _ = tick.tick() => close_ready(&mut aggregator, &mut rx, &holds, start, &mut on_window),
             Some(()) = grow => {
                 if let Some((shared, grow_tx)) = &open {
                     if shared.workers.load(Ordering::Relaxed) < shared.max_in_flight {
-                        handles.push(spawn_open(next_id, shared, grow_tx));
+                        spawn_open(&mut tasks, next_id, shared, grow_tx);
                         next_id += 1;
                     }
                 }
@@ -159,19 +175,45 @@ pub async fn run<T: Target>(
         }
     }
     drop(open);
-    drop(tx);
-    stop.stop();
+    drop(grow_rx);
     let elapsed = start.elapsed().min(total);
+    // No new request from here on; those in flight finish (each within its timeout).
+    stop.stop();
 
-    // Let in-flight requests finish briefly, then cut the rest off. A worker's recorder
-    // flushes when its task ends or is dropped, so nothing recorded is lost.
-    let deadline = Instant::now() + GRACE;
-    for mut h in handles {
-        if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
-            h.abort();
-            let _ = h.await;
+    // Wait for the workers, still closing windows as they complete. An abort (now or while
+    // waiting) leaves them ABORT_GRACE, then cuts off the rest: a worker dropped mid-request
+    // records it as `interrupted`, and every recorder flushes when dropped.
+    let mut cut_at = stop.is_aborted().then(|| Instant::now() + ABORT_GRACE);
+    loop {
+        let cut = async {
+            match cut_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        let aborted = async {
+            match cut_at {
+                None => stop.aborted().await,
+                Some(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            joined = tasks.join_next() => {
+                if joined.is_none() {
+                    break;
+                }
+            }
+            Some(b) = rx.recv() => aggregator.absorb(b),
+            _ = tick.tick() => close_ready(&mut aggregator, &mut rx, &holds, start, &mut on_window),
+            _ = aborted => cut_at = Some(Instant::now() + ABORT_GRACE),
+            _ = cut => {
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                break;
+            }
         }
     }
+    drop(tx);
     while let Some(b) = rx.recv().await {
         aggregator.absorb(b);
     }
@@ -189,10 +231,23 @@ pub async fn run<T: Target>(
     }
 }
 
-/// Closes windows that every worker has had a full second to report.
-fn close_ready(agg: &mut Aggregator, start: Instant, hook: &mut Option<WindowHook>) {
-    let now_w = start.elapsed().as_secs() as u32;
-    let closed = agg.close_until(now_w.saturating_sub(1));
+/// Closes the windows whose second is over (plus [`CLOSE_SLACK`]) and for which no worker
+/// holds data any more. Holdings are read before the queue is drained: a worker clears its
+/// holding only after sending its batch, so that batch is in the queue by then.
+fn close_ready(
+    agg: &mut Aggregator,
+    rx: &mut UnboundedReceiver<Batch>,
+    holds: &Holds,
+    start: Instant,
+    hook: &mut Option<WindowHook>,
+) {
+    let oldest_held = holds.oldest();
+    while let Ok(b) = rx.try_recv() {
+        agg.absorb(b);
+    }
+    let over = start.elapsed().saturating_sub(CLOSE_SLACK).as_secs() as u32;
+    let until = oldest_held.map_or(over, |w| w.min(over));
+    let closed = agg.close_until(until);
     if let Some(h) = hook.as_mut() {
         for w in closed {
             h(w);

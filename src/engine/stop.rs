@@ -52,6 +52,17 @@ impl StopSignal {
         self.inner.signals.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// Resolves once the run is aborted.
+    pub async fn aborted(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            if self.is_aborted() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Resolves once the run is asked to stop.
     pub async fn stopped(&self) {
         loop {

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::schedule::{self, Arrivals};
 use super::stop::StopSignal;
-use crate::metrics::{Phase, Recorder};
+use crate::metrics::{ErrorClass, Phase, Recorder};
 use crate::target::Session;
 
 /// Picks request indexes by weight with a per-worker xorshift generator: no shared state.
@@ -84,8 +84,9 @@ pub struct WorkerCtx {
     pub stop: StopSignal,
 }
 
+/// The 1-second window (since the run's start) that `at` falls in.
 #[inline]
-fn window_of(start: Instant, at: Instant) -> u32 {
+pub fn window_of(start: Instant, at: Instant) -> u32 {
     (at.saturating_duration_since(start).as_micros() / 1_000_000) as u32
 }
 
@@ -98,8 +99,33 @@ enum Next {
     Stop,
 }
 
+/// First pause after a failed connect; it doubles while the target keeps refusing.
+const BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// Longest pause between connects to a target that refuses them.
+const BACKOFF_MAX: Duration = Duration::from_millis(250);
+
+/// The pause after a failed connect, given the previous one (zero after a success).
+fn next_backoff(previous: Duration) -> Duration {
+    (previous * 2).clamp(BACKOFF_MIN, BACKOFF_MAX)
+}
+
+/// Sleeps until `until` unless the run stops first; `false` when it stopped.
+async fn idle_until(ctx: &WorkerCtx, until: Instant) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep_until(until) => true,
+        _ = ctx.stop.stopped() => false,
+    }
+}
+
 /// Runs until the run ends or stops. `grow` is called when the open model needs another
 /// worker.
+///
+/// Every request started is recorded once, in the window in which it completed, with the
+/// time from its start (its scheduled start in the open model) to its outcome. When the run
+/// ends, the request in flight is finished (bounded by the target's timeout), not cut off;
+/// when the worker is dropped (an aborted run), the recorder counts it as `interrupted`.
+/// Before any idle wait that crosses into a later window, the worker hands over what it
+/// holds, so no window waits for an idle worker.
 pub async fn run<S: Session>(
     mut session: S,
     mut pacing: Pacing,
@@ -111,6 +137,7 @@ pub async fn run<S: Session>(
     // Closed model without think time: the previous request's end is the next one's start,
     // which saves a clock read per request.
     let mut last_done: Option<Instant> = None;
+    let mut backoff = Duration::ZERO;
     loop {
         if ctx.stop.is_stopping() {
             break;
@@ -124,11 +151,9 @@ pub async fn run<S: Session>(
                 } else {
                     match schedule::next_active(phases, *index, t) {
                         Some(at) if at > t => {
+                            rec.flush();
                             let wake = ctx.start + Duration::from_secs_f64(at);
-                            tokio::select! {
-                                _ = tokio::time::sleep_until(wake.min(ctx.end)) => {}
-                                _ = ctx.stop.stopped() => {}
-                            }
+                            idle_until(&ctx, wake.min(ctx.end)).await;
                             continue;
                         }
                         _ => Next::Stop,
@@ -154,9 +179,9 @@ pub async fn run<S: Session>(
                         } else if due > now {
                             // Idle before the slot: the server delayed nothing, and any
                             // lateness of the wake-up is the timer's (1 ms granularity).
-                            tokio::select! {
-                                _ = tokio::time::sleep_until(due) => {}
-                                _ = ctx.stop.stopped() => break,
+                            rec.flush_before(window_of(ctx.start, due));
+                            if !idle_until(&ctx, due).await {
+                                break;
                             }
                             Next::Send {
                                 from: Instant::now(),
@@ -173,23 +198,39 @@ pub async fn run<S: Session>(
         };
         let Next::Send { from } = next else { break };
         let req = picker.pick();
+        rec.begin(req, from);
         let outcome = session.execute(req).await;
         let done = Instant::now();
-        if done > ctx.end + Duration::from_millis(50) {
-            // Finished after the run's end: not part of the measured run.
-            break;
-        }
         let latency = done.saturating_duration_since(from).as_micros() as u64;
-        // A request that ends in the grace period belongs to the last window.
-        let at = done.min(ctx.end - Duration::from_micros(1));
-        rec.record(req, window_of(ctx.start, at), latency, &outcome);
+        rec.record(req, window_of(ctx.start, done), latency, &outcome);
+        if outcome.error == Some(ErrorClass::Connect) {
+            // A target that refuses connections is counted, not hammered: pause, longer
+            // while it keeps refusing (this also keeps a worker whose connects fail at once,
+            // e.g. out of file descriptors, from spinning).
+            backoff = next_backoff(backoff);
+            let wake = done + backoff;
+            rec.flush_before(window_of(ctx.start, wake));
+            if !idle_until(&ctx, wake).await {
+                break;
+            }
+            continue;
+        }
+        backoff = Duration::ZERO;
         if let Pacing::Closed { think, .. } = &pacing {
             if think.is_zero() {
                 last_done = Some(done);
             } else {
-                tokio::time::sleep(*think).await;
+                let wake = done + *think;
+                rec.flush_before(window_of(ctx.start, wake));
+                if !idle_until(&ctx, wake).await {
+                    break;
+                }
             }
         }
+        // Calls that complete without waiting (in-process functions, failures found at
+        // once) would otherwise never give the runtime back: yield when the task's
+        // cooperative budget is spent, so timers, the aggregator and stop keep running.
+        tokio::task::consume_budget().await;
     }
     rec.flush();
 }
@@ -209,5 +250,17 @@ mod tests {
         assert!((share - 0.8).abs() < 0.02, "share {share}");
         let mut one = Picker::new(&[3], 1);
         assert_eq!(one.pick(), 0);
+    }
+
+    #[test]
+    fn connect_backoff_doubles_up_to_a_cap_well_under_a_second() {
+        let mut b = Duration::ZERO;
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            b = next_backoff(b);
+            seen.push(b.as_millis());
+        }
+        assert_eq!(&seen[..4], &[1, 2, 4, 8]);
+        assert_eq!(*seen.last().unwrap(), 250);
     }
 }

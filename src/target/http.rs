@@ -22,10 +22,11 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::classify::{classify_hyper, classify_io, classify_reqwest};
 use super::h1::{self, Failure, H1Conn};
+use super::watchdog::Watchdog;
 use crate::metrics::{ErrorClass, Outcome};
 use crate::scenario::{Expect, HttpRequest};
 
@@ -156,42 +157,6 @@ impl Conn {
 
     async fn drive<F: Future + Unpin>(&mut self, mut fut: F) -> Option<F::Output> {
         self.drive_poll(|_, cx| Pin::new(&mut fut).poll(cx)).await
-    }
-}
-
-/// The request timeout of one session: one timer, re-armed only when it fires before the
-/// current request's deadline. A request costs a clock read, not a timer registration.
-struct Watchdog {
-    sleep: Pin<Box<Sleep>>,
-}
-
-impl Watchdog {
-    fn new(timeout: Duration) -> Self {
-        Watchdog {
-            sleep: Box::pin(tokio::time::sleep(timeout)),
-        }
-    }
-
-    /// Runs `fut` until it completes (`Some`) or `deadline` passes (`None`).
-    async fn run<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
-        let mut fut = std::pin::pin!(fut);
-        if self.sleep.deadline() > deadline {
-            self.sleep.as_mut().reset(deadline);
-        }
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-                return Poll::Ready(Some(v));
-            }
-            while self.sleep.as_mut().poll(cx).is_ready() {
-                if Instant::now() >= deadline {
-                    return Poll::Ready(None);
-                }
-                // Armed for an earlier request: move on to this one's deadline.
-                self.sleep.as_mut().reset(deadline);
-            }
-            Poll::Pending
-        })
-        .await
     }
 }
 

@@ -2,12 +2,15 @@
 //! [`Session`] (its own connection) and asks it to execute request `i` of the scenario.
 //! [`PlanTarget`] is the real one: HTTP (`http.rs`) and in-process functions
 //! (`function.rs`) mixed as the scenario says. `demo.rs` is the embedded demo server.
+//! `target.timeout` bounds every request, in-process calls included (`watchdog.rs`: one timer
+//! per session, not one per call).
 
 mod classify;
 pub mod demo;
 mod function;
 mod h1;
 mod http;
+mod watchdog;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +41,8 @@ pub trait Session: Send + 'static {
 pub struct PlanTarget {
     actions: Vec<Prepared>,
     http: Option<Arc<HttpSpec>>,
+    /// `target.timeout`, also for in-process calls.
+    timeout: Duration,
 }
 
 #[derive(Clone)]
@@ -94,7 +99,11 @@ impl PlanTarget {
                 .map_err(TargetError::Invalid)?;
             Some(Arc::new(spec))
         };
-        Ok(PlanTarget { actions, http })
+        Ok(PlanTarget {
+            actions,
+            http,
+            timeout: plan.target.timeout,
+        })
     }
 }
 
@@ -146,6 +155,8 @@ impl Target for PlanTarget {
         PlanSession {
             actions: self.actions.clone(),
             http: self.http.as_ref().map(|s| HttpSession::new(Arc::clone(s))),
+            timeout: self.timeout,
+            watchdog: None,
         }
     }
 }
@@ -153,6 +164,9 @@ impl Target for PlanTarget {
 pub struct PlanSession {
     actions: Vec<Prepared>,
     http: Option<HttpSession>,
+    timeout: Duration,
+    /// The in-process calls' timer, made on the first call.
+    watchdog: Option<watchdog::Watchdog>,
 }
 
 impl Session for PlanSession {
@@ -162,7 +176,20 @@ impl Session for PlanSession {
                 Some(h) => h.execute(*i).await,
                 None => Outcome::error(crate::metrics::ErrorClass::Connect, "no HTTP target"),
             },
-            Some(Prepared::Call(c)) => c.call().await,
+            Some(Prepared::Call(c)) => {
+                let timeout = self.timeout;
+                let deadline = tokio::time::Instant::now() + timeout;
+                let dog = self
+                    .watchdog
+                    .get_or_insert_with(|| watchdog::Watchdog::new(timeout));
+                match dog.run(deadline, c.call()).await {
+                    Some(o) => o,
+                    None => Outcome::error(
+                        crate::metrics::ErrorClass::Timeout,
+                        format!("no result within {timeout:?}"),
+                    ),
+                }
+            }
             None => Outcome::error(crate::metrics::ErrorClass::Function, "no such request"),
         }
     }

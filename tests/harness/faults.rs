@@ -48,7 +48,7 @@ fn a_server_that_hangs_gives_timeouts() {
         "{}",
         r.totals.errors
     );
-    assert!(r.totals.latency_ms.min >= 199.0);
+    assert!(r.totals.failed_latency_ms.min >= 199.0);
 }
 
 #[test]
