@@ -169,7 +169,10 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
 
 /// What the numbers alone do not say: how long the target refused every connection, and
 /// whether connects failed because this process ran out of file descriptors or local ports.
-fn warnings(windows: &[crate::result::Window], samples: &[crate::result::ErrorSample]) -> Vec<String> {
+fn warnings(
+    windows: &[crate::result::Window],
+    samples: &[crate::result::ErrorSample],
+) -> Vec<String> {
     let mut out = Vec::new();
     let connect = || samples.iter().filter(|s| s.class == "connect");
     let unreachable = windows
@@ -361,10 +364,17 @@ mod tests {
 
     #[test]
     fn warnings_say_how_long_the_target_was_unreachable() {
-        let windows = [window(10, 0), window(500, 500), window(400, 400), window(0, 0)];
+        let windows = [
+            window(10, 0),
+            window(500, 500),
+            window(400, 400),
+            window(0, 0),
+        ];
         let w = warnings(
             &windows,
-            &[sample("connect 127.0.0.1:9: Connection refused (os error 111)")],
+            &[sample(
+                "connect 127.0.0.1:9: Connection refused (os error 111)",
+            )],
         );
         assert_eq!(w, vec!["target unreachable for 2 s (connections refused)"]);
         assert!(warnings(&[window(10, 9)], &[]).is_empty());
@@ -374,10 +384,15 @@ mod tests {
     fn warnings_name_the_file_descriptor_limit() {
         let w = warnings(
             &[window(10, 1)],
-            &[sample("connect 127.0.0.1:9: Too many open files (os error 24)")],
+            &[sample(
+                "connect 127.0.0.1:9: Too many open files (os error 24)",
+            )],
         );
         assert_eq!(w.len(), 1);
-        assert!(w[0].starts_with("the file descriptor limit was hit"), "{w:?}");
+        assert!(
+            w[0].starts_with("the file descriptor limit was hit"),
+            "{w:?}"
+        );
         assert!(w[0].contains("Too many open files"));
         #[cfg(target_os = "linux")]
         assert!(w[0].contains("ulimit -n"), "{w:?}");

@@ -118,7 +118,10 @@ impl Aggregator {
     /// window's counts (its percentiles stay as they were), never to a later second.
     pub fn absorb(&mut self, b: Batch) {
         for sample in &b.samples {
-            let list = self.samples.entry((sample.request, sample.class)).or_default();
+            let list = self
+                .samples
+                .entry((sample.request, sample.class))
+                .or_default();
             if let Some((_, c)) = list.iter_mut().find(|(m, _)| *m == sample.message) {
                 *c += sample.count;
             } else if list.len() < SAMPLES_PER_KEY {

@@ -370,7 +370,12 @@ mod tests {
             rec.record(0, 0, 100, &Outcome::error(ErrorClass::Reset, msg));
         }
         for i in 0..5 {
-            rec.record(0, 0, 100, &Outcome::error(ErrorClass::Timeout, format!("t{i}")));
+            rec.record(
+                0,
+                0,
+                100,
+                &Outcome::error(ErrorClass::Timeout, format!("t{i}")),
+            );
         }
         drop(rec);
         let b = rx.try_recv().unwrap();

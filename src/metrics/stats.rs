@@ -116,7 +116,9 @@ impl Outcome {
         self.status != 0
             && matches!(
                 self.error,
-                None | Some(ErrorClass::Http4xx) | Some(ErrorClass::Http5xx) | Some(ErrorClass::Check)
+                None | Some(ErrorClass::Http4xx)
+                    | Some(ErrorClass::Http5xx)
+                    | Some(ErrorClass::Check)
             )
     }
 }

@@ -63,6 +63,9 @@ mod tests {
             .await;
         assert_eq!(slow, None);
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(50) && took < Duration::from_secs(2), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(50) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
     }
 }

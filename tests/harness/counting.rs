@@ -11,7 +11,8 @@
 //! - `/reset-head`: writes half a status line, then closes.
 //! - `/reset-body`: promises 1000 body bytes, sends 13, then closes.
 //! - `/garbage`: a malformed status line.
-//! - `/hang`: never answers (until the server is dropped).
+//! - `/slow-close/MS`: waits MS milliseconds, then closes the connection without answering.
+//! - `/hang`: never answers (until the client closes or the server is dropped).
 //! - `/status/CODE`: answers CODE with an empty body.
 //!
 //! Anything else answers 404.
@@ -69,6 +70,12 @@ impl CountingServer {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Kills the server now: the listener closes (later connects are refused) and every
+    /// connection is closed without answering what it has not answered yet.
+    pub fn kill(&self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 
     /// Everything received so far.
@@ -170,6 +177,9 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
     let mut buf = Vec::new();
     let mut on_this_conn = 0u32;
     while let Some((method, path)) = read_request(&mut conn, &mut buf, stop) {
+        if stop.load(Ordering::Relaxed) {
+            return; // killed: a request read now is neither logged nor answered
+        }
         log.lock().unwrap().push(Received {
             at: Instant::now(),
             method,
@@ -199,9 +209,21 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
                 return;
             }
             "/hang" => {
+                // Reads (and ignores) until the client gives up or the server stops.
+                let mut sink = [0u8; 512];
                 while !stop.load(Ordering::Relaxed) {
-                    thread::sleep(Duration::from_millis(5));
+                    match conn.read(&mut sink) {
+                        Ok(0) => return,
+                        Ok(_) => {}
+                        Err(e) if would_block(&e) => {}
+                        Err(_) => return,
+                    }
                 }
+                return;
+            }
+            p if p.starts_with("/slow-close/") => {
+                let ms = p["/slow-close/".len()..].parse::<u64>().unwrap_or(0);
+                thread::sleep(Duration::from_millis(ms));
                 return;
             }
             p if p.starts_with("/slow/") => {
