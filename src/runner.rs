@@ -175,11 +175,15 @@ fn warnings(
 ) -> Vec<String> {
     let mut out = Vec::new();
     let connect = || samples.iter().filter(|s| s.class == "connect");
+    // Out of file descriptors (EMFILE, ENFILE) or local ports (EADDRNOTAVAIL): this side's
+    // limits, not the target's.
+    const LOCAL: [&str; 3] = ["os error 24)", "os error 23)", "os error 99)"];
+    let local = |m: &str| LOCAL.iter().any(|c| m.contains(c));
     let unreachable = windows
         .iter()
         .filter(|w| w.requests > 0 && w.errors_by_class.connect == w.requests)
         .count();
-    if unreachable > 0 {
+    if unreachable > 0 && connect().any(|s| !local(&s.message)) {
         let how = if connect().any(|s| s.message.contains("refused")) {
             "connections refused"
         } else {
