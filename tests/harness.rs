@@ -12,4 +12,5 @@ mod harness {
     pub mod scenario_errors;
     pub mod stop;
     pub mod support;
+    pub mod windows;
 }

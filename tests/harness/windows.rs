@@ -1,0 +1,52 @@
+//! Windows tell the time: a request is counted in the 1-second window in which it completed,
+//! whatever the open model's worker pool does while the rate steps up and down, so the
+//! per-second counts in `result.json` match a counting server's per-second log.
+
+use std::time::Duration;
+
+use perfgate::target::Registry;
+
+use super::counting::CountingServer;
+use super::support::{assert_totals_add_up, run_yaml};
+
+#[test]
+fn per_second_counts_match_the_servers_while_the_pool_grows() {
+    let s = CountingServer::start();
+    // 300/s of 100 ms answers need ~30 in flight: the pool grows past its first 16 workers
+    // in the second stage, then idles in the third.
+    let r = run_yaml(
+        &format!(
+            "name: steps\nkind: load\ntarget: {{ base_url: '{}', timeout: 2s }}\nrequests:\n  - {{ name: slow, path: /slow/100 }}\nload:\n  model: open\n  max_in_flight: 100\n  stages:\n    - {{ rate: 100/s, duration: 1s }}\n    - {{ rate: 300/s, duration: 1s }}\n    - {{ rate: 100/s, duration: 1s }}\n",
+            s.url()
+        ),
+        &Registry::with_builtins(),
+    );
+    assert_totals_add_up(&r);
+    assert_eq!(r.totals.errors, 0, "{:?}", r.error_samples);
+    assert_eq!(r.totals.dropped, 0);
+    let log = s.received();
+    assert_eq!(r.totals.requests, log.len() as u64);
+    // The server's answers, by the second they completed in: each arrived at the first
+    // arrival's offset (the run's start, give or take a connect) and took 100 ms.
+    let origin = log.iter().map(|x| x.at).min().unwrap();
+    let mut server = vec![0u64; r.timeseries.len().max(4)];
+    for x in &log {
+        let done = x.at.duration_since(origin) + Duration::from_millis(100);
+        let w = done.as_secs() as usize;
+        if w >= server.len() {
+            server.resize(w + 1, 0);
+        }
+        server[w] += 1;
+    }
+    let ours: Vec<u64> = r.timeseries.iter().map(|w| w.requests).collect();
+    assert_eq!(ours.len(), server.len(), "ours {ours:?} server {server:?}");
+    for (w, (a, b)) in ours.iter().zip(&server).enumerate() {
+        // Requests completing within a few ms of a boundary may fall either side.
+        assert!(
+            a.abs_diff(*b) <= 4,
+            "second {w}: ours {a}, server {b} (ours {ours:?}, server {server:?})"
+        );
+    }
+    // The shape is the rate's: ~100, ~300, ~100, and the tail that finished after the end.
+    assert!(ours[1] > 2 * ours[0] && ours[1] > 2 * ours[2], "{ours:?}");
+}
