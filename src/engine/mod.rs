@@ -254,3 +254,41 @@ fn close_ready(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Outcome, Phase};
+
+    #[test]
+    fn a_window_waits_for_the_worker_that_holds_data_for_it() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let phases = vec![Phase {
+            start_s: 0.0,
+            end_s: 10.0,
+            stage: Some(0),
+            level: 1.0,
+        }];
+        let mut agg = Aggregator::new(vec!["x".into()], phases, "vus");
+        let holds = Holds::new();
+        // Three seconds into the run: windows 0 and 1 are over.
+        let start = Instant::now() - Duration::from_secs(3);
+        let mut busy = Recorder::new(1, tx.clone()).watched(&holds, start);
+        let mut quick = Recorder::new(1, tx).watched(&holds, start);
+        busy.record(0, 0, 100, &Outcome::ok(200, 0));
+        quick.record(0, 0, 100, &Outcome::ok(200, 0));
+        quick.record(0, 1, 100, &Outcome::ok(200, 0));
+        let mut hook = None;
+        close_ready(&mut agg, &mut rx, &holds, start, &mut hook);
+        // `busy` still holds window 0: nothing closes, whatever the clock says.
+        assert_eq!(agg.next_to_close(), 0);
+        busy.flush_before(2);
+        quick.flush_before(2);
+        close_ready(&mut agg, &mut rx, &holds, start, &mut hook);
+        assert_eq!(agg.next_to_close(), 2);
+        assert_eq!(agg.late_batches(), 0);
+        let out = agg.finish(3.0);
+        assert_eq!(out.timeseries[0].requests, 2);
+        assert_eq!(out.timeseries[1].requests, 1);
+    }
+}

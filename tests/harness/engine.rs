@@ -60,13 +60,10 @@ load:
         &Registry::with_builtins(),
     );
     assert_totals_add_up(&r);
-    // 100 arrivals are scheduled; the last few may be cut by the end of the run.
-    assert!(
-        (90..=100).contains(&r.totals.requests),
-        "{}",
-        r.totals.requests
-    );
+    // 100 arrivals are scheduled: the last ones, still in flight at the end, are awaited.
+    assert_eq!(r.totals.requests, 100);
     assert_eq!(r.totals.dropped, 0);
+    assert_eq!(r.totals.dropped_rate, 0.0);
     assert_eq!(r.stages[0].unit, "rps");
     assert_eq!(r.scenario.model, "open");
 }
@@ -91,6 +88,9 @@ load:
     );
     assert_totals_add_up(&r);
     assert!(r.totals.dropped >= 20, "dropped {}", r.totals.dropped);
+    let intended = (r.totals.requests + r.totals.dropped) as f64;
+    assert!((r.totals.dropped_rate - r.totals.dropped as f64 / intended).abs() < 1e-9);
+    assert!(r.totals.dropped_rate > 0.5, "{}", r.totals.dropped_rate);
     assert!(r.totals.requests <= 12, "requests {}", r.totals.requests);
     assert!(
         r.totals.latency_ms.min >= 199.0,
@@ -284,4 +284,30 @@ load:
     assert_eq!(r.totals.dropped, 0);
     // 16 workers alone could finish at most ~16 / 0.3 s × 1 s ≈ 53 of them.
     assert!(r.totals.requests >= 60, "requests {}", r.totals.requests);
+}
+
+#[test]
+fn an_in_process_call_that_outlasts_the_timeout_is_a_timeout() {
+    let r = run_yaml(
+        "name: slowcall
+kind: load
+target: { timeout: 100ms }
+requests:
+  - { name: nap, call: builtin.sleep, params: { ms: 5000 } }
+load:
+  stages:
+    - { concurrency: 2, duration: 300ms }
+",
+        &Registry::with_builtins(),
+    );
+    assert_totals_add_up(&r);
+    assert!(r.totals.requests >= 2, "{:?}", r.totals);
+    assert_eq!(r.totals.errors_by_class.timeout, r.totals.requests);
+    assert!(r.totals.failed_latency_ms.min >= 99.0);
+    // Cut at the timeout, not after the 5 s sleep.
+    assert!(r.totals.failed_latency_ms.max < 2_000.0, "{:?}", r.totals);
+    assert!(r
+        .error_samples
+        .iter()
+        .any(|s| s.class == "timeout" && s.message.contains("100ms")));
 }
