@@ -26,6 +26,9 @@ fn per_second_counts_match_the_servers_while_the_pool_grows() {
     assert_eq!(r.totals.dropped, 0);
     let log = s.received();
     assert_eq!(r.totals.requests, log.len() as u64);
+    assert!(log
+        .iter()
+        .all(|x| x.method == "GET" && x.path == "/slow/100"));
     // The server's answers, by the second they completed in: each arrived at the first
     // arrival's offset (the run's start, give or take a connect) and took 100 ms.
     let origin = log.iter().map(|x| x.at).min().unwrap();
