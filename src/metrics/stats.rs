@@ -134,8 +134,9 @@ pub struct ReqStats {
     /// Latency of successful responses in µs, 3 significant digits, 1 µs to 1 h.
     /// Auto-resizing, so memory follows the largest latency seen rather than the full range.
     pub hist: Histogram<u64>,
-    /// Time to failure of failed requests (every class), in µs.
-    pub failed: Histogram<u64>,
+    /// Time to failure of failed requests (every class), in µs. Made on the first failure,
+    /// so a healthy run's stats carry one histogram, not two.
+    pub failed: Option<Histogram<u64>>,
     /// Per class: sum and max of the time to failure, in µs (no histogram per class).
     pub fail_sum_us: [u64; 10],
     pub fail_max_us: [u64; 10],
@@ -182,7 +183,7 @@ impl ReqStats {
     pub fn new() -> Self {
         ReqStats {
             hist: new_hist(),
-            failed: new_hist(),
+            failed: None,
             fail_sum_us: [0; 10],
             fail_max_us: [0; 10],
             ok: 0,
@@ -216,7 +217,7 @@ impl ReqStats {
             Some(c) => {
                 let i = c.index();
                 self.errors[i] += 1;
-                let _ = self.failed.record(us);
+                let _ = self.failed.get_or_insert_with(new_hist).record(us);
                 self.fail_sum_us[i] = self.fail_sum_us[i].saturating_add(us);
                 self.fail_max_us[i] = self.fail_max_us[i].max(us);
             }
@@ -245,7 +246,9 @@ impl ReqStats {
     /// Adds `other` into `self`. The one merge every aggregation goes through.
     pub fn merge(&mut self, other: &ReqStats) {
         let _ = self.hist.add(&other.hist);
-        let _ = self.failed.add(&other.failed);
+        if let Some(f) = other.failed.as_ref().filter(|f| !f.is_empty()) {
+            let _ = self.failed.get_or_insert_with(new_hist).add(f);
+        }
         for i in 0..self.fail_sum_us.len() {
             self.fail_sum_us[i] = self.fail_sum_us[i].saturating_add(other.fail_sum_us[i]);
             self.fail_max_us[i] = self.fail_max_us[i].max(other.fail_max_us[i]);
@@ -266,7 +269,9 @@ impl ReqStats {
 
     pub fn reset(&mut self) {
         self.hist.reset();
-        self.failed.reset();
+        if let Some(f) = self.failed.as_mut() {
+            f.reset();
+        }
         self.fail_sum_us = [0; 10];
         self.fail_max_us = [0; 10];
         self.ok = 0;
@@ -348,7 +353,7 @@ impl ReqStats {
             throughput_rps: per_second(self.ok),
             attempted_rps: per_second(requests),
             latency_ms: latency_of(&self.hist),
-            failed_latency_ms: latency_of(&self.failed),
+            failed_latency_ms: self.failed.as_ref().map(latency_of).unwrap_or_default(),
             failed_by_class_ms: self.failed_by_class(),
             errors_by_class: self.error_counts(),
             status_codes: codes.into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
@@ -458,14 +463,15 @@ mod tests {
         a.merge(&b);
         assert_eq!(a.requests(), 3);
         assert_eq!(a.hist.len(), 2);
-        assert_eq!(a.failed.len(), 1);
+        assert_eq!(a.failed.as_ref().map(|f| f.len()), Some(1));
         assert_eq!(a.fail_max_us[1], 300);
         assert_eq!(a.errors[1], 1);
         assert_eq!(a.bytes, 3);
         assert_eq!(a.status.len(), 2);
         a.reset();
         assert!(a.is_empty());
-        assert!(a.hist.is_empty() && a.failed.is_empty());
+        assert!(a.hist.is_empty() && a.failed.as_ref().is_some_and(|f| f.is_empty()));
+        assert!(ReqStats::new().failed.is_none());
         assert_eq!(a.fail_sum_us, [0; 10]);
     }
 
