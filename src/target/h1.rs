@@ -6,6 +6,12 @@
 //! stream, never collected. Per request there is no allocation, channel message, task
 //! wake-up or timer registration. What this client does not cover (TLS, `CONNECT`, a
 //! scenario that sets `Transfer-Encoding` itself) stays on hyper/reqwest in `http.rs`.
+//!
+//! One call of [`H1Conn::exchange`] writes the request exactly once: this module never
+//! re-sends. A failed exchange says what arrived before it failed ([`Failure`]): the status
+//! only once the whole response head was parsed, the body bytes received so far, and whether
+//! not one byte of the answer came (what tells a kept-alive connection the server had
+//! already closed). Whether to retry is the caller's decision, and its retry is counted.
 
 use std::io;
 
@@ -18,11 +24,18 @@ const MAX_HEAD: usize = 64 * 1024;
 /// Most response headers accepted.
 const MAX_HEADERS: usize = 64;
 
-/// Why an exchange failed, in terms the caller maps onto error classes.
+/// Why an exchange failed, in terms the caller maps onto error classes. `status` is the
+/// answer's status when its head was complete and parsed, otherwise 0; `bytes` are the body
+/// bytes received before the failure.
 #[derive(Debug)]
 pub enum Failure {
-    /// Reading or writing failed.
-    Io(io::Error),
+    /// Reading or writing failed. `nothing` when not one byte of the response had arrived.
+    Io {
+        error: io::Error,
+        status: u16,
+        bytes: u64,
+        nothing: bool,
+    },
     /// The connection ended before a complete response head. `nothing` when not one byte
     /// of the response arrived (a kept-alive connection the server had already closed).
     ClosedBeforeAnswer { nothing: bool },
@@ -109,8 +122,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
         head: bool,
         sink: &mut impl FnMut(&[u8]),
     ) -> Result<Answer, Failure> {
-        self.stream.write_all(request).await.map_err(Failure::Io)?;
         let mut received = self.start != self.end;
+        if let Err(e) = self.stream.write_all(request).await {
+            return Err(io_failure(e, 0, 0, !received));
+        }
         let (status, framing, mut keep_alive) = loop {
             match parse_head(&self.buf[self.start..self.end], head, &mut self.reason) {
                 Ok(Some((len, status, framing, keep_alive))) => {
@@ -125,10 +140,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                     if self.end - self.start >= MAX_HEAD {
                         return Err(protocol("the response head is too large", 0, 0));
                     }
-                    if self.fill().await.map_err(Failure::Io)? == 0 {
-                        return Err(Failure::ClosedBeforeAnswer { nothing: !received });
+                    match self.fill().await {
+                        Ok(0) => return Err(Failure::ClosedBeforeAnswer { nothing: !received }),
+                        Ok(_) => received = true,
+                        Err(e) => return Err(io_failure(e, 0, 0, !received)),
                     }
-                    received = true;
                 }
                 Err(message) => return Err(protocol(message, 0, 0)),
             }
@@ -147,8 +163,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                 if left == 0 {
                     break;
                 }
-                if self.fill().await.map_err(Failure::Io)? == 0 {
-                    return Err(Failure::ClosedMidBody { status, bytes });
+                match self.fill().await {
+                    Ok(0) => return Err(Failure::ClosedMidBody { status, bytes }),
+                    Ok(_) => {}
+                    Err(e) => return Err(io_failure(e, status, bytes, false)),
                 }
             },
             Framing::Chunked => {
@@ -165,8 +183,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                     if done {
                         break;
                     }
-                    if self.fill().await.map_err(Failure::Io)? == 0 {
-                        return Err(Failure::ClosedMidBody { status, bytes });
+                    match self.fill().await {
+                        Ok(0) => return Err(Failure::ClosedMidBody { status, bytes }),
+                        Ok(_) => {}
+                        Err(e) => return Err(io_failure(e, status, bytes, false)),
                     }
                 }
             }
@@ -178,8 +198,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                         bytes += (self.end - self.start) as u64;
                         self.start = self.end;
                     }
-                    if self.fill().await.map_err(Failure::Io)? == 0 {
-                        break;
+                    match self.fill().await {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => return Err(io_failure(e, status, bytes, false)),
                     }
                 }
             }
@@ -189,6 +211,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
             bytes,
             keep_alive,
         })
+    }
+}
+
+fn io_failure(error: io::Error, status: u16, bytes: u64, nothing: bool) -> Failure {
+    Failure::Io {
+        error,
+        status,
+        bytes,
+        nothing,
     }
 }
 
@@ -365,8 +396,11 @@ impl Chunked {
     }
 }
 
-/// The request as it goes on the wire: request line, `headers` (Host first), a
-/// Content-Length when there is a body (or the method usually carries one), then the body.
+/// The request as it goes on the wire: request line, `headers` (Host first), then the
+/// framing this function owns: a Content-Length of `body` when there is a body (or the
+/// method usually carries one), then the body. A `Content-Length` among `headers` is left
+/// out, so the request is framed exactly once and always by its real length (validation
+/// refuses such a header; this keeps the connection in step even if one slips through).
 pub fn serialize<'a>(
     method: &str,
     target: &str,
@@ -378,15 +412,16 @@ pub fn serialize<'a>(
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let mut has_length = false;
     for (name, value) in headers {
-        has_length |= name.eq_ignore_ascii_case("content-length");
+        if name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     }
-    if !has_length && (!body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH")) {
+    if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
         out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
     }
     out.extend_from_slice(b"\r\n");
@@ -403,10 +438,13 @@ mod tests {
 
     use super::*;
 
-    /// A server that answers with `chunks`, one per read, then ends the stream.
+    /// A server that answers with `chunks`, one per read, then ends the stream (or fails
+    /// with `end_error`). A write fails with `write_error` when set.
     struct Script {
         chunks: std::collections::VecDeque<Vec<u8>>,
         written: Vec<u8>,
+        end_error: Option<io::ErrorKind>,
+        write_error: Option<io::ErrorKind>,
     }
 
     impl Script {
@@ -414,6 +452,16 @@ mod tests {
             Script {
                 chunks: chunks.iter().map(|c| c.to_vec()).collect(),
                 written: Vec::new(),
+                end_error: None,
+                write_error: None,
+            }
+        }
+
+        /// Like [`Script::new`], but the stream ends with a reset instead of an EOF.
+        fn reset_after(chunks: &[&[u8]]) -> Self {
+            Script {
+                end_error: Some(io::ErrorKind::ConnectionReset),
+                ..Script::new(chunks)
             }
         }
     }
@@ -430,6 +478,8 @@ mod tests {
                 if n < c.len() {
                     self.chunks.push_front(c.split_off(n));
                 }
+            } else if let Some(kind) = self.end_error {
+                return Poll::Ready(Err(io::Error::new(kind, "reset by the script")));
             }
             Poll::Ready(Ok(()))
         }
@@ -441,6 +491,9 @@ mod tests {
             _: &mut Context<'_>,
             b: &[u8],
         ) -> Poll<io::Result<usize>> {
+            if let Some(kind) = self.write_error {
+                return Poll::Ready(Err(io::Error::new(kind, "write refused by the script")));
+            }
             self.written.extend_from_slice(b);
             Poll::Ready(Ok(b.len()))
         }
@@ -453,7 +506,11 @@ mod tests {
     }
 
     async fn run(chunks: &[&[u8]]) -> (Result<Answer, Failure>, Vec<u8>) {
-        let mut conn = H1Conn::new(Script::new(chunks));
+        run_on(Script::new(chunks)).await
+    }
+
+    async fn run_on(script: Script) -> (Result<Answer, Failure>, Vec<u8>) {
+        let mut conn = H1Conn::new(script);
         let mut body = Vec::new();
         let r = conn
             .exchange(b"GET / HTTP/1.1\r\n\r\n", false, &mut |d| {
@@ -598,5 +655,132 @@ mod tests {
             post,
             b"POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\n\r\n{}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_reset_mid_body_keeps_the_status_and_the_bytes_that_arrived() {
+        let cases: [(&[u8], u64); 3] = [
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little",
+                13,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n9\r\nab",
+                7,
+            ),
+            (b"HTTP/1.0 200 OK\r\n\r\nuntil close", 11),
+        ];
+        for (wire, want) in cases {
+            let (r, body) = run_on(Script::reset_after(&[wire])).await;
+            match r {
+                Err(Failure::Io {
+                    error,
+                    status,
+                    bytes,
+                    nothing,
+                }) => {
+                    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+                    assert_eq!((status, bytes, nothing), (200, want, false));
+                    assert_eq!(body.len() as u64, want);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reset_before_or_inside_the_head_has_no_status() {
+        let (r, _) = run_on(Script::reset_after(&[])).await;
+        assert!(
+            matches!(
+                r,
+                Err(Failure::Io {
+                    status: 0,
+                    bytes: 0,
+                    nothing: true,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let (r, _) = run_on(Script::reset_after(&[b"HTTP/1.1 200 OK\r\nContent-Le"])).await;
+        assert!(
+            matches!(
+                r,
+                Err(Failure::Io {
+                    status: 0,
+                    bytes: 0,
+                    nothing: false,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let mut script = Script::new(&[b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
+        script.write_error = Some(io::ErrorKind::BrokenPipe);
+        let (r, _) = run_on(script).await;
+        assert!(
+            matches!(r, Err(Failure::Io { nothing: true, .. })),
+            "a failed write received nothing: {r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_chunk_after_some_data_keeps_the_bytes() {
+        let (r, _) =
+            run(&[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n"])
+                .await;
+        assert!(
+            matches!(
+                r,
+                Err(Failure::Protocol {
+                    status: 200,
+                    bytes: 3,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_exchange_writes_the_request_once() {
+        // The answer never comes: the exchange fails, and the request went out exactly once.
+        let mut conn = H1Conn::new(Script::new(&[]));
+        let r = conn
+            .exchange(b"GET / HTTP/1.1\r\n\r\n", false, &mut |_| {})
+            .await;
+        assert!(matches!(
+            r,
+            Err(Failure::ClosedBeforeAnswer { nothing: true })
+        ));
+        assert_eq!(conn.stream.written, b"GET / HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn a_post_with_a_body_is_framed_exactly_once() {
+        // A stray Content-Length (refused at validation) must not frame the request twice
+        // or with the wrong length.
+        let wire = serialize(
+            "POST",
+            "/items",
+            [
+                ("host", &b"h"[..]),
+                ("Content-Length", &b"99"[..]),
+                ("content-type", &b"application/json"[..]),
+            ],
+            b"{\"a\":1}",
+        );
+        let text = String::from_utf8(wire).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let lengths: Vec<&str> = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.trim())
+            .collect();
+        assert_eq!(lengths, ["7"], "{head}");
+        assert_eq!(body, "{\"a\":1}");
+        assert!(!head.to_ascii_lowercase().contains("transfer-encoding"));
     }
 }

@@ -6,8 +6,27 @@
 //! worker. Bodies are read and discarded as they stream. Setting `PERFGATE_HTTP_CLIENT=hyper`
 //! forces hyper for `http://` (to compare the two).
 //!
+//! **No request is sent twice without a trace.** When a reused keep-alive connection closes
+//! before any answer, the request is an error of class `reset` ("keep-alive connection
+//! closed by the server before the response"); the server may well have received it. Only
+//! with `target.retry_idempotent: true`, and only for GET, HEAD and OPTIONS on `http://`,
+//! is it sent once more on a new connection; the retry's [`Outcome`] carries the failed
+//! first attempt ([`FirstAttempt`]), which the recorder counts as a request of its own,
+//! and `retries` counts the retry. A retry that runs out of time still reports its first
+//! attempt. On hyper a request found unsendable before one byte of it was written (the
+//! idle connection had closed) goes out on a new connection: that is its first sending,
+//! not a retry. hyper cannot tell a partial response head from none, so with
+//! `retry_idempotent` on hyper a reused connection closed inside the head is retried too
+//! (and counted). reqwest (`https://`) runs with its retry policy set to never; its
+//! connection pool still re-dispatches a request that was never written to a pooled
+//! connection found closed (hyper-util's `retry_canceled_requests`), which sends nothing
+//! twice. `retry_idempotent` does not apply to `https://`.
+//!
+//! A failed outcome carries `status` only when the response head was complete and parsed,
+//! and `bytes` counts the body bytes that arrived before the failure.
+//!
 //! The request timeout is one timer per session, re-armed only when it fires early, not a
-//! timer registered and cancelled per request.
+//! timer registered and cancelled per request. It covers a request and its retry together.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,7 +45,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::classify::{classify_hyper, classify_io, classify_reqwest};
 use super::h1::{self, Failure, H1Conn};
-use crate::metrics::{ErrorClass, Outcome};
+use crate::metrics::{ErrorClass, FirstAttempt, Outcome};
 use crate::scenario::{Expect, HttpRequest};
 
 /// One request, prepared once for the whole run.
@@ -43,6 +62,8 @@ pub struct Prepared {
     wire: Vec<u8>,
     expect_status: Option<Vec<u16>>,
     contains: Option<Vec<u8>>,
+    /// `target.retry_idempotent` and an idempotent method (GET, HEAD, OPTIONS).
+    retry: bool,
 }
 
 /// Where HTTP requests go, shared by all workers.
@@ -59,11 +80,13 @@ pub struct HttpSpec {
 }
 
 impl HttpSpec {
-    /// Prepares `reqs` against `base` (already resolved to `addr`).
+    /// Prepares `reqs` against `base` (already resolved to `addr`). `retry_idempotent`:
+    /// the scenario's `target.retry_idempotent`.
     pub fn new(
         base: &str,
         addr: SocketAddr,
         timeout: Duration,
+        retry_idempotent: bool,
         reqs: &[(&HttpRequest, &Expect)],
     ) -> Result<Self, String> {
         let base_uri: Uri = base.parse().map_err(|e| format!("bad base URL: {e}"))?;
@@ -90,6 +113,9 @@ impl HttpSpec {
                 let value = HeaderValue::from_str(v).map_err(|e| e.to_string())?;
                 headers.insert(name, value);
             }
+            // The body's length is framed by the client, from the body (validation refuses a
+            // scenario-set Content-Length; this keeps every client in step regardless).
+            headers.remove(http::header::CONTENT_LENGTH);
             let method = Method::from_bytes(r.method.as_bytes()).map_err(|e| e.to_string())?;
             let uri: Uri = path.parse().map_err(|e| format!("bad path {path}: {e}"))?;
             let body = r.body.clone().map(Bytes::from).unwrap_or_default();
@@ -100,6 +126,8 @@ impl HttpSpec {
                 headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
                 &body,
             );
+            let retry =
+                retry_idempotent && matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
             requests.push(Prepared {
                 url: format!("{}://{authority}{path}", if tls { "https" } else { "http" }),
                 method,
@@ -109,6 +137,7 @@ impl HttpSpec {
                 wire,
                 expect_status: expect.status.clone(),
                 contains: expect.body_contains.as_ref().map(|s| s.as_bytes().to_vec()),
+                retry,
             });
         }
         let lean = !tls
@@ -132,6 +161,8 @@ struct Conn {
     sender: SendRequest<Full<Bytes>>,
     conn: Connection<TokioIo<TcpStream>, Full<Bytes>>,
     done: bool,
+    /// A request went out on it: it is a reused connection from now on.
+    used: bool,
 }
 
 impl Conn {
@@ -195,6 +226,26 @@ impl Watchdog {
     }
 }
 
+/// Why a reused keep-alive connection failed a request it may have delivered.
+const KEEP_ALIVE_CLOSED: &str = "keep-alive connection closed by the server before the response";
+
+/// One attempt at a request.
+struct Attempt {
+    outcome: Outcome,
+    /// A reused keep-alive connection closed before one byte of answer: the one case
+    /// `retry_idempotent` retries.
+    closed_unanswered: bool,
+}
+
+impl Attempt {
+    fn done(outcome: Outcome) -> Self {
+        Attempt {
+            outcome,
+            closed_unanswered: false,
+        }
+    }
+}
+
 /// A worker's HTTP session: its own connection.
 pub struct HttpSession {
     spec: Arc<HttpSpec>,
@@ -203,6 +254,9 @@ pub struct HttpSession {
     https: Option<reqwest::Client>,
     carry: Vec<u8>,
     watchdog: Option<Watchdog>,
+    /// While a retry runs: the failed first attempt and when the retry started, so that a
+    /// retry cut short by the timeout still reports it.
+    first_attempt: Option<(Outcome, Instant)>,
 }
 
 impl HttpSession {
@@ -214,6 +268,7 @@ impl HttpSession {
             conn: None,
             https: None,
             carry: Vec::new(),
+            first_attempt: None,
         }
     }
 
@@ -224,6 +279,7 @@ impl HttpSession {
             return Outcome::error(ErrorClass::Protocol, "no such request");
         };
         let deadline = Instant::now() + timeout;
+        self.first_attempt = None;
         // Taken out while the exchange borrows the session; put back below.
         let mut watchdog = self
             .watchdog
@@ -232,10 +288,8 @@ impl HttpSession {
         let fut = async {
             if spec.tls {
                 self.exchange_tls(req).await
-            } else if spec.lean {
-                self.exchange_lean(req).await
             } else {
-                self.exchange(req).await
+                self.exchange_http(req).await
             }
         };
         let outcome = watchdog.run(deadline, fut).await;
@@ -247,87 +301,89 @@ impl HttpSession {
                 self.lean = None;
                 self.conn = None;
                 self.https = None;
-                Outcome::error(
+                let timed_out = Outcome::error(
                     ErrorClass::Timeout,
                     format!("no complete answer within {timeout:?}"),
-                )
+                );
+                self.with_first_attempt(timed_out)
             }
         }
     }
 
-    /// One exchange on the lean client. A kept-alive connection that the server closed
-    /// while idle (not one byte of answer) is replaced once, as browsers do.
-    async fn exchange_lean(&mut self, p: &Prepared) -> Outcome {
+    /// Attaches the failed first attempt, when `retry` is a retry.
+    fn with_first_attempt(&mut self, mut retry: Outcome) -> Outcome {
+        if let Some((first, started)) = self.first_attempt.take() {
+            let retry_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            retry.retry_of = Some(Box::new(FirstAttempt {
+                outcome: first,
+                retry_us,
+            }));
+        }
+        retry
+    }
+
+    /// One `http://` request: one attempt, and with `retry_idempotent` one counted retry
+    /// when a reused connection closed before any answer.
+    async fn exchange_http(&mut self, p: &Prepared) -> Outcome {
+        let first = self.attempt(p).await;
+        if !(p.retry && first.closed_unanswered) {
+            return first.outcome;
+        }
+        self.first_attempt = Some((first.outcome, Instant::now()));
+        let retry = self.attempt(p).await.outcome;
+        self.with_first_attempt(retry)
+    }
+
+    async fn attempt(&mut self, p: &Prepared) -> Attempt {
+        if self.spec.lean {
+            self.attempt_lean(p).await
+        } else {
+            self.attempt_hyper(p).await
+        }
+    }
+
+    /// One exchange on the lean client: the request is written once.
+    async fn attempt_lean(&mut self, p: &Prepared) -> Attempt {
         let head = p.method == Method::HEAD;
-        let mut retried = false;
-        loop {
-            let reused = self.lean.is_some();
-            if !reused {
-                match TcpStream::connect(self.spec.addr).await {
-                    Ok(stream) => {
-                        let _ = stream.set_nodelay(true);
-                        self.lean = Some(H1Conn::new(stream));
-                    }
-                    Err(e) => {
-                        return Outcome::error(
-                            classify_io(&e).unwrap_or(ErrorClass::Connect),
-                            format!("connect {}: {e}", self.spec.addr),
-                        )
-                    }
+        let reused = self.lean.is_some();
+        if !reused {
+            match TcpStream::connect(self.spec.addr).await {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    self.lean = Some(H1Conn::new(stream));
+                }
+                Err(e) => {
+                    return Attempt::done(Outcome::error(
+                        classify_io(&e).unwrap_or(ErrorClass::Connect),
+                        format!("connect {}: {e}", self.spec.addr),
+                    ))
                 }
             }
-            let Some(conn) = self.lean.as_mut() else {
-                return Outcome::error(ErrorClass::Connect, "no connection");
-            };
-            let needle = p.contains.as_deref().unwrap_or_default();
-            let mut found = p.contains.is_none();
-            let carry = &mut self.carry;
-            carry.clear();
-            let mut sink = |data: &[u8]| {
-                if !found {
-                    found = search(carry, data, needle);
-                }
-            };
-            let result = conn.exchange(&p.wire, head, &mut sink).await;
-            let outcome = match result {
-                Ok(a) => {
-                    let o = judge(a.status, Some(conn.reason()), a.bytes, found, p);
-                    if !a.keep_alive {
-                        self.lean = None;
-                    }
-                    return o;
-                }
-                Err(Failure::ClosedBeforeAnswer { nothing: true }) if reused && !retried => {
+        }
+        let Some(conn) = self.lean.as_mut() else {
+            return Attempt::done(Outcome::error(ErrorClass::Connect, "no connection"));
+        };
+        let needle = p.contains.as_deref().unwrap_or_default();
+        let mut found = p.contains.is_none();
+        let carry = &mut self.carry;
+        carry.clear();
+        let mut sink = |data: &[u8]| {
+            if !found {
+                found = search(carry, data, needle);
+            }
+        };
+        match conn.exchange(&p.wire, head, &mut sink).await {
+            Ok(a) => {
+                let o = judge(a.status, Some(conn.reason()), a.bytes, found, p);
+                if !a.keep_alive {
                     self.lean = None;
-                    retried = true;
-                    continue;
                 }
-                Err(Failure::ClosedBeforeAnswer { .. }) => {
-                    Outcome::error(ErrorClass::Reset, "connection closed before the response")
-                }
-                Err(Failure::ClosedMidBody { status, bytes }) => {
-                    let mut o = Outcome::error(ErrorClass::Reset, "connection closed mid-body");
-                    o.status = status;
-                    o.bytes = bytes;
-                    o
-                }
-                Err(Failure::Protocol {
-                    message,
-                    status,
-                    bytes,
-                }) => {
-                    let mut o = Outcome::error(ErrorClass::Protocol, message);
-                    o.status = status;
-                    o.bytes = bytes;
-                    o
-                }
-                Err(Failure::Io(e)) => Outcome::error(
-                    classify_io(&e).unwrap_or(ErrorClass::Reset),
-                    format!("connection error: {e}"),
-                ),
-            };
-            self.lean = None;
-            return outcome;
+                Attempt::done(o)
+            }
+            Err(f) => {
+                self.lean = None;
+                lean_failure(f, reused)
+            }
         }
     }
 
@@ -354,47 +410,90 @@ impl HttpSession {
                 sender,
                 conn,
                 done: false,
+                used: false,
             });
         }
         Ok(())
     }
 
-    async fn exchange(&mut self, p: &Prepared) -> Outcome {
-        if let Err(o) = self.connect().await {
-            return o;
+    /// One exchange on hyper. A request that hyper hands back unwritten (its idle
+    /// connection had closed) goes out once on a new connection: nothing was sent yet.
+    async fn attempt_hyper(&mut self, p: &Prepared) -> Attempt {
+        let mut fresh_again = false;
+        loop {
+            if let Err(o) = self.connect().await {
+                return Attempt::done(o);
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                return Attempt::done(Outcome::error(ErrorClass::Connect, "no connection"));
+            };
+            let reused = conn.used;
+            // Wait until the connection can take a request (the previous exchange is
+            // finished). Nothing of this request is written yet.
+            let ready = conn.drive_poll(|sender, cx| sender.poll_ready(cx)).await;
+            if !matches!(ready, Some(Ok(()))) {
+                self.conn = None;
+                if !fresh_again {
+                    fresh_again = true;
+                    continue;
+                }
+                return Attempt::done(match ready {
+                    Some(Err(e)) => hyper_error(&e),
+                    _ => Outcome::error(ErrorClass::Reset, "connection closed by the server"),
+                });
+            }
+            let mut req = Request::new(Full::new(p.body.clone()));
+            *req.method_mut() = p.method.clone();
+            *req.uri_mut() = p.uri.clone();
+            *req.headers_mut() = p.headers.clone();
+            conn.used = true;
+            let send = conn.sender.try_send_request(req);
+            let resp = match conn.drive(Box::pin(send)).await {
+                Some(Ok(r)) => r,
+                Some(Err(mut e)) => {
+                    self.conn = None;
+                    if e.take_message().is_some() && !fresh_again {
+                        fresh_again = true;
+                        continue;
+                    }
+                    let e = e.into_error();
+                    let closed_unanswered = reused && classify_hyper(&e) == ErrorClass::Reset;
+                    let mut outcome = hyper_error(&e);
+                    if closed_unanswered {
+                        outcome.message = Some(format!("{KEEP_ALIVE_CLOSED}: {e}").into());
+                    }
+                    return Attempt {
+                        outcome,
+                        closed_unanswered,
+                    };
+                }
+                None => {
+                    self.conn = None;
+                    let message = if reused {
+                        KEEP_ALIVE_CLOSED
+                    } else {
+                        "connection closed before the response"
+                    };
+                    return Attempt {
+                        outcome: Outcome::error(ErrorClass::Reset, message),
+                        closed_unanswered: reused,
+                    };
+                }
+            };
+            return Attempt::done(self.read_hyper_body(resp, p).await);
         }
+    }
+
+    /// Reads (and discards) a hyper response's body and judges the answer.
+    async fn read_hyper_body(
+        &mut self,
+        resp: http::Response<hyper::body::Incoming>,
+        p: &Prepared,
+    ) -> Outcome {
         let Some(conn) = self.conn.as_mut() else {
-            return Outcome::error(ErrorClass::Connect, "no connection");
+            return Outcome::error(ErrorClass::Reset, "no connection");
         };
         let carry = &mut self.carry;
-        // Wait until the connection can take a request (the previous exchange is finished).
-        match conn.drive_poll(|sender, cx| sender.poll_ready(cx)).await {
-            Some(Ok(())) => {}
-            Some(Err(e)) => {
-                self.conn = None;
-                return hyper_error(&e);
-            }
-            None => {
-                self.conn = None;
-                return Outcome::error(ErrorClass::Reset, "connection closed by the server");
-            }
-        }
-        let mut req = Request::new(Full::new(p.body.clone()));
-        *req.method_mut() = p.method.clone();
-        *req.uri_mut() = p.uri.clone();
-        *req.headers_mut() = p.headers.clone();
-        let send = conn.sender.send_request(req);
-        let resp = match conn.drive(Box::pin(send)).await {
-            Some(Ok(r)) => r,
-            Some(Err(e)) => {
-                self.conn = None;
-                return hyper_error(&e);
-            }
-            None => {
-                self.conn = None;
-                return Outcome::error(ErrorClass::Reset, "connection closed before the response");
-            }
-        };
         let status = resp.status().as_u16();
         let reason = resp
             .extensions()
@@ -442,6 +541,8 @@ impl HttpSession {
                 .pool_max_idle_per_host(1)
                 .http1_only()
                 .redirect(reqwest::redirect::Policy::none())
+                // No re-send of a request that was written (see the module doc).
+                .retry(reqwest::retry::never())
                 .build();
             match client {
                 Ok(c) => self.https = Some(c),
@@ -486,6 +587,62 @@ impl HttpSession {
             }
         }
         judge(status, reason.as_deref(), bytes, found, p)
+    }
+}
+
+/// The outcome of a failed lean exchange. `reused`: the connection had carried an earlier
+/// request, so a close before any answer is the keep-alive case `retry_idempotent` covers.
+fn lean_failure(f: Failure, reused: bool) -> Attempt {
+    let with = |mut o: Outcome, status: u16, bytes: u64| {
+        o.status = status;
+        o.bytes = bytes;
+        o
+    };
+    match f {
+        Failure::ClosedBeforeAnswer { nothing: true } if reused => Attempt {
+            outcome: Outcome::error(ErrorClass::Reset, KEEP_ALIVE_CLOSED),
+            closed_unanswered: true,
+        },
+        Failure::ClosedBeforeAnswer { nothing: true } => Attempt::done(Outcome::error(
+            ErrorClass::Reset,
+            "connection closed before the response",
+        )),
+        Failure::ClosedBeforeAnswer { nothing: false } => Attempt::done(Outcome::error(
+            ErrorClass::Reset,
+            "connection closed inside the response head",
+        )),
+        Failure::ClosedMidBody { status, bytes } => Attempt::done(with(
+            Outcome::error(ErrorClass::Reset, "connection closed mid-body"),
+            status,
+            bytes,
+        )),
+        Failure::Protocol {
+            message,
+            status,
+            bytes,
+        } => Attempt::done(with(
+            Outcome::error(ErrorClass::Protocol, message),
+            status,
+            bytes,
+        )),
+        Failure::Io {
+            error,
+            status,
+            bytes,
+            nothing,
+        } => {
+            let class = classify_io(&error).unwrap_or(ErrorClass::Reset);
+            let closed_unanswered = reused && nothing && class == ErrorClass::Reset;
+            let message = if closed_unanswered {
+                format!("{KEEP_ALIVE_CLOSED}: {error}")
+            } else {
+                format!("connection error: {error}")
+            };
+            Attempt {
+                outcome: with(Outcome::error(class, message), status, bytes),
+                closed_unanswered,
+            }
+        }
     }
 }
 
