@@ -59,6 +59,15 @@ pub struct Answer {
     pub keep_alive: bool,
 }
 
+/// What has arrived of the answer in progress: its status once its head was parsed (else
+/// 0), and the body bytes so far. Kept on the connection so that a caller whose timeout
+/// cut the exchange short can still say what arrived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub status: u16,
+    pub bytes: u64,
+}
+
 /// How the body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
@@ -76,6 +85,8 @@ pub struct H1Conn<S> {
     start: usize,
     end: usize,
     reason: String,
+    /// Brought up to date before every await inside an exchange, and at its end.
+    progress: Progress,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
@@ -86,12 +97,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
             start: 0,
             end: 0,
             reason: String::new(),
+            progress: Progress::default(),
         }
     }
 
     /// The reason phrase of the last answer's status line.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// What has arrived of the current (or last) answer.
+    pub fn progress(&self) -> Progress {
+        self.progress
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
@@ -122,6 +139,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
         head: bool,
         sink: &mut impl FnMut(&[u8]),
     ) -> Result<Answer, Failure> {
+        self.progress = Progress::default();
         let mut received = self.start != self.end;
         if let Err(e) = self.stream.write_all(request).await {
             return Err(io_failure(e, 0, 0, !received));
@@ -134,6 +152,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                     if (100..200).contains(&status) && status != 101 {
                         continue;
                     }
+                    self.progress.status = status;
                     break (status, framing, keep_alive);
                 }
                 Ok(None) => {
@@ -163,6 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                 if left == 0 {
                     break;
                 }
+                self.progress.bytes = bytes;
                 match self.fill().await {
                     Ok(0) => return Err(Failure::ClosedMidBody { status, bytes }),
                     Ok(_) => {}
@@ -183,6 +203,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                     if done {
                         break;
                     }
+                    self.progress.bytes = bytes;
                     match self.fill().await {
                         Ok(0) => return Err(Failure::ClosedMidBody { status, bytes }),
                         Ok(_) => {}
@@ -198,6 +219,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                         bytes += (self.end - self.start) as u64;
                         self.start = self.end;
                     }
+                    self.progress.bytes = bytes;
                     match self.fill().await {
                         Ok(0) => break,
                         Ok(_) => {}
@@ -206,6 +228,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                 }
             }
         }
+        self.progress.bytes = bytes;
         Ok(Answer {
             status,
             bytes,
@@ -445,6 +468,8 @@ mod tests {
         written: Vec<u8>,
         end_error: Option<io::ErrorKind>,
         write_error: Option<io::ErrorKind>,
+        /// Once the chunks are out, stall instead of ending the stream.
+        stall: bool,
     }
 
     impl Script {
@@ -454,6 +479,7 @@ mod tests {
                 written: Vec::new(),
                 end_error: None,
                 write_error: None,
+                stall: false,
             }
         }
 
@@ -480,6 +506,8 @@ mod tests {
                 }
             } else if let Some(kind) = self.end_error {
                 return Poll::Ready(Err(io::Error::new(kind, "reset by the script")));
+            } else if self.stall {
+                return Poll::Pending;
             }
             Poll::Ready(Ok(()))
         }
@@ -782,5 +810,55 @@ mod tests {
         assert_eq!(lengths, ["7"], "{head}");
         assert_eq!(body, "{\"a\":1}");
         assert!(!head.to_ascii_lowercase().contains("transfer-encoding"));
+    }
+
+    #[tokio::test]
+    async fn an_exchange_cut_short_leaves_what_arrived_in_its_progress() {
+        let cases: [(&[&[u8]], Progress); 4] = [
+            (&[], Progress::default()),
+            (&[b"HTTP/1.1 200 OK\r\nContent-"], Progress::default()),
+            (
+                &[b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", b"de"],
+                Progress {
+                    status: 200,
+                    bytes: 5,
+                },
+            ),
+            (
+                &[b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n"],
+                Progress {
+                    status: 503,
+                    bytes: 4,
+                },
+            ),
+        ];
+        for (chunks, want) in cases {
+            let mut script = Script::new(chunks);
+            script.stall = true;
+            let mut conn = H1Conn::new(script);
+            let mut sink = |_: &[u8]| {};
+            let cut = tokio::time::timeout(
+                std::time::Duration::from_millis(20),
+                conn.exchange(b"GET / HTTP/1.1\r\n\r\n", false, &mut sink),
+            )
+            .await;
+            assert!(cut.is_err(), "the exchange stalls");
+            assert_eq!(conn.progress(), want);
+        }
+        // A completed exchange leaves its own figures, and the next one starts from zero.
+        let mut conn = H1Conn::new(Script::new(&[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ]));
+        let mut sink = |_: &[u8]| {};
+        conn.exchange(b"x", false, &mut sink).await.unwrap();
+        assert_eq!(
+            conn.progress(),
+            Progress {
+                status: 200,
+                bytes: 2
+            }
+        );
+        let _ = conn.exchange(b"y", false, &mut sink).await;
+        assert_eq!(conn.progress(), Progress::default());
     }
 }

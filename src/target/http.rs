@@ -44,7 +44,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use super::classify::{classify_hyper, classify_io, classify_reqwest};
-use super::h1::{self, Failure, H1Conn};
+use super::h1::{self, Failure, H1Conn, Progress};
 use crate::metrics::{ErrorClass, FirstAttempt, Outcome};
 use crate::scenario::{Expect, HttpRequest};
 
@@ -257,6 +257,9 @@ pub struct HttpSession {
     /// While a retry runs: the failed first attempt and when the retry started, so that a
     /// retry cut short by the timeout still reports it.
     first_attempt: Option<(Outcome, Instant)>,
+    /// What has arrived of the answer in progress on hyper or reqwest (the lean client
+    /// keeps its own), so that a timeout can say it.
+    progress: Progress,
 }
 
 impl HttpSession {
@@ -269,6 +272,7 @@ impl HttpSession {
             https: None,
             carry: Vec::new(),
             first_attempt: None,
+            progress: Progress::default(),
         }
     }
 
@@ -280,6 +284,7 @@ impl HttpSession {
         };
         let deadline = Instant::now() + timeout;
         self.first_attempt = None;
+        self.progress = Progress::default();
         // Taken out while the exchange borrows the session; put back below.
         let mut watchdog = self
             .watchdog
@@ -297,14 +302,21 @@ impl HttpSession {
         match outcome {
             Some(o) => o,
             None => {
+                // What arrived before the timeout: the status of a complete head, the bytes.
+                let arrived = match &self.lean {
+                    Some(conn) if spec.lean && !spec.tls => conn.progress(),
+                    _ => self.progress,
+                };
                 // The connection is in an unknown state: start afresh next time.
                 self.lean = None;
                 self.conn = None;
                 self.https = None;
-                let timed_out = Outcome::error(
+                let mut timed_out = Outcome::error(
                     ErrorClass::Timeout,
                     format!("no complete answer within {timeout:?}"),
                 );
+                timed_out.status = arrived.status;
+                timed_out.bytes = arrived.bytes;
                 self.with_first_attempt(timed_out)
             }
         }
@@ -335,6 +347,7 @@ impl HttpSession {
     }
 
     async fn attempt(&mut self, p: &Prepared) -> Attempt {
+        self.progress = Progress::default();
         if self.spec.lean {
             self.attempt_lean(p).await
         } else {
@@ -495,6 +508,7 @@ impl HttpSession {
         };
         let carry = &mut self.carry;
         let status = resp.status().as_u16();
+        self.progress.status = status;
         let reason = resp
             .extensions()
             .get::<hyper::ext::ReasonPhrase>()
@@ -509,6 +523,7 @@ impl HttpSession {
                 Some(Some(Ok(f))) => {
                     if let Some(data) = f.data_ref() {
                         bytes += data.len() as u64;
+                        self.progress.bytes = bytes;
                         if !found {
                             found = search(carry, data, p.contains.as_deref().unwrap_or_default());
                         }
@@ -561,6 +576,7 @@ impl HttpSession {
             Err(e) => return Outcome::error(classify_reqwest(&e), error_chain(&e)),
         };
         let status = resp.status().as_u16();
+        self.progress.status = status;
         let reason = resp.status().canonical_reason().map(str::to_string);
         let mut bytes = 0u64;
         let mut found = p.contains.is_none();
@@ -569,6 +585,7 @@ impl HttpSession {
             match resp.chunk().await {
                 Ok(Some(data)) => {
                     bytes += data.len() as u64;
+                    self.progress.bytes = bytes;
                     if !found {
                         found = search(
                             &mut self.carry,
@@ -737,6 +754,8 @@ mod tests {
         Close,
         /// Reads the request and never answers.
         Hang,
+        /// Sends a head promising 100 bytes and 10 of them, then stalls.
+        HalfBody,
     }
 
     /// A loopback server: connection `i` follows `script[i]` request by request (the last
@@ -790,6 +809,13 @@ mod tests {
                             }
                             Act::Close => return,
                             Act::Hang => {
+                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                            Act::HalfBody => {
+                                let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+                                let _ = conn.write_all(head).await;
+                                let _ = conn.write_all(b"0123456789").await;
                                 tokio::time::sleep(Duration::from_secs(3600)).await;
                                 return;
                             }
@@ -907,5 +933,25 @@ mod tests {
         let mut carry = Vec::new();
         assert!(!search(&mut carry, b"abc", b"zz"));
         assert!(carry.len() <= 1);
+    }
+
+    #[tokio::test]
+    async fn a_timeout_mid_body_keeps_the_status_and_the_bytes_that_arrived() {
+        for lean in [true, false] {
+            let (addr, received) = scripted(vec![vec![Act::HalfBody]]).await;
+            let mut s = session(addr, "GET", false, lean, Duration::from_millis(200));
+            let o = s.execute(0).await;
+            assert_eq!(o.error, Some(ErrorClass::Timeout), "lean {lean}");
+            assert_eq!((o.status, o.bytes), (200, 10), "lean {lean}");
+            assert_eq!(received.load(Ordering::SeqCst), 1);
+        }
+        // Before any answer there is no status to report.
+        let (addr, _) = scripted(vec![vec![Act::Hang]]).await;
+        let mut s = session(addr, "GET", false, true, Duration::from_millis(100));
+        let o = s.execute(0).await;
+        assert_eq!(
+            (o.error, o.status, o.bytes),
+            (Some(ErrorClass::Timeout), 0, 0)
+        );
     }
 }
