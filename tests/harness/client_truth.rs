@@ -170,3 +170,45 @@ fn the_hyper_client_counts_the_same_as_the_server() {
     assert_counts_match(&r, &s, BOTH_MIX);
     assert_eq!(r.totals.retries, 0);
 }
+
+#[test]
+fn a_truncated_answer_keeps_its_bytes_and_a_truncated_head_has_no_status() {
+    let s = CountingServer::start();
+    let mix: Mix = &[
+        ("body", "GET", "/reset-body"),
+        ("head", "GET", "/reset-head"),
+    ];
+    let r = run_yaml(&scenario(&s.url(), mix, false), &Registry::with_builtins());
+    assert_counts_match_without_keep_alive(&r, &s, mix);
+    // /reset-body sends 13 of 1000 promised body bytes: every one that arrived is counted.
+    let body = &r.requests["body"];
+    assert!(body.requests > 0);
+    assert_eq!(body.bytes_received, 13 * body.requests, "{body:?}");
+    // /reset-head sends half a status line: no status, no bytes.
+    let head = &r.requests["head"];
+    assert!(head.requests > 0);
+    assert!(head.status_codes.is_empty(), "{head:?}");
+    assert_eq!(head.bytes_received, 0);
+    assert!(
+        r.error_samples
+            .iter()
+            .any(|e| e.request == "head" && e.message.contains("inside the response head")),
+        "{:#?}",
+        r.error_samples
+    );
+}
+
+/// Like [`assert_counts_match`], for paths that close every connection (nothing is reused).
+fn assert_counts_match_without_keep_alive(r: &RunResult, s: &CountingServer, mix: Mix) {
+    assert_totals_add_up(r);
+    for (name, method, path) in mix {
+        assert_eq!(
+            r.requests[*name].requests,
+            received(s, method, path),
+            "{name}"
+        );
+    }
+    assert_eq!(r.totals.requests, s.received().len() as u64);
+    assert_eq!(r.totals.ok, 0);
+    assert_eq!(r.totals.errors_by_class.reset, r.totals.errors);
+}
