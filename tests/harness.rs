@@ -4,6 +4,7 @@
 
 mod harness {
     pub mod cli;
+    pub mod client_truth;
     pub mod counting;
     pub mod engine;
     pub mod faults;

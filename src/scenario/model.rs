@@ -43,6 +43,9 @@ pub struct RawTarget {
     pub timeout: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Retry a GET/HEAD/OPTIONS once when a reused connection closes before any answer.
+    #[serde(default)]
+    pub retry_idempotent: Option<bool>,
     /// Options of the embedded demo server (with `base_url: embedded`).
     #[serde(default)]
     pub embedded: Option<RawEmbedded>,

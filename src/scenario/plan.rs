@@ -78,6 +78,10 @@ pub struct TargetSpec {
     /// Per request; the connect timeout too.
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// `retry_idempotent`: a GET, HEAD or OPTIONS whose reused keep-alive connection closes
+    /// before any answer is sent once more on a new connection; both attempts are counted.
+    /// Off by default: perfgate never re-sends a request on its own.
+    pub retry_idempotent: bool,
     /// How the embedded demo server behaves (only with `base_url: embedded`).
     pub embedded: EmbeddedSpec,
 }

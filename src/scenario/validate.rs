@@ -136,6 +136,7 @@ fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, 
             base_url: None,
             timeout: DEFAULT_TIMEOUT,
             headers: Vec::new(),
+            retry_idempotent: false,
             embedded: EmbeddedSpec::default(),
         });
     };
@@ -205,6 +206,7 @@ fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, 
         base_url,
         timeout,
         headers,
+        retry_idempotent: raw.retry_idempotent.unwrap_or(false),
         embedded,
     })
 }
