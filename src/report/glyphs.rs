@@ -194,14 +194,6 @@ mod tests {
         FontRef::try_from_slice(dejavu::sans::regular()).unwrap()
     }
 
-    /// Columns that hold ink, left to right.
-    fn inked_columns(pixels: &[Pixel]) -> Vec<i32> {
-        let mut cols: Vec<i32> = pixels.iter().filter(|p| p.2 > 0.5).map(|p| p.0).collect();
-        cols.sort_unstable();
-        cols.dedup();
-        cols
-    }
-
     #[test]
     fn each_letter_starts_at_the_pen_plus_its_own_side_bearing() {
         let f = font();

