@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod escape;
 pub mod format;
+mod glyphs;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -7,9 +7,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    caption, desc_font, headroom, label_font, legend, no_data, Chart, CLASS_COLORS, LEVEL, P50,
-    P90, P99, STAGE_LINE, WARMUP,
+    caption, desc_font, headroom, label_font, legend, no_data, tick, Chart, CLASS_COLORS, LEVEL,
+    P50, P90, P99, STAGE_LINE, WARMUP,
 };
+use crate::report::ReportContext;
 use crate::result::{RunResult, Window};
 
 /// The time span covered by the windows: first start .. last start + 1 s.
@@ -181,11 +182,13 @@ fn time_desc(k: usize, latency: bool) -> String {
 /// Reads one value of a point.
 type PointValue = fn(&Point) -> f64;
 
-/// Chart 1: p50/p90/p99 per window, stage boundaries, warm-up shading, and the load level as a
-/// step line on a secondary axis.
+/// Chart 1: p50/p90/p99 per window, stage boundaries, warm-up shading, the load level as a
+/// muted step area on its own (right) axis, and the baseline's p50/p99 as dashed references
+/// when there is a baseline.
 pub fn latency_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
+    ctx: &ReportContext<'_>,
 ) -> anyhow::Result<()>
 where
     DB: DrawingBackend,
@@ -198,7 +201,15 @@ where
     }
     let (pts, k) = points(ts);
     let span = time_span(ts);
-    let ymax = headroom(pts.iter().flat_map(|p| [p.p50, p.p90, p.p99])) * LEGEND_ROOM;
+    let reference = ctx
+        .baseline
+        .map(|b| (b.totals.latency_ms.p50, b.totals.latency_ms.p99))
+        .filter(|(p50, p99)| *p50 > 0.0 && *p99 > 0.0);
+    let ymax = headroom(
+        pts.iter()
+            .flat_map(|p| [p.p50, p.p90, p.p99])
+            .chain(reference.iter().flat_map(|(a, b)| [*a, *b])),
+    ) * LEGEND_ROOM;
     let amax = headroom(pts.iter().map(|p| p.active)) * LEGEND_ROOM;
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
@@ -212,17 +223,45 @@ where
         .configure_mesh()
         .x_desc(time_desc(k, true))
         .y_desc("latency (ms)")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .light_line_style(RGBColor(240, 240, 240))
         .draw()?;
     chart
         .configure_secondary_axes()
-        .y_desc(level_unit(result))
+        .y_desc(format!("{} (shaded)", level_unit(result)))
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .draw()?;
+    // The level first, as a muted area behind everything: a load shape, not a data line.
+    let steps: Vec<(f64, f64)> = pts
+        .iter()
+        .flat_map(|p| [(p.t0, p.active), (p.t1, p.active)])
+        .collect();
+    chart
+        .draw_secondary_series(
+            AreaSeries::new(steps, 0.0, LEVEL.mix(0.10)).border_style(LEVEL.mix(0.35)),
+        )?
+        .label(format!("{} (right axis)", level_unit(result)))
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], LEVEL.mix(0.25).filled()));
     time_decorations(&mut chart, result, span, ymax)?;
+    if let Some((p50, p99)) = reference {
+        for (name, value, color) in [("baseline p50", p50, P50), ("baseline p99", p99, P99)] {
+            let style = ShapeStyle::from(&color.mix(0.7)).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(span.0, value), (span.1, value)],
+                    10,
+                    6,
+                    style,
+                ))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], style));
+        }
+    }
 
     let measured = || pts.iter().filter(|p| p.measured);
     let width = stroke(pts.len());
@@ -251,13 +290,6 @@ where
         let centre = ((span.0 + span.1) / 2.0, ymax / 2.0);
         chart.draw_series([Text::new("no request completed", centre, style)])?;
     }
-    let steps = pts
-        .iter()
-        .flat_map(|p| [(p.t0, p.active), (p.t1, p.active)]);
-    chart
-        .draw_secondary_series(LineSeries::new(steps, LEVEL.stroke_width(width)))?
-        .label(format!("level: {} (right axis)", level_unit(result)))
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LEVEL.stroke_width(3)));
     legend(&mut chart)?;
     Ok(())
 }
