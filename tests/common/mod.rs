@@ -220,6 +220,10 @@ pub fn realistic() -> RunResult {
                 limit: 300.0,
                 pass: true,
                 unit: "ms".into(),
+                metric: "p99".into(),
+                scope: Some("list-items".into()),
+                op: "<".into(),
+                no_data: false,
             },
             ThresholdResult {
                 expr: "error_rate < 0.1%".into(),
@@ -227,6 +231,10 @@ pub fn realistic() -> RunResult {
                 limit: 0.001,
                 pass: false,
                 unit: "ratio".into(),
+                metric: "error_rate".into(),
+                scope: None,
+                op: "<".into(),
+                no_data: false,
             },
         ],
         comparison: Some(Comparison {
