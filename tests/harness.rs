@@ -10,4 +10,5 @@ mod harness {
     pub mod gate_cli;
     pub mod scenario_errors;
     pub mod support;
+    pub mod verdict_truth;
 }

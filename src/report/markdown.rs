@@ -11,6 +11,7 @@ use std::io::Write as _;
 use anyhow::Context;
 
 use super::escape::markdown_cell as cell;
+use super::escape::markdown_line as line;
 use super::format as f;
 use super::{ReportContext, Reporter};
 use crate::result::{ComparisonVerdict, RunResult, Verdict};
@@ -67,7 +68,7 @@ pub fn render_markdown(r: &RunResult) -> String {
             s,
             "**{icon} {}: {}**\n",
             r.verdict.as_str().to_uppercase(),
-            cell(first)
+            line(first)
         );
     }
     let _ = writeln!(
@@ -79,7 +80,7 @@ pub fn render_markdown(r: &RunResult) -> String {
     );
     if r.reasons.len() > 1 {
         for reason in &r.reasons {
-            let _ = writeln!(s, "- {}", cell(reason));
+            let _ = writeln!(s, "- {}", line(reason));
         }
         s.push('\n');
     }
