@@ -20,9 +20,9 @@ pub use baseline::{
     Provenance, RefreshRefused, BASELINE_SCHEMA,
 };
 pub use compare::{compare, env_mismatch, CompareOptions};
+pub use reasons::reasons;
 pub use repeat::median_result;
 pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
-pub use reasons::reasons;
 pub use thresholds::{
     apply_verdict, evaluate, no_success, verdict, EXIT_ABORTED, EXIT_FAIL, EXIT_PASS,
 };

@@ -15,8 +15,10 @@
 //! The sentences are built from the result alone, so a saved `result.json` re-judged by
 //! `perfgate compare` gets the same ones.
 
-use crate::result::{MetricComparison, MetricVerdict, Metrics, RunResult, ThresholdResult, Verdict};
 use crate::result::TOTAL_KEY;
+use crate::result::{
+    MetricComparison, MetricVerdict, Metrics, RunResult, ThresholdResult, Verdict,
+};
 
 use super::thresholds::{dropped_rate, no_success};
 
@@ -107,7 +109,11 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
             value(t.limit, &t.unit)
         );
     }
-    let scope = t.scope.as_deref().map(|s| format!("{s} ")).unwrap_or_default();
+    let scope = t
+        .scope
+        .as_deref()
+        .map(|s| format!("{s} "))
+        .unwrap_or_default();
     let limit = value(t.limit, &t.unit);
     if t.no_data {
         let why = match t.expr.rsplit_once(" (") {
@@ -218,7 +224,10 @@ fn value(v: f64, unit: &str) -> String {
 /// `1.0` → `1`, `2.50` → `2.5`; whole numbers stay as they are.
 fn trim(digits: String) -> String {
     if digits.contains('.') {
-        digits.trim_end_matches('0').trim_end_matches('.').to_string()
+        digits
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         digits
     }
@@ -259,7 +268,13 @@ mod tests {
         r
     }
 
-    fn th(expr: &str, scope: Option<&str>, metric: ThresholdMetric, op: Op, limit: f64) -> Threshold {
+    fn th(
+        expr: &str,
+        scope: Option<&str>,
+        metric: ThresholdMetric,
+        op: Op,
+        limit: f64,
+    ) -> Threshold {
         Threshold {
             expr: expr.into(),
             scope: scope.map(Into::into),
@@ -298,7 +313,13 @@ mod tests {
         // Written in the "wrong" order on purpose: throughput, latency, errors, dropped.
         r.thresholds = evaluate(
             &[
-                th("throughput > 500/s", None, ThresholdMetric::Throughput, Op::Gt, 500.0),
+                th(
+                    "throughput > 500/s",
+                    None,
+                    ThresholdMetric::Throughput,
+                    Op::Gt,
+                    500.0,
+                ),
                 th(
                     "list-items.p99 < 300ms",
                     Some("list-items"),
@@ -306,8 +327,20 @@ mod tests {
                     Op::Lt,
                     300.0,
                 ),
-                th("error_rate < 1%", None, ThresholdMetric::ErrorRate, Op::Lt, 0.01),
-                th("dropped_rate < 1%", None, ThresholdMetric::DroppedRate, Op::Lt, 0.01),
+                th(
+                    "error_rate < 1%",
+                    None,
+                    ThresholdMetric::ErrorRate,
+                    Op::Lt,
+                    0.01,
+                ),
+                th(
+                    "dropped_rate < 1%",
+                    None,
+                    ThresholdMetric::DroppedRate,
+                    Op::Lt,
+                    0.01,
+                ),
             ],
             &r,
         );
@@ -388,7 +421,13 @@ mod tests {
         let mut r = result();
         r.totals.error_rate = 0.01;
         r.thresholds = evaluate(
-            &[th("error_rate < 1%", None, ThresholdMetric::ErrorRate, Op::Lt, 0.01)],
+            &[th(
+                "error_rate < 1%",
+                None,
+                ThresholdMetric::ErrorRate,
+                Op::Lt,
+                0.01,
+            )],
             &r,
         );
         apply_verdict(&mut r, false);

@@ -275,7 +275,11 @@ mod tests {
             &r,
         );
         assert!(!out[0].pass && out[0].no_data);
-        assert!(out[0].expr.contains("no request succeeded"), "{}", out[0].expr);
+        assert!(
+            out[0].expr.contains("no request succeeded"),
+            "{}",
+            out[0].expr
+        );
         assert!(!out[1].pass && out[1].expr == "requests > 0");
         assert!(out[2].pass);
     }

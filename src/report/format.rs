@@ -2,7 +2,9 @@
 //! one place decides how a latency, a rate, a ratio, a change or a p-value reads, so every
 //! report shows the same numbers the same way. Plain text only; escaping is the caller's.
 
-use crate::result::{MetricComparison, MetricVerdict, Metrics, RunResult, StageResult, ThresholdResult};
+use crate::result::{
+    MetricComparison, MetricVerdict, Metrics, RunResult, StageResult, ThresholdResult,
+};
 
 /// Column headers matching [`metric_cells`].
 pub const METRIC_HEADERS: [&str; 8] = [
@@ -160,12 +162,12 @@ pub fn metric_headers(dropped: bool) -> Vec<&'static str> {
     h
 }
 
-/// [`metric_cells`], with the dropped arrivals (and their share) after `requests` when
-/// `dropped` is set.
+/// [`metric_cells`], with the count of dropped arrivals after `requests` when `dropped` is
+/// set (the share is in the totals line: tables stay within 100 columns).
 pub fn metric_row(m: &Metrics, dropped: bool) -> Vec<String> {
     let mut cells = metric_cells(m).to_vec();
     if dropped {
-        cells.insert(1, dropped_cell(m));
+        cells.insert(1, m.dropped.to_string());
     }
     cells
 }
@@ -196,8 +198,8 @@ pub fn time_to_failure(m: &Metrics, class: &str) -> String {
 /// What the retries of `target.retry_idempotent` were, in a sentence.
 pub fn retries_sentence(m: &Metrics) -> String {
     format!(
-        "retries: {} (target.retry_idempotent; each retry is counted as a request, and its \
-         failed first attempt is counted in its error class)",
+        "retries: {} (target.retry_idempotent: each retry is a request; each failed first \
+         attempt, an error)",
         m.retries
     )
 }

@@ -178,7 +178,13 @@ fn header(out: &mut String, r: &RunResult) {
     }
     out.push_str("</dl>\n");
     let t = &r.totals;
-    let lat = |v: f64| if t.ok == 0 { f::NA.to_string() } else { f::ms(v) };
+    let lat = |v: f64| {
+        if t.ok == 0 {
+            f::NA.to_string()
+        } else {
+            f::ms(v)
+        }
+    };
     let _ = write!(
         out,
         "<p><strong>{}</strong> requests · <strong>{}</strong> · p50 <strong>{}</strong> · \
@@ -361,9 +367,11 @@ fn errors(out: &mut String, r: &RunResult) {
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .collect();
-    let retries = (r.totals.retries > 0)
-        .then(|| format!("<p>{}</p>\n", esc(&f::retries_sentence(&r.totals))))
-        .unwrap_or_default();
+    let retries = if r.totals.retries > 0 {
+        format!("<p>{}</p>\n", esc(&f::retries_sentence(&r.totals)))
+    } else {
+        String::new()
+    };
     if classes.is_empty() && r.error_samples.is_empty() {
         out.push_str("<p class=\"muted\">No errors.</p>\n");
         out.push_str(&retries);

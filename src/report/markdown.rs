@@ -85,7 +85,13 @@ pub fn render_markdown(r: &RunResult) -> String {
         s.push('\n');
     }
     let t = &r.totals;
-    let lat = |v: f64| if t.ok == 0 { f::NA.to_string() } else { f::ms(v) };
+    let lat = |v: f64| {
+        if t.ok == 0 {
+            f::NA.to_string()
+        } else {
+            f::ms(v)
+        }
+    };
     let _ = write!(
         s,
         "**{}** requests in {} · **{}** · p50 **{}** · p95 **{}** · p99 **{}** · errors **{}** ({})",
@@ -185,7 +191,11 @@ pub fn render_markdown(r: &RunResult) -> String {
         for (class, n) in classes {
             row(
                 &mut s,
-                &[class.to_string(), n.to_string(), f::time_to_failure(t, class)],
+                &[
+                    class.to_string(),
+                    n.to_string(),
+                    f::time_to_failure(t, class),
+                ],
             );
         }
         s.push('\n');

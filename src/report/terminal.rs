@@ -66,6 +66,16 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>, numeric: std::ops::Range<usiz
     t.to_string()
 }
 
+/// With a `dropped` column the `max` column goes (it is in the HTML and Markdown tables), so
+/// the tables stay within 100 columns.
+fn without_max<T>(mut cells: Vec<T>, dropped: bool) -> Vec<T> {
+    if dropped {
+        // dropped sits after requests: requests, dropped, rps, p50, p90, p95, p99, max, ...
+        cells.remove(7);
+    }
+    cells
+}
+
 fn metric_rows<'a>(
     items: impl Iterator<Item = (String, &'a crate::result::Metrics)>,
     dropped: bool,
@@ -73,7 +83,7 @@ fn metric_rows<'a>(
     items
         .map(|(name, m)| {
             let mut row = vec![clean(&name)];
-            row.extend(f::metric_row(m, dropped));
+            row.extend(without_max(f::metric_row(m, dropped), dropped));
             row
         })
         .collect()
@@ -90,25 +100,27 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
     let dropped = f::shows_dropped(r);
     let _ = writeln!(
         s,
-        "perfgate · {} ({}) · {verdict} · {} · {} requests ({} ok), {}, {} errors{}",
+        "perfgate · {} ({}) · {verdict} · {} · {} requests, {}, {} errors",
         clean(&r.scenario.name),
         clean(&r.scenario.kind),
         f::duration(r.duration_s),
         r.totals.requests,
-        r.totals.ok,
         f::rps(r.totals.throughput_rps),
-        f::pct(r.totals.error_rate),
-        if dropped {
-            format!(", {} dropped", f::dropped_cell(&r.totals))
-        } else {
-            String::new()
-        }
+        f::pct(r.totals.error_rate)
     );
+    if dropped {
+        let _ = writeln!(
+            s,
+            "dropped: {} of {} arrivals (max_in_flight was reached)",
+            f::dropped_cell(&r.totals),
+            r.totals.requests + r.totals.dropped
+        );
+    }
     if !r.scenario.target.is_empty() {
         let _ = writeln!(s, "target: {}", clean(&r.scenario.target));
     }
     let mut headers = vec!["request"];
-    headers.extend(f::metric_headers(dropped));
+    headers.extend(without_max(f::metric_headers(dropped), dropped));
     let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)), dropped);
     rows.extend(metric_rows(
         std::iter::once(("all requests".to_string(), &r.totals)),

@@ -168,7 +168,10 @@ mod tests {
             assert_eq!(exprs(k, closed), ["error_rate < 1%"]);
             assert_eq!(exprs(k, open), ["error_rate < 1%", "dropped_rate < 1%"]);
         }
-        assert_eq!(exprs(Kind::Smoke, open), ["errors == 0", "dropped_rate < 1%"]);
+        assert_eq!(
+            exprs(Kind::Smoke, open),
+            ["errors == 0", "dropped_rate < 1%"]
+        );
         assert!(exprs(Kind::Stress, closed).is_empty());
         assert!(exprs(Kind::Stress, open).is_empty());
         // The defaults say what the grammar would parse from the same text.

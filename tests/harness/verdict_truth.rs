@@ -109,6 +109,12 @@ thresholds:
     assert_eq!(r.json["verdict"], "fail");
     assert_eq!(r.json["totals"]["ok"], 0);
     assert!(r.json["totals"]["requests"].as_u64().unwrap() > 0);
+    // The service was reached, and it closed on every request it received.
+    let received = server.received();
+    assert!(!received.is_empty());
+    assert!(received
+        .iter()
+        .all(|q| q.method == "GET" && q.path == "/close"));
 
     // result.json: the guard first, then the latency gate that had nothing to judge.
     let reasons = r.reasons();
@@ -132,7 +138,10 @@ thresholds:
         .lines()
         .find(|l| l.contains("p95 < 50ms"))
         .expect("threshold row");
-    assert!(th_line.contains("n/a") && th_line.contains("FAIL"), "{th_line}");
+    assert!(
+        th_line.contains("n/a") && th_line.contains("FAIL"),
+        "{th_line}"
+    );
 
     // summary.md: the first line.
     let md = r.file("summary.md");
@@ -180,11 +189,23 @@ load:
     let reasons = r.reasons();
     assert_eq!(reasons.len(), 1, "{reasons:?}");
     assert!(reasons[0].starts_with("dropped "), "{reasons:?}");
-    assert!(reasons[0].contains(&format!("{dropped} of ")), "{reasons:?}");
+    assert!(
+        reasons[0].contains(&format!("{dropped} of ")),
+        "{reasons:?}"
+    );
 
     // Terminal: in the header line and the tables; the reason is the last line.
-    let head = r.stdout.lines().find(|l| l.starts_with("perfgate · ")).unwrap();
-    assert!(head.contains(&format!("{dropped} (")), "{head}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("dropped: "))
+        .unwrap();
+    assert!(line.contains(&format!("{dropped} (")), "{line}");
+    assert!(
+        r.stdout.contains("│ dropped "),
+        "a dropped column:\n{}",
+        r.stdout
+    );
     assert!(r.last_stdout_line().contains(&reasons[0]));
 
     let html = r.file("report.html");
@@ -233,14 +254,20 @@ fn default_thresholds_judge_a_scenario_that_lists_none() {
     assert_eq!(load.code, 1, "{}", load.stdout);
     let reasons = load.reasons();
     assert!(
-        reasons.len() == 1 && reasons[0].starts_with("error_rate ") && reasons[0].ends_with("> limit 1 %"),
+        reasons.len() == 1
+            && reasons[0].starts_with("error_rate ")
+            && reasons[0].ends_with("> limit 1 %"),
         "{reasons:?}"
     );
 
     let smoke = run(&half_failing("smoke", &server, ""));
     assert_eq!(smoke.code, 1);
     assert_eq!(smoke.json["thresholds"][0]["expr"], "errors == 0");
-    assert!(smoke.reasons()[0].starts_with("errors "), "{:?}", smoke.reasons());
+    assert!(
+        smoke.reasons()[0].starts_with("errors "),
+        "{:?}",
+        smoke.reasons()
+    );
 
     // A stress run goes past capacity on purpose: no default threshold, only the guard.
     let stress = run(&half_failing("stress", &server, ""));
@@ -249,7 +276,11 @@ fn default_thresholds_judge_a_scenario_that_lists_none() {
     assert!(stress.reasons().is_empty());
 
     // The scenario's own list replaces the defaults.
-    let own = run(&half_failing("load", &server, "thresholds:\n  - error_rate < 90%\n"));
+    let own = run(&half_failing(
+        "load",
+        &server,
+        "thresholds:\n  - error_rate < 90%\n",
+    ));
     assert_eq!(own.code, 0, "{}", own.stdout);
     assert_eq!(own.json["thresholds"].as_array().unwrap().len(), 1);
 }
@@ -259,9 +290,15 @@ fn thresholds_opt_out_warns_and_the_no_success_guard_still_holds() {
     let server = CountingServer::start();
     let r = run(&half_failing("load", &server, "thresholds: []\n"));
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stderr.contains("`thresholds: []` opts out"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`thresholds: []` opts out"),
+        "{}",
+        r.stderr
+    );
     let warnings = r.json["warnings"].as_array().unwrap();
-    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("no-success guard")));
+    assert!(warnings
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("no-success guard")));
     assert!(r.stdout.contains("warning: `thresholds: []` opts out"));
 
     let dead = run("name: dead
@@ -282,31 +319,56 @@ fn validate_explain_prints_the_thresholds_that_will_judge_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let explain = |name: &str, yaml: &str| {
         let path = write(dir.path(), name, yaml);
-        let out = perfgate(&["validate", "--explain", path.to_str().unwrap()], dir.path());
+        let out = perfgate(
+            &["validate", "--explain", path.to_str().unwrap()],
+            dir.path(),
+        );
         assert_eq!(out.status.code(), Some(0));
         (
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let base = "requests:\n  - { name: n, call: builtin.noop }\nload:\n  peak: 10\n  duration: 10s\n";
+    let base =
+        "requests:\n  - { name: n, call: builtin.noop }\nload:\n  peak: 10\n  duration: 10s\n";
     let open = "requests:\n  - { name: n, call: builtin.noop }\nload:\n  model: open\n  peak: 10/s\n  duration: 10s\n";
     let (out, _) = explain("soak.yaml", &format!("name: s\nkind: soak\n{open}"));
-    assert!(out.contains("threshold error_rate < 1% (default for soak"), "{out}");
-    assert!(out.contains("threshold dropped_rate < 1% (default for soak"), "{out}");
+    assert!(
+        out.contains("threshold error_rate < 1% (default for soak"),
+        "{out}"
+    );
+    assert!(
+        out.contains("threshold dropped_rate < 1% (default for soak"),
+        "{out}"
+    );
     assert!(out.contains("no request succeeded fails"), "{out}");
 
-    let (out, _) = explain("smoke.yaml", "name: s\nkind: smoke\nrequests:\n  - { name: n, call: builtin.noop }\n");
-    assert!(out.contains("threshold errors == 0 (default for smoke"), "{out}");
+    let (out, _) = explain(
+        "smoke.yaml",
+        "name: s\nkind: smoke\nrequests:\n  - { name: n, call: builtin.noop }\n",
+    );
+    assert!(
+        out.contains("threshold errors == 0 (default for smoke"),
+        "{out}"
+    );
 
     let (out, _) = explain("stress.yaml", &format!("name: s\nkind: stress\n{base}"));
-    assert!(out.contains("thresholds: none by default for a stress run"), "{out}");
+    assert!(
+        out.contains("thresholds: none by default for a stress run"),
+        "{out}"
+    );
 
-    let (out, _) = explain("own.yaml", &format!("name: s\nkind: load\n{base}thresholds:\n  - p99 < 1s\n"));
+    let (out, _) = explain(
+        "own.yaml",
+        &format!("name: s\nkind: load\n{base}thresholds:\n  - p99 < 1s\n"),
+    );
     assert!(out.contains("threshold p99 < 1s\n"), "{out}");
     assert!(!out.contains("default for"), "{out}");
 
-    let (out, err) = explain("none.yaml", &format!("name: s\nkind: load\n{base}thresholds: []\n"));
+    let (out, err) = explain(
+        "none.yaml",
+        &format!("name: s\nkind: load\n{base}thresholds: []\n"),
+    );
     assert!(out.contains("opts out of the default thresholds"), "{out}");
     assert!(err.contains("opts out"), "{err}");
 }
