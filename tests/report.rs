@@ -482,6 +482,14 @@ fn every_format_states_the_first_reason_where_a_reader_looks_first() {
         .expect("the reason is in the header");
     assert!(badge < reason, "under the badge");
 
+    // Many reasons: the secondary ones are capped, the first is still the last line.
+    let mut many = r.clone();
+    many.reasons = (0..20).map(|i| format!("reason {i}")).collect();
+    let text = terminal::render_terminal(&many, false);
+    assert_eq!(text.lines().last().unwrap(), "FAIL: reason 0");
+    assert!(text.contains("also: reason 8\n") && !text.contains("also: reason 9\n"));
+    assert!(text.contains("also: 11 more"), "{text}");
+
     // A passing run says nothing of the kind.
     let mut pass = common::realistic();
     pass.reasons.clear();

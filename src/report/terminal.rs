@@ -16,6 +16,9 @@ use super::format as f;
 use super::{ReportContext, Reporter};
 use crate::result::{MetricComparison, MetricVerdict, RunResult, Verdict};
 
+/// Most secondary reasons listed above the last line; the rest are counted.
+const MAX_ALSO: usize = 8;
+
 /// Widest a name column may get before it is truncated.
 const NAME_WIDTH: usize = 20;
 
@@ -262,8 +265,15 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
     // The first reason is the last line: what a reader of a CI log sees first.
     if let Some((first, rest)) = r.reasons.split_first() {
         s.push('\n');
-        for reason in rest {
+        for reason in rest.iter().take(MAX_ALSO) {
             let _ = writeln!(s, "also: {}", clean(reason));
+        }
+        if rest.len() > MAX_ALSO {
+            let _ = writeln!(
+                s,
+                "also: {} more (every reason is in result.json, report.html and summary.md)",
+                rest.len() - MAX_ALSO
+            );
         }
         let label = match r.verdict {
             Verdict::Aborted => paint("ABORTED", "1;33", color),
