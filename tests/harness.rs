@@ -11,4 +11,5 @@ mod harness {
     pub mod gate_cli;
     pub mod scenario_errors;
     pub mod support;
+    pub mod verdict_truth;
 }

@@ -152,6 +152,9 @@ pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> i32 {
                     plan.load.stages.len(),
                     scenario::units::format_duration(plan.load.total_duration())
                 );
+                if let Some(w) = run_cmd::opted_out_warning(&plan) {
+                    eprintln!("warning: {}: {w}", p.display());
+                }
                 if explain {
                     print!("{}", scenario::explain(&plan));
                 }

@@ -46,7 +46,8 @@ pub fn print_summary(result: &RunResult) {
     print!("{}", report::terminal::render_terminal(result, color));
 }
 
-/// Writes the files into `dir` and prints the summary.
+/// Writes the files into `dir` and prints the summary; the folder is named first, so the
+/// summary's last line (the first reason of a run that did not pass) is the output's last.
 pub fn emit(
     result: &RunResult,
     baseline: Option<&RunResult>,
@@ -54,8 +55,8 @@ pub fn emit(
     no_report: bool,
 ) -> Result<Vec<PathBuf>, AppError> {
     let written = write_files(result, baseline, dir, no_report)?;
-    print_summary(result);
     println!("reports: {}", dir.display());
+    print_summary(result);
     Ok(written)
 }
 

@@ -9,7 +9,7 @@ use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult};
 use crate::runner::{self, RunOptions};
 use crate::scenario::units::{TolMetric, TolValue};
-use crate::scenario::{Model, Plan};
+use crate::scenario::{Model, Plan, ThresholdOrigin};
 use crate::target::Registry;
 
 /// What `perfgate run` was asked to do.
@@ -57,7 +57,12 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
     let repeat = args.repeat.unwrap_or(plan.baseline.repeat).max(1);
 
+    let opted_out = opted_out_warning(&plan);
+    if let Some(w) = &opted_out {
+        eprintln!("perfgate: warning: {w}");
+    }
     let mut result = measure(&plan, registry, args, repeat)?;
+    result.warnings.extend(opted_out.clone());
     gate::judge(&mut result, &plan.thresholds, baseline.as_ref(), &opts);
 
     if args.confirm && regressed(&result) && !is_aborted(&result) {
@@ -65,6 +70,7 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
         eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
         let first = result;
         let mut rerun = measure(&plan, registry, args, repeat)?;
+        rerun.warnings.extend(opted_out.clone());
         gate::judge(&mut rerun, &plan.thresholds, baseline.as_ref(), &opts);
         let confirmed = regressed(&rerun);
         if let Some(c) = rerun.comparison.as_mut() {
@@ -104,6 +110,17 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
         )));
     }
     Ok(result.exit_code)
+}
+
+/// The warning of a scenario that opts out of every threshold (`thresholds: []`).
+pub(crate) fn opted_out_warning(plan: &Plan) -> Option<String> {
+    (plan.threshold_origin == ThresholdOrigin::OptedOut).then(|| {
+        format!(
+            "`thresholds: []` opts out of the default thresholds for a {} run; \
+             only the no-success guard judges this run",
+            plan.kind.name()
+        )
+    })
 }
 
 /// Runs the plan as `args` say (`--repeat` or the scenario's `baseline.repeat`), unjudged.

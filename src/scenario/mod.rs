@@ -137,8 +137,39 @@ pub fn explain(plan: &Plan) -> String {
         };
         let _ = writeln!(s, "  request {} (weight {}): {what}", r.name, r.weight);
     }
-    for t in &plan.thresholds {
-        let _ = writeln!(s, "  threshold {}", t.expr);
+    match plan.threshold_origin {
+        ThresholdOrigin::Scenario => {
+            for t in &plan.thresholds {
+                let _ = writeln!(s, "  threshold {}", t.expr);
+            }
+        }
+        ThresholdOrigin::Defaults => {
+            if plan.thresholds.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  thresholds: none by default for a {} run",
+                    plan.kind.name()
+                );
+            }
+            for t in &plan.thresholds {
+                let _ = writeln!(
+                    s,
+                    "  threshold {} (default for {}; listing thresholds replaces it)",
+                    t.expr,
+                    plan.kind.name()
+                );
+            }
+        }
+        ThresholdOrigin::OptedOut => {
+            let _ = writeln!(
+                s,
+                "  warning: `thresholds: []` opts out of the default thresholds"
+            );
+        }
     }
+    let _ = writeln!(
+        s,
+        "  guard: a run in which no request succeeded fails (always, whatever the thresholds)"
+    );
     s
 }

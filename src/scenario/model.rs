@@ -18,8 +18,10 @@ pub struct RawScenario {
     pub requests: Vec<RawRequest>,
     #[serde(default)]
     pub load: Option<RawLoad>,
+    /// `None` when the file has no `thresholds:` key (the kind's defaults apply); `Some([])`
+    /// opts out of every threshold.
     #[serde(default)]
-    pub thresholds: Vec<String>,
+    pub thresholds: Option<Vec<String>>,
     #[serde(default)]
     pub baseline: Option<RawBaseline>,
 }

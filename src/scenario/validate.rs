@@ -94,25 +94,20 @@ pub fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> 
 
     let names: Vec<&str> = requests.iter().map(|r| r.name.as_str()).collect();
     let mut thresholds = Vec::new();
-    for (i, expr) in raw.thresholds.iter().enumerate() {
+    for (i, expr) in raw.thresholds.iter().flatten().enumerate() {
         let t = threshold::parse(expr, &names)
             .map_err(|(m, h)| ctx.err(&[k("thresholds"), Seg::Index(i)], m, h))?;
         thresholds.push(t);
     }
-    if kind == Kind::Smoke
-        && !thresholds
-            .iter()
-            .any(|t| t.metric == ThresholdMetric::Errors && t.scope.is_none())
-    {
-        // A smoke run fails on any error.
-        thresholds.push(Threshold {
-            expr: "errors == 0 (smoke)".into(),
-            scope: None,
-            metric: ThresholdMetric::Errors,
-            op: Op::Le,
-            limit: 0.0,
-        });
-    }
+    // No `thresholds:` key → the kind's defaults; `thresholds: []` → none at all.
+    let threshold_origin = match &raw.thresholds {
+        None => {
+            thresholds = presets::default_thresholds(kind, load.model);
+            ThresholdOrigin::Defaults
+        }
+        Some(list) if list.is_empty() => ThresholdOrigin::OptedOut,
+        Some(_) => ThresholdOrigin::Scenario,
+    };
 
     let baseline = validate_baseline(raw.baseline, ctx)?;
     Ok(Plan {
@@ -125,6 +120,7 @@ pub fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> 
         requests,
         load,
         thresholds,
+        threshold_origin,
         baseline,
         secrets: ctx.secrets.clone(),
     })

@@ -175,8 +175,8 @@ fn presets_expand_by_kind() {
     assert_eq!(p.load.stages.len(), 1);
     assert_eq!(p.load.stages[0].level, 1.0);
     assert!(
-        p.thresholds.iter().any(|t| t.expr.contains("smoke")),
-        "smoke fails on any error"
+        p.thresholds.iter().any(|t| t.expr == "errors == 0"),
+        "smoke fails on any error by default"
     );
 
     let open = "name: o\nkind: soak\nrequests:\n  - { name: n, call: builtin.noop }\nload:\n  model: open\n  peak: 200/s\n  duration: 1m\n";

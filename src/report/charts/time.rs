@@ -1,5 +1,5 @@
 //! Charts over time: latency per 1 s window (p50/p90/p99 with the load level on a secondary
-//! axis) and throughput with errors by class. Both shade the warm-up and mark stage starts.
+//! axis) and throughput with errors by class and dropped arrivals. Both shade the warm-up and mark stage starts.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -115,6 +115,8 @@ struct Point {
     rps: f64,
     errors: f64,
     classes: [f64; 10],
+    /// Mean arrivals dropped per second (open model, at `max_in_flight`).
+    dropped: f64,
     /// Highest level scheduled in the span.
     active: f64,
 }
@@ -154,6 +156,7 @@ fn merge(c: &[Window]) -> Point {
         rps: c.iter().map(|w| w.throughput_rps).sum::<f64>() / n,
         errors: c.iter().map(|w| w.errors as f64).sum::<f64>() / n,
         classes,
+        dropped: c.iter().map(|w| w.dropped as f64).sum::<f64>() / n,
         active: c.iter().map(|w| w.active).fold(f64::NEG_INFINITY, f64::max),
     }
 }
@@ -294,7 +297,11 @@ where
     Ok(())
 }
 
-/// Chart 2: throughput per window, and errors per second split by class on a secondary axis.
+/// Color of the dropped-arrivals line (dashed, so it reads apart from the error classes).
+const DROPPED: RGBColor = RGBColor(20, 20, 20);
+
+/// Chart 2: throughput per window, and errors per second split by class and dropped arrivals
+/// per second (open model) on a secondary axis.
 pub fn throughput_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
@@ -311,9 +318,10 @@ where
     let (pts, k) = points(ts);
     let span = time_span(ts);
     let ymax = headroom(pts.iter().map(|p| p.rps)) * LEGEND_ROOM;
+    let any_dropped = pts.iter().any(|p| p.dropped > 0.0);
     let emax = headroom(
         pts.iter()
-            .flat_map(|p| p.classes.iter().copied().chain([p.errors])),
+            .flat_map(|p| p.classes.iter().copied().chain([p.errors, p.dropped])),
     ) * LEGEND_ROOM;
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
@@ -333,7 +341,11 @@ where
         .draw()?;
     chart
         .configure_secondary_axes()
-        .y_desc("errors (per s)")
+        .y_desc(if any_dropped {
+            "errors and dropped arrivals (per s)"
+        } else {
+            "errors (per s)"
+        })
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .draw()?;
@@ -370,6 +382,17 @@ where
             ))?
             .label(format!("{name} errors (right axis)"))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3)));
+    }
+    if any_dropped {
+        chart
+            .draw_secondary_series(DashedLineSeries::new(
+                pts.iter().map(|p| (p.mid(), p.dropped)),
+                10,
+                6,
+                DROPPED.stroke_width(width + 1),
+            ))?
+            .label("dropped arrivals (right axis)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], DROPPED.stroke_width(3)));
     }
     if !any_errors && pts.iter().any(|p| p.errors > 0.0) {
         // Errors counted without a class breakdown: show the total.
