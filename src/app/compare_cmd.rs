@@ -70,7 +70,7 @@ fn scenario_spec(file: &str, name: &str, registry: &Registry) -> BaselineSpec {
     if !path.exists() {
         return BaselineSpec::default();
     }
-    match scenario::load(path, &registry.names()) {
+    match scenario::load_with(path, registry) {
         Ok(plan) if plan.name == name => plan.baseline,
         Ok(_) => BaselineSpec::default(),
         Err(e) => {

@@ -26,10 +26,7 @@ pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<i32, AppError> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut merged = merge_results(&runs).map_err(AppError::Input)?;
     let file = Path::new(&merged.scenario.file);
-    let thresholds = match file
-        .exists()
-        .then(|| scenario::load(file, &registry.names()))
-    {
+    let thresholds = match file.exists().then(|| scenario::load_with(file, registry)) {
         Some(Ok(plan)) if plan.name == merged.scenario.name => plan.thresholds,
         Some(Err(e)) => {
             eprintln!("perfgate: thresholds not checked, the scenario does not load: {e}");

@@ -58,8 +58,7 @@ impl AppError {
 
 /// Loads a scenario with the registry's function names.
 pub fn load_plan(path: &Path, registry: &Registry) -> Result<Plan, AppError> {
-    let names = registry.names();
-    Ok(scenario::load(path, &names)?)
+    Ok(scenario::load_with(path, registry)?)
 }
 
 /// Loads a `result.json`, refusing anything that is not one.
