@@ -61,6 +61,23 @@ pub fn load_plan(path: &Path, registry: &Registry) -> Result<Plan, AppError> {
     Ok(scenario::load_with(path, registry)?)
 }
 
+/// Loads the plan of a run and applies `--base-url` to it (checked like `target.base_url`,
+/// exit 2 before any load). Returns the plan and the URL to pass on.
+pub(crate) fn load_plan_for_run(
+    path: &Path,
+    registry: &Registry,
+    base_url: Option<&str>,
+) -> Result<(Plan, Option<String>), AppError> {
+    let mut plan = load_plan(path, registry)?;
+    let url = match base_url {
+        None => None,
+        Some(u) => Some(scenario::apply_base_url(&mut plan, u).map_err(|p| {
+            AppError::Input(format!("--base-url: {}\n  hint: {}", p.message, p.hint))
+        })?),
+    };
+    Ok((plan, url))
+}
+
 /// Loads a `result.json`, refusing anything that is not one.
 pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
     let text = std::fs::read_to_string(path).map_err(|e| {

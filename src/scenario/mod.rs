@@ -100,6 +100,35 @@ pub fn parse_with<C: FunctionCatalog + ?Sized>(
     validate::validate(raw, &ctx)
 }
 
+/// Applies a `--base-url` to `plan`, checked like `target.base_url`: returns the URL to
+/// send to (credentials taken out), or the message and hint of the refusal. Credentials
+/// become an `Authorization: Basic` header on every HTTP request and a secret.
+pub fn apply_base_url(plan: &mut Plan, url: &str) -> Result<String, base_url::UrlProblem> {
+    let checked = base_url::check(url, &|s| plan.secrets.redact(s))?;
+    if let Some(auth) = &checked.authorization {
+        for r in &mut plan.requests {
+            if let Action::Http(h) = &mut r.action {
+                if h.headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                {
+                    return Err(base_url::UrlProblem {
+                        message: format!(
+                            "request `{}` sets `Authorization` and the URL has credentials",
+                            r.name
+                        ),
+                        hint: "keep one: the `user:password@` in the URL, or the header".into(),
+                    });
+                }
+                h.headers.insert(0, ("Authorization".into(), auth.clone()));
+            }
+        }
+        plan.secrets = plan.secrets.with(checked.secrets.clone());
+    }
+    plan.target.base_url = Some(BaseUrl::Url(checked.url.clone()));
+    Ok(checked.url)
+}
+
 /// Stands in for every `${…}` to find which fields were interpolated.
 const MARK: &str = "perfgate-interpolated-value";
 
