@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{default_out, load_result, output, AppError};
 use crate::gate::{self, CompareOptions};
-use crate::metrics::{check_mergeable, merge_results};
+use crate::metrics::{check_mergeable, merge_results, MergeRefusal};
 use crate::scenario;
 use crate::target::Registry;
 
@@ -28,13 +28,13 @@ pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<i32, AppError> {
         .map(|p| load_result(p))
         .collect::<Result<Vec<_>, _>>()?;
     check_mergeable(&runs, args.allow_disjoint).map_err(|e| {
-        let hint = match e {
-            crate::metrics::MergeRefusal::Disjoint { .. } => {
-                "\n  hint: merge results of generators that ran at the same time, or pass --allow-disjoint"
-            }
-            _ => "",
-        };
-        AppError::Input(format!("cannot merge: {e}{hint}"))
+        AppError::Input(match e {
+            MergeRefusal::DifferentScenarios(m) => m,
+            MergeRefusal::Disjoint { .. } => format!(
+                "cannot merge: {e}\n  hint: merge results of generators that ran at the same time, or pass --allow-disjoint"
+            ),
+            _ => format!("cannot merge: {e}"),
+        })
     })?;
     let mut merged = merge_results(&runs).map_err(AppError::Input)?;
     let file = Path::new(&merged.scenario.file);

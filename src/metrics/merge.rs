@@ -44,6 +44,8 @@ pub enum MergeRefusal {
     Disjoint { detail: String },
     #[error("cannot tell when run {index} happened (started_at `{started_at}`)")]
     NoTime { index: usize, started_at: String },
+    #[error("{0}")]
+    DifferentScenarios(String),
 }
 
 /// The ids of the runs inside `r` (one for a plain run, several for a merged one).
@@ -57,6 +59,7 @@ fn run_ids(r: &RunResult) -> Vec<&str> {
 /// Checks that `runs` (numbered from 1 in messages, in the order given) are distinct runs
 /// that overlapped in time (unless `allow_disjoint`).
 pub fn check_mergeable(runs: &[RunResult], allow_disjoint: bool) -> Result<(), MergeRefusal> {
+    same_scenario(runs).map_err(MergeRefusal::DifferentScenarios)?;
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, r) in runs.iter().enumerate() {
         for id in run_ids(r) {
@@ -112,9 +115,11 @@ pub fn check_mergeable(runs: &[RunResult], allow_disjoint: bool) -> Result<(), M
     Ok(())
 }
 
-/// Merges `runs`; they must be results of the same scenario (same name and file hash).
-pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
-    let first = runs.first().ok_or("nothing to merge")?;
+/// Every run must be of the same scenario (same name and file hash).
+fn same_scenario(runs: &[RunResult]) -> Result<(), String> {
+    let Some(first) = runs.first() else {
+        return Ok(());
+    };
     for r in runs {
         if r.scenario.name != first.scenario.name || r.scenario.hash != first.scenario.hash {
             return Err(format!(
@@ -126,6 +131,13 @@ pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Merges `runs`; they must be results of the same scenario (same name and file hash).
+pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
+    let first = runs.first().ok_or("nothing to merge")?;
+    same_scenario(runs)?;
     let hist = |key: &str| {
         merge_encoded(
             runs.iter()

@@ -482,13 +482,10 @@ fn type_messages_use_plain_words_not_rust_types() {
 
 #[test]
 fn an_out_that_is_a_file_is_exit_2_before_any_load() {
-    let server = HeadServer::start();
+    let server = super::counting::CountingServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        dir.path(),
-        "s.yaml",
-        &with("127.0.0.1:9", &server.addr.to_string()),
-    );
+    let yaml = with("127.0.0.1:9", &server.addr.to_string()).replace("/items", "/ok");
+    let path = write(dir.path(), "s.yaml", &yaml);
     write(dir.path(), "taken", "a file, not a folder");
     let out = perfgate(
         &["run", path.to_str().unwrap(), "--quiet", "--out", "taken"],
@@ -497,7 +494,7 @@ fn an_out_that_is_a_file_is_exit_2_before_any_load() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("taken"), "{}", stderr(&out));
     assert!(stderr(&out).contains("not a folder"), "{}", stderr(&out));
-    assert!(server.heads().is_empty(), "refused before any request");
+    assert!(server.received().is_empty(), "refused before any request");
 
     // A real result, for the commands that read one.
     let ok = perfgate(
@@ -561,7 +558,7 @@ fn an_out_that_is_a_file_is_exit_2_before_any_load() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // `baseline refresh` into a path whose folder is a file: refused before it runs.
-    let before = server.heads().len();
+    let before = server.received().len();
     let out = perfgate(
         &[
             "baseline",
@@ -574,7 +571,15 @@ fn an_out_that_is_a_file_is_exit_2_before_any_load() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert_eq!(server.heads().len(), before, "refused before any request");
+    assert_eq!(
+        server.received().len(),
+        before,
+        "refused before any request"
+    );
+    assert!(server
+        .received()
+        .iter()
+        .all(|r| r.method == "GET" && r.path == "/ok"));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("taken")).unwrap(),
         "a file, not a folder"
@@ -589,17 +594,23 @@ fn an_out_without_write_permission_is_exit_2_before_any_load() {
     let locked = dir.path().join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
-    if std::fs::write(locked.join("probe"), "x").is_ok() {
-        // Running as root: permissions do not stop writes, nothing to test here.
-        return;
-    }
+    // As root, permissions do not stop writes; /proc refuses new entries even to root.
+    let target = if std::fs::write(locked.join("probe"), "x").is_ok() {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        "/proc/perfgate-out".to_string()
+    } else {
+        "locked".to_string()
+    };
     let path = write(dir.path(), "s.yaml", CALL);
     let out = perfgate(
-        &["run", path.to_str().unwrap(), "--quiet", "--out", "locked"],
+        &["run", path.to_str().unwrap(), "--quiet", "--out", &target],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hint: pass a writable folder with --out"));
 }
 
 // --- 8. merge refusals ----------------------------------------------------------------------
