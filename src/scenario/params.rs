@@ -77,10 +77,10 @@ impl ParamSpec {
     /// `None` when `v` fits; else what is wrong.
     pub fn problem(&self, v: &serde_json::Value) -> Option<String> {
         let fits = match &self.kind {
-            ParamKind::WholeNumber { min, max } => v
-                .as_i64()
-                .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-                .is_some_and(|n| (*min..=*max).contains(&n)),
+            // Written as a whole number (`4096`, not `4096.0`): what `u64_param` reads.
+            ParamKind::WholeNumber { min, max } => {
+                v.as_i64().is_some_and(|n| (*min..=*max).contains(&n))
+            }
             ParamKind::Number { min, max } => v.as_f64().is_some_and(|n| n >= *min && n <= *max),
             ParamKind::String => v.is_string(),
             ParamKind::Bool => v.is_boolean(),
@@ -179,8 +179,10 @@ mod tests {
         let e = check("f", &decl, &given(json!({"size": -1, "message": "x"}))).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("size"));
         assert!(e.message.contains("a whole number from 0 to 100"), "{e:?}");
-        let e = check("f", &decl, &given(json!({"size": 2.5, "message": "x"}))).unwrap_err();
-        assert!(e.message.contains("whole number"), "{e:?}");
+        for bad in [json!(2.5), json!(4.0), json!("4"), json!(101)] {
+            let e = check("f", &decl, &given(json!({"size": bad, "message": "x"}))).unwrap_err();
+            assert!(e.message.contains("whole number"), "{e:?}");
+        }
         let e = check("f", &decl, &given(json!({"sise": 1, "message": "x"}))).unwrap_err();
         assert!(e.hint.unwrap().contains("did you mean `size`"));
         let e = check("f", &decl, &given(json!({}))).unwrap_err();
