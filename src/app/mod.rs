@@ -87,8 +87,9 @@ pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
         ))
     })?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        let message = scenario::diag::plain_words(&e.to_string());
         AppError::Input(format!(
-            "{}:{}:{}: not a valid result.json: {e}",
+            "{}:{}:{}: not a valid result.json: {message}",
             path.display(),
             e.line(),
             e.column()
@@ -115,8 +116,13 @@ pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
             )))
         }
     }
-    serde_json::from_value(value)
-        .map_err(|e| AppError::Input(format!("{}: not a valid result.json: {e}", path.display())))
+    serde_json::from_value(value).map_err(|e| {
+        let message = scenario::diag::plain_words(&e.to_string());
+        AppError::Input(format!(
+            "{}: not a valid result.json: {message}",
+            path.display()
+        ))
+    })
 }
 
 /// Which baseline to compare with: an explicit `--baseline` must exist; the default one may

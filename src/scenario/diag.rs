@@ -139,6 +139,17 @@ impl ScenarioError {
     }
 }
 
+/// A serde message (YAML or JSON) with Rust type names put in plain words: "expected a
+/// whole number, got the text \"x\"" rather than "invalid type: string \"x\", expected u64".
+/// A trailing " at line N column M" is kept.
+pub fn plain_words(message: &str) -> String {
+    let (body, at) = match message.rfind(" at line ") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    format!("{}{at}", plain_types(body))
+}
+
 /// serde's words for types, as a person would say them.
 fn plain_types(message: &str) -> String {
     let Some(rest) = message

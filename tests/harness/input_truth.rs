@@ -822,3 +822,31 @@ fn the_base_url_without_credentials_is_unchanged() {
     );
     assert!(p.target.headers.is_empty());
 }
+
+#[test]
+fn a_broken_result_file_is_described_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "f.yaml", CALL);
+    let out = perfgate(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--quiet",
+            "--no-report",
+            "--out",
+            "a",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/result.json")).unwrap())
+            .unwrap();
+    v["totals"]["requests"] = "many".into();
+    write(dir.path(), "broken.json", &v.to_string());
+    let out = perfgate(&["report", "broken.json", "--out", "r"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("expected a whole number"), "{text}");
+    assert!(!text.contains("u64"), "{text}");
+}
