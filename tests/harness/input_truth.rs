@@ -850,3 +850,26 @@ fn a_broken_result_file_is_described_in_plain_words() {
     assert!(text.contains("expected a whole number"), "{text}");
     assert!(!text.contains("u64"), "{text}");
 }
+
+#[test]
+fn credentials_and_an_authorization_header_together_are_refused() {
+    let creds = with("http://127.0.0.1:9", "http://u:p4ss@127.0.0.1:9");
+    let p = parse(&creds).unwrap();
+    assert_eq!(
+        p.target.base_url,
+        Some(BaseUrl::Url("http://127.0.0.1:9".into()))
+    );
+    assert_eq!(p.secrets.redact("x p4ss y"), "x *** y");
+    let e = err(&creds.replace(
+        "    path: /items",
+        "    path: /items\n    headers: { Authorization: Bearer t }",
+    ));
+    assert_eq!(e.field, "requests[0].headers.Authorization", "{e}");
+    assert_eq!(e.line, 8, "{e}");
+    let e = err(&creds.replace(
+        "  base_url: http://u:p4ss@127.0.0.1:9",
+        "  base_url: http://u:p4ss@127.0.0.1:9\n  headers: { authorization: Bearer t }",
+    ));
+    assert_eq!(e.field, "target.headers.authorization", "{e}");
+    assert!(!e.to_string().contains("p4ss"), "{e}");
+}
