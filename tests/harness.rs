@@ -9,6 +9,7 @@ mod harness {
     pub mod engine;
     pub mod faults;
     pub mod gate_cli;
+    pub mod input_truth;
     pub mod scenario_errors;
     pub mod support;
     pub mod verdict_truth;

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{default_out, find_baseline, is_aborted, load_plan, output, AppError};
+use super::{default_out, find_baseline, is_aborted, load_plan_for_run, output, AppError};
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult};
 use crate::runner::{self, RunOptions};
@@ -40,7 +40,13 @@ pub struct RunArgs {
 
 /// Runs the scenario and returns the exit code.
 pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
-    let plan = load_plan(&args.scenario, registry)?;
+    let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
+    let args = &RunArgs {
+        base_url,
+        ..args.clone()
+    };
+    // Checked before the load, so an unwritable --out does not lose the run (exit 2).
+    output::check_writable(&args.out.clone().unwrap_or_else(|| default_out(&plan.name)))?;
     let baseline = if args.no_baseline {
         None
     } else {

@@ -61,7 +61,8 @@ fn wrong_type_names_the_field() {
     let e = err(&with("concurrency: 2", "concurrency: ten"));
     assert_eq!(e.line, 10, "{e}");
     assert!(e.field.starts_with("load.stages[0]"), "{e}");
-    assert!(e.message.contains("invalid type"), "{e}");
+    assert!(e.message.contains("expected a whole number"), "{e}");
+    assert!(!e.message.contains("i64"), "{e}");
 }
 
 #[test]
