@@ -75,6 +75,9 @@ pub enum Command {
         /// Skip report.html and the PNG charts.
         #[arg(long)]
         no_report: bool,
+        /// Merge runs that did not overlap in time (refused by default).
+        #[arg(long)]
+        allow_disjoint: bool,
     },
     /// Run the built-in demo server (what `base_url: embedded` starts).
     DemoServer {
@@ -274,11 +277,13 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
             results,
             out,
             no_report,
+            allow_disjoint,
         } => app::merge(
             &app::MergeArgs {
                 results,
                 out,
                 no_report,
+                allow_disjoint,
             },
             registry,
         ),

@@ -160,7 +160,7 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
         error_samples,
         reasons: Vec::new(),
         warnings,
-        run_id: String::new(),
+        run_id: crate::metrics::new_run_id(out.started_at),
         thresholds: Vec::new(),
         comparison: None,
         repeat: None,

@@ -4,13 +4,16 @@
 
 mod harness {
     pub mod cli;
+    pub mod client_truth;
     pub mod counted;
     pub mod counting;
     pub mod engine;
     pub mod faults;
     pub mod gate_cli;
+    pub mod input_truth;
     pub mod scenario_errors;
     pub mod stop;
     pub mod support;
+    pub mod verdict_truth;
     pub mod windows;
 }

@@ -192,7 +192,8 @@ fn junit_counts_failures_and_is_well_formed() {
     let comparison = r.comparison.as_ref().unwrap();
     assert_eq!(
         cases.len(),
-        1 + r.thresholds.len() + comparison.metrics.len()
+        2 + r.thresholds.len() + comparison.metrics.len(),
+        "verdict, run completed, thresholds, compared metrics"
     );
     let failed_thresholds = r.thresholds.iter().filter(|t| !t.pass).count();
     let regressed = comparison
@@ -201,7 +202,18 @@ fn junit_counts_failures_and_is_well_formed() {
         .filter(|m| m.verdict == MetricVerdict::Regressed)
         .count();
     let failures: usize = attr(suite, "failures").parse().unwrap();
-    assert_eq!(failures, failed_thresholds + regressed);
+    assert_eq!(
+        failures,
+        1 + failed_thresholds + regressed,
+        "the verdict fails too"
+    );
+    // The verdict's failure message is the run's first reason.
+    let verdict = cases[0]
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert_eq!(attr(cases[0], "name"), "verdict");
+    assert_eq!(attr(verdict, "message"), r.reasons[0]);
     assert_eq!(
         cases
             .iter()
@@ -251,12 +263,15 @@ fn junit_escapes_hostile_strings_and_marks_aborted_runs() {
 
     let xml = render_str(&JunitReport, &common::empty(), &ReportContext::default());
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let case = doc
+    let cases: Vec<_> = doc
         .descendants()
-        .find(|n| n.has_tag_name("testcase"))
-        .unwrap();
-    assert_eq!(attr(case, "name"), "run completed");
-    assert!(case.children().any(|n| n.has_tag_name("failure")));
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(attr(cases[0], "name"), "verdict");
+    assert_eq!(attr(cases[1], "name"), "run completed");
+    for case in &cases[..2] {
+        assert!(case.children().any(|n| n.has_tag_name("failure")));
+    }
 }
 
 #[test]
@@ -436,4 +451,107 @@ fn preview() {
         let text = terminal::render_terminal(&r, false);
         std::fs::write(dir.join(name).join("summary.txt"), text).unwrap();
     }
+}
+
+/// `text` as HTML carries it.
+fn esc(text: &str) -> String {
+    perfgate::report::escape::html(text)
+}
+
+#[test]
+fn every_format_states_the_first_reason_where_a_reader_looks_first() {
+    let r = common::realistic();
+    let first = &r.reasons[0];
+    assert!(first.starts_with("error_rate "), "{:?}", r.reasons);
+
+    let text = terminal::render_terminal(&r, false);
+    let last = text.lines().rev().find(|l| !l.is_empty()).unwrap();
+    assert_eq!(last, format!("FAIL: {first}"));
+    for other in &r.reasons[1..] {
+        assert!(text.contains(&format!("also: {other}")), "{text}");
+    }
+
+    let md = markdown::render_markdown(&r);
+    assert!(md.lines().next().unwrap().contains(first.as_str()), "{md}");
+
+    let html = html_of(&r);
+    let header = &html[..html.find("</header>").unwrap()];
+    let badge = header.find("class=\"badge fail\"").unwrap();
+    let reason = header
+        .find(&esc(first))
+        .expect("the reason is in the header");
+    assert!(badge < reason, "under the badge");
+
+    // Many reasons: the secondary ones are capped, the first is still the last line.
+    let mut many = r.clone();
+    many.reasons = (0..20).map(|i| format!("reason {i}")).collect();
+    let text = terminal::render_terminal(&many, false);
+    assert_eq!(text.lines().last().unwrap(), "FAIL: reason 0");
+    assert!(text.contains("also: reason 8\n") && !text.contains("also: reason 9\n"));
+    assert!(text.contains("also: 11 more"), "{text}");
+
+    // A passing run says nothing of the kind.
+    let mut pass = common::realistic();
+    pass.reasons.clear();
+    pass.verdict = perfgate::result::Verdict::Pass;
+    assert!(!terminal::render_terminal(&pass, false).contains("FAIL:"));
+    assert!(!html_of(&pass).contains("id=\"reasons\""));
+}
+
+#[test]
+fn dropped_no_data_retries_and_time_to_failure_are_shown() {
+    let r = common::overloaded();
+    assert!(r.reasons[0].starts_with("dropped "), "{:?}", r.reasons);
+    assert!(r
+        .reasons
+        .iter()
+        .any(|s| s == "get-item p95 n/a: no request succeeded (limit < 50 ms)"));
+    assert!(r
+        .reasons
+        .iter()
+        .any(|s| s.starts_with("get-item p99 n/a vs baseline: no successful response")));
+
+    let html = html_of(&r);
+    assert!(html.contains("<th>dropped</th>"));
+    assert!(html.contains("745 ("));
+    assert!(
+        html.contains("dropped arrivals (right axis)"),
+        "the chart draws them"
+    );
+    assert!(html.contains("<th>time to failure</th>"));
+    assert!(html.contains("5.00s mean, 5.01s max"));
+    assert!(html.contains("<td class=\"name\">interrupted</td>"));
+    assert!(html.contains("retries: 3"));
+    assert!(html.contains("<td class=\"v-no_data\">no_data</td>"));
+    let thr = html
+        .lines()
+        .find(|l| l.contains("get-item.p95 &lt; 50ms"))
+        .unwrap();
+    assert!(
+        thr.contains("<td>n/a</td>") && thr.contains("FAIL"),
+        "{thr}"
+    );
+
+    let text = terminal::render_terminal(&r, false);
+    assert!(text.contains("dropped: 745 ("), "{text}");
+    assert!(text.contains("│ dropped "), "{text}");
+    assert!(
+        text.contains("interrupted") && text.contains("retries: 3"),
+        "{text}"
+    );
+    assert!(text.contains("5.00s mean, 5.01s max"), "{text}");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+
+    let md = markdown::render_markdown(&r);
+    assert!(md.lines().next().unwrap().contains("dropped "), "{md}");
+    assert!(md.contains("dropped **745 ("), "{md}");
+    assert!(md.contains("| interrupted | 2 |"), "{md}");
+
+    let xml = render_str(&JunitReport, &r, &ReportContext::default());
+    roxmltree::Document::parse(&xml).unwrap();
+    assert!(xml.contains("dropped 745 ("), "{xml}");
+    assert!(xml.contains("message=\"no data: "), "{xml}");
+    assert!(xml.contains("observed n/a vs limit 50.0ms"), "{xml}");
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{exit, is_aborted, load_plan, load_result, AppError, RunArgs};
+use super::{exit, is_aborted, load_plan_for_run, load_result, output, AppError, RunArgs};
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::target::Registry;
 
@@ -24,7 +24,12 @@ pub struct RefreshArgs {
 }
 
 pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError> {
-    let plan = load_plan(&args.scenario, registry)?;
+    let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
+    let path = args
+        .baseline
+        .clone()
+        .unwrap_or_else(|| gate::default_path(&plan.name, &plan.baseline));
+    check_baseline_writable(&path)?;
     let mut result = match &args.from {
         Some(p) => {
             let r = load_result(p)?;
@@ -47,7 +52,7 @@ pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError>
         None => {
             let run_args = RunArgs {
                 scenario: args.scenario.clone(),
-                base_url: args.base_url.clone(),
+                base_url: base_url.clone(),
                 threads: args.threads,
                 quiet: args.quiet,
                 repeat: args.repeat,
@@ -76,10 +81,6 @@ pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError>
             exit::FAIL
         });
     }
-    let path = args
-        .baseline
-        .clone()
-        .unwrap_or_else(|| gate::default_path(&plan.name, &plan.baseline));
     // A corrupt old baseline is replaced (that is what refresh is for), but said.
     let old = match gate::load(&path) {
         Ok(b) => Some(b),
@@ -96,4 +97,21 @@ pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError>
         println!("  {line}");
     }
     Ok(exit::PASS)
+}
+
+/// The baseline file must be writable before the run: not a folder, in a folder that
+/// accepts a new file (exit 2 otherwise).
+fn check_baseline_writable(path: &std::path::Path) -> Result<(), AppError> {
+    if path.is_dir() {
+        return Err(AppError::Input(format!(
+            "{}: the baseline path is a folder\n  hint: pass a file with --baseline",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    output::check_writable_hint(&dir, "pass a writable path with --baseline")
+        .map_err(|e| AppError::Input(format!("cannot write the baseline {}: {e}", path.display())))
 }

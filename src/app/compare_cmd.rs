@@ -23,6 +23,9 @@ pub struct CompareArgs {
 /// Compares and returns the exit code: 0 no regression, 1 regression, 2 bad input.
 pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<i32, AppError> {
     let mut result = load_result(&args.result)?;
+    if let Some(dir) = &args.out {
+        output::check_writable(dir)?;
+    }
     if is_aborted(&result) {
         return Err(AppError::Input(format!(
             "{}: the run was aborted; its numbers are partial and not compared",
@@ -70,7 +73,7 @@ fn scenario_spec(file: &str, name: &str, registry: &Registry) -> BaselineSpec {
     if !path.exists() {
         return BaselineSpec::default();
     }
-    match scenario::load(path, &registry.names()) {
+    match scenario::load_with(path, registry) {
         Ok(plan) if plan.name == name => plan.baseline,
         Ok(_) => BaselineSpec::default(),
         Err(e) => {
@@ -100,6 +103,7 @@ pub fn report(args: &ReportArgs) -> Result<i32, AppError> {
             .map(Path::to_path_buf)
             .unwrap_or_default()
     });
+    output::check_writable(&dir)?;
     let written = output::write_visual(&result, baseline.as_ref(), &dir)?;
     for p in written {
         println!("wrote {}", p.display());

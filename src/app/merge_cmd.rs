@@ -1,12 +1,13 @@
 //! `perfgate merge`: several results of one scenario, run at the same time from different load
 //! generators, as one result — judged against the scenario's thresholds when its file is at
-//! hand, and reported like any run.
+//! hand, and reported like any run. The same run twice, or runs that did not overlap in time,
+//! are refused (exit 2) unless `--allow-disjoint`.
 
 use std::path::{Path, PathBuf};
 
 use super::{default_out, load_result, output, AppError};
 use crate::gate::{self, CompareOptions};
-use crate::metrics::merge_results;
+use crate::metrics::{check_mergeable, merge_results, MergeRefusal};
 use crate::scenario;
 use crate::target::Registry;
 
@@ -16,6 +17,8 @@ pub struct MergeArgs {
     /// Default: reports/<scenario-name>-merged.
     pub out: Option<PathBuf>,
     pub no_report: bool,
+    /// Merge runs that did not overlap in time (the same run twice is still refused).
+    pub allow_disjoint: bool,
 }
 
 pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<i32, AppError> {
@@ -24,12 +27,18 @@ pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<i32, AppError> {
         .iter()
         .map(|p| load_result(p))
         .collect::<Result<Vec<_>, _>>()?;
+    check_mergeable(&runs, args.allow_disjoint).map_err(|e| {
+        AppError::Input(match e {
+            MergeRefusal::DifferentScenarios(m) => m,
+            MergeRefusal::Disjoint { .. } => format!(
+                "cannot merge: {e}\n  hint: merge results of generators that ran at the same time, or pass --allow-disjoint"
+            ),
+            _ => format!("cannot merge: {e}"),
+        })
+    })?;
     let mut merged = merge_results(&runs).map_err(AppError::Input)?;
     let file = Path::new(&merged.scenario.file);
-    let thresholds = match file
-        .exists()
-        .then(|| scenario::load(file, &registry.names()))
-    {
+    let thresholds = match file.exists().then(|| scenario::load_with(file, registry)) {
         Some(Ok(plan)) if plan.name == merged.scenario.name => plan.thresholds,
         Some(Err(e)) => {
             eprintln!("perfgate: thresholds not checked, the scenario does not load: {e}");
@@ -42,6 +51,7 @@ pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<i32, AppError> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&format!("{}-merged", merged.scenario.name)));
+    output::check_writable(&dir)?;
     output::emit(&merged, None, &dir, args.no_report)?;
     Ok(merged.exit_code)
 }

@@ -58,8 +58,24 @@ impl AppError {
 
 /// Loads a scenario with the registry's function names.
 pub fn load_plan(path: &Path, registry: &Registry) -> Result<Plan, AppError> {
-    let names = registry.names();
-    Ok(scenario::load(path, &names)?)
+    Ok(scenario::load_with(path, registry)?)
+}
+
+/// Loads the plan of a run and applies `--base-url` to it (checked like `target.base_url`,
+/// exit 2 before any load). Returns the plan and the URL to pass on.
+pub(crate) fn load_plan_for_run(
+    path: &Path,
+    registry: &Registry,
+    base_url: Option<&str>,
+) -> Result<(Plan, Option<String>), AppError> {
+    let mut plan = load_plan(path, registry)?;
+    let url = match base_url {
+        None => None,
+        Some(u) => Some(scenario::apply_base_url(&mut plan, u).map_err(|p| {
+            AppError::Input(format!("--base-url: {}\n  hint: {}", p.message, p.hint))
+        })?),
+    };
+    Ok((plan, url))
 }
 
 /// Loads a `result.json`, refusing anything that is not one.
@@ -71,8 +87,9 @@ pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
         ))
     })?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        let message = scenario::diag::plain_words(&e.to_string());
         AppError::Input(format!(
-            "{}:{}:{}: not a valid result.json: {e}",
+            "{}:{}:{}: not a valid result.json: {message}",
             path.display(),
             e.line(),
             e.column()
@@ -99,8 +116,13 @@ pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
             )))
         }
     }
-    serde_json::from_value(value)
-        .map_err(|e| AppError::Input(format!("{}: not a valid result.json: {e}", path.display())))
+    serde_json::from_value(value).map_err(|e| {
+        let message = scenario::diag::plain_words(&e.to_string());
+        AppError::Input(format!(
+            "{}: not a valid result.json: {message}",
+            path.display()
+        ))
+    })
 }
 
 /// Which baseline to compare with: an explicit `--baseline` must exist; the default one may
@@ -152,6 +174,9 @@ pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> i32 {
                     plan.load.stages.len(),
                     scenario::units::format_duration(plan.load.total_duration())
                 );
+                if let Some(w) = run_cmd::opted_out_warning(&plan) {
+                    eprintln!("warning: {}: {w}", p.display());
+                }
                 if explain {
                     print!("{}", scenario::explain(&plan));
                 }

@@ -23,6 +23,47 @@ pub fn write_files(
         .map_err(|e| AppError::Run(format!("writing reports into {}: {e:#}", dir.display())))
 }
 
+/// Makes sure the reports can be written into `dir` before anything runs: it must be a
+/// folder (created if missing) that accepts a new file. A problem is invalid input (exit 2),
+/// found before the load rather than after it with everything lost.
+pub fn check_writable(dir: &Path) -> Result<(), AppError> {
+    check_writable_hint(dir, "pass a writable folder with --out")
+}
+
+/// [`check_writable`] with the hint to print.
+pub fn check_writable_hint(dir: &Path, hint: &str) -> Result<(), AppError> {
+    let hint = format!("\n  hint: {hint}");
+    if dir.exists() && !dir.is_dir() {
+        return Err(AppError::Input(format!(
+            "{}: the output folder is an existing file, not a folder{hint}",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        AppError::Input(format!(
+            "{}: cannot create the output folder: {e}{hint}",
+            dir.display()
+        ))
+    })?;
+    check_file_creatable(dir).map_err(|e| {
+        AppError::Input(format!(
+            "{}: cannot write into the output folder: {e}{hint}",
+            dir.display()
+        ))
+    })
+}
+
+/// Creates and removes a probe file in `dir`.
+pub fn check_file_creatable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".perfgate-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
 /// Writes only `report.html` and the PNG charts (for `perfgate report`).
 pub fn write_visual(
     result: &RunResult,
@@ -46,7 +87,8 @@ pub fn print_summary(result: &RunResult) {
     print!("{}", report::terminal::render_terminal(result, color));
 }
 
-/// Writes the files into `dir` and prints the summary.
+/// Writes the files into `dir` and prints the summary; the folder is named first, so the
+/// summary's last line (the first reason of a run that did not pass) is the output's last.
 pub fn emit(
     result: &RunResult,
     baseline: Option<&RunResult>,
@@ -54,8 +96,8 @@ pub fn emit(
     no_report: bool,
 ) -> Result<Vec<PathBuf>, AppError> {
     let written = write_files(result, baseline, dir, no_report)?;
-    print_summary(result);
     println!("reports: {}", dir.display());
+    print_summary(result);
     Ok(written)
 }
 

@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use super::{default_out, find_baseline, is_aborted, load_plan, output, AppError};
+use super::{default_out, find_baseline, is_aborted, load_plan_for_run, output, AppError};
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult};
 use crate::runner::{self, RunOptions};
 use crate::scenario::units::{TolMetric, TolValue};
-use crate::scenario::{Model, Plan};
+use crate::scenario::{Model, Plan, ThresholdOrigin};
 use crate::target::Registry;
 
 /// What `perfgate run` was asked to do.
@@ -40,7 +40,13 @@ pub struct RunArgs {
 
 /// Runs the scenario and returns the exit code.
 pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
-    let plan = load_plan(&args.scenario, registry)?;
+    let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
+    let args = &RunArgs {
+        base_url,
+        ..args.clone()
+    };
+    // Checked before the load, so an unwritable --out does not lose the run (exit 2).
+    output::check_writable(&args.out.clone().unwrap_or_else(|| default_out(&plan.name)))?;
     let baseline = if args.no_baseline {
         None
     } else {
@@ -57,7 +63,12 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
     let repeat = args.repeat.unwrap_or(plan.baseline.repeat).max(1);
 
+    let opted_out = opted_out_warning(&plan);
+    if let Some(w) = &opted_out {
+        eprintln!("perfgate: warning: {w}");
+    }
     let mut result = measure(&plan, registry, args, repeat)?;
+    result.warnings.extend(opted_out.clone());
     gate::judge(&mut result, &plan.thresholds, baseline.as_ref(), &opts);
 
     if args.confirm && regressed(&result) && !is_aborted(&result) {
@@ -65,6 +76,7 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
         eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
         let first = result;
         let mut rerun = measure(&plan, registry, args, repeat)?;
+        rerun.warnings.extend(opted_out.clone());
         gate::judge(&mut rerun, &plan.thresholds, baseline.as_ref(), &opts);
         let confirmed = regressed(&rerun);
         if let Some(c) = rerun.comparison.as_mut() {
@@ -104,6 +116,17 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
         )));
     }
     Ok(result.exit_code)
+}
+
+/// The warning of a scenario that opts out of every threshold (`thresholds: []`).
+pub(crate) fn opted_out_warning(plan: &Plan) -> Option<String> {
+    (plan.threshold_origin == ThresholdOrigin::OptedOut).then(|| {
+        format!(
+            "`thresholds: []` opts out of the default thresholds for a {} run; \
+             only the no-success guard judges this run",
+            plan.kind.name()
+        )
+    })
 }
 
 /// Runs the plan as `args` say (`--repeat` or the scenario's `baseline.repeat`), unjudged.

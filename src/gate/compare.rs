@@ -137,8 +137,10 @@ const REL_FLOOR: f64 = 1e-3;
 /// A metric is `unchanged` within its tolerance; past it, it is `regressed` (bad direction) or
 /// `improved` (good direction) only when the per-second windows differ significantly
 /// (Mann–Whitney U, p < `alpha`) in the same direction, and `inconclusive` otherwise
-/// (including when either side has fewer than 3 windows). The comparison fails when any
-/// metric regressed, or with `strict` when any is inconclusive.
+/// (including when either side has fewer than 3 windows). A latency metric with no
+/// successful response on either side is `no_data`: it has no value, and it fails (a gate on
+/// missing data never passes). The comparison fails when any metric regressed or had no
+/// data, or with `strict` when any is inconclusive.
 pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
     let base = &baseline.result;
     let mut notes = Vec::new();
@@ -177,7 +179,11 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
         }
         for def in &METRICS {
             let m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
-            if def.tol != TolMetric::ErrorRate && (def.summary)(bm) == 0.0 && m.m.current != 0.0 {
+            if !m.no_data
+                && def.tol != TolMetric::ErrorRate
+                && (def.summary)(bm) == 0.0
+                && m.m.current != 0.0
+            {
                 notes.push(format!(
                     "{name} {}: the baseline is 0, so the change is relative to {REL_FLOOR} {}",
                     def.tol, def.unit
@@ -206,7 +212,7 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
     }
 
     let failed = metrics.iter().any(|m| {
-        m.verdict == MetricVerdict::Regressed
+        matches!(m.verdict, MetricVerdict::Regressed | MetricVerdict::NoData)
             || (opts.strict && m.verdict == MetricVerdict::Inconclusive)
     });
     Comparison {
@@ -242,6 +248,8 @@ struct Pending {
     limit: f64,
     /// Whether the windows moved the bad way (`None`: not tested).
     windows_worse: Option<bool>,
+    /// A latency metric with no successful response on either side: nothing to compare.
+    no_data: bool,
 }
 
 /// Holm's step-down adjustment: the i-th smallest of m p-values is multiplied by (m - i),
@@ -263,14 +271,20 @@ pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
 }
 
 fn judge_all(pending: Vec<Pending>, alpha: f64) -> Vec<MetricComparison> {
-    let raw: Vec<Option<f64>> = pending.iter().map(|p| p.m.p_value).collect();
+    // Metrics without data take no part in the p-value adjustment.
+    let raw: Vec<Option<f64>> = pending
+        .iter()
+        .map(|p| if p.no_data { None } else { p.m.p_value })
+        .collect();
     let adjusted = holm(&raw);
     pending
         .into_iter()
         .zip(adjusted)
         .map(|(p, adj)| {
             let significant = adj.is_some_and(|v| v < alpha);
-            let verdict = if p.worse.abs() <= p.limit {
+            let verdict = if p.no_data {
+                MetricVerdict::NoData
+            } else if p.worse.abs() <= p.limit {
                 MetricVerdict::Unchanged
             } else {
                 match (significant, p.windows_worse) {
@@ -298,6 +312,8 @@ fn compare_metric(
     cs: &[SeriesPoint],
     opts: &CompareOptions,
 ) -> Pending {
+    // Latency is that of successful responses: with none on a side there is no value.
+    let no_data = def.unit == "ms" && (bm.ok == 0 || cm.ok == 0);
     let b = finite((def.summary)(bm));
     let c = finite((def.summary)(cm));
     let tolerance = opts.tolerance(def.tol);
@@ -338,6 +354,7 @@ fn compare_metric(
         worse,
         limit,
         windows_worse,
+        no_data,
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod baseline;
 pub mod compare;
+pub mod reasons;
 pub mod repeat;
 pub mod stats;
 pub mod thresholds;
@@ -19,15 +20,19 @@ pub use baseline::{
     Provenance, RefreshRefused, BASELINE_SCHEMA,
 };
 pub use compare::{compare, env_mismatch, CompareOptions};
+pub use reasons::reasons;
 pub use repeat::median_result;
 pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
-pub use thresholds::{apply_verdict, evaluate, verdict, EXIT_ABORTED, EXIT_FAIL, EXIT_PASS};
+pub use thresholds::{
+    apply_verdict, evaluate, no_success, verdict, EXIT_ABORTED, EXIT_FAIL, EXIT_PASS,
+};
 
 use crate::result::RunResult;
 use crate::scenario::Threshold;
 
 /// Judges a finished run in place: evaluates `thresholds`, compares against `baseline` when
-/// one is given, then sets `verdict` and `exit_code` (an aborted run stays aborted, exit 3).
+/// one is given, then sets `verdict`, `exit_code` and `reasons` (an aborted run stays
+/// aborted, exit 3; a run in which no request succeeded fails, whatever `thresholds` say).
 pub fn judge(
     result: &mut RunResult,
     thresholds: &[Threshold],

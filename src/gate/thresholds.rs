@@ -14,12 +14,17 @@ pub const EXIT_ABORTED: i32 = 3;
 /// Holds every threshold against `result`: `result.totals` when unscoped, otherwise
 /// `result.requests[scope]`.
 ///
-/// A threshold that has nothing to judge fails rather than passing vacuously, with the reason
-/// appended to its `expr` and `observed` set to 0 (JSON has no NaN):
+/// A threshold that has nothing to judge fails rather than passing vacuously: `no_data` is
+/// set, `observed` is 0 (JSON has no NaN; reports show "n/a") and the reason is appended to
+/// its `expr`:
 /// - scoped to a request name that did not run: `checkout.p95 < 200ms (request `checkout` did
 ///   not run)`;
-/// - a latency or error-rate threshold when no request completed: `p95 < 200ms (no request
-///   completed)`. Count and throughput thresholds are still judged on their zeros.
+/// - a latency threshold when no request succeeded (latency is that of successful responses):
+///   `p95 < 200ms (no request succeeded)`;
+/// - an error-rate threshold when no request completed, a dropped-rate threshold when no
+///   arrival was due: `error_rate < 1% (no request completed)`.
+///
+/// Count and throughput thresholds are still judged on their zeros.
 pub fn evaluate(thresholds: &[Threshold], result: &RunResult) -> Vec<ThresholdResult> {
     thresholds.iter().map(|t| evaluate_one(t, result)).collect()
 }
@@ -30,39 +35,49 @@ fn evaluate_one(t: &Threshold, result: &RunResult) -> ThresholdResult {
         None => Some(&result.totals),
         Some(name) => result.requests.get(name),
     };
-    let no_data = |reason: String| ThresholdResult {
-        expr: format!("{} ({reason})", t.expr),
+    let base = ThresholdResult {
+        expr: t.expr.clone(),
         observed: 0.0,
         limit: t.limit,
         pass: false,
-        unit: unit.clone(),
+        unit,
+        metric: t.metric.name().to_string(),
+        scope: t.scope.clone(),
+        op: t.op.symbol().to_string(),
+        no_data: false,
+    };
+    let no_data = |reason: &str| ThresholdResult {
+        expr: format!("{} ({reason})", t.expr),
+        no_data: true,
+        ..base.clone()
     };
     let Some(metrics) = metrics else {
         let name = t.scope.as_deref().unwrap_or_default();
-        return no_data(format!("request `{name}` did not run"));
+        return no_data(&format!("request `{name}` did not run"));
     };
-    if metrics.requests == 0 && needs_requests(t.metric) {
-        return no_data("no request completed".to_string());
+    if let Some(why) = missing_data(t.metric, metrics) {
+        return no_data(why);
     }
     let observed = observe(t.metric, metrics);
     if !observed.is_finite() {
-        return no_data("no value was measured".to_string());
+        return no_data("no value was measured");
     }
     ThresholdResult {
-        expr: t.expr.clone(),
         observed,
-        limit: t.limit,
         pass: t.op.holds(observed, t.limit),
-        unit,
+        ..base
     }
 }
 
-/// True for metrics that mean nothing without at least one completed request.
-fn needs_requests(m: ThresholdMetric) -> bool {
-    !matches!(
-        m,
-        ThresholdMetric::Errors | ThresholdMetric::Requests | ThresholdMetric::Throughput
-    )
+/// Why `metric` has no value in `m`, if it has none.
+pub fn missing_data(metric: ThresholdMetric, m: &Metrics) -> Option<&'static str> {
+    use ThresholdMetric as T;
+    match metric {
+        _ if metric.is_latency() && m.ok == 0 => Some("no request succeeded"),
+        T::ErrorRate if m.requests == 0 => Some("no request completed"),
+        T::DroppedRate if m.requests + m.dropped == 0 => Some("no arrival was due"),
+        _ => None,
+    }
 }
 
 /// The observed value of `metric` in its threshold unit.
@@ -81,13 +96,33 @@ pub fn observe(metric: ThresholdMetric, m: &Metrics) -> f64 {
         ThresholdMetric::Errors => m.errors as f64,
         ThresholdMetric::Throughput => m.throughput_rps,
         ThresholdMetric::Requests => m.requests as f64,
+        ThresholdMetric::Dropped => m.dropped as f64,
+        ThresholdMetric::DroppedRate => dropped_rate(m),
     }
 }
 
+/// dropped / (requests + dropped), from the counts (the definition of `Metrics::dropped_rate`,
+/// so results written before that field was filled are judged the same way).
+pub fn dropped_rate(m: &Metrics) -> f64 {
+    let due = m.requests + m.dropped;
+    if due == 0 {
+        0.0
+    } else {
+        m.dropped as f64 / due as f64
+    }
+}
+
+/// True when no request of the run succeeded: such a run never passes, whatever its
+/// thresholds say (the no-success guard).
+pub fn no_success(result: &RunResult) -> bool {
+    result.totals.ok == 0
+}
+
 /// The run's verdict and exit code from what is already in `result`: `result.verdict ==
-/// Aborted` (set by the engine) → (aborted, 3); any failed threshold or a comparison verdict
-/// of fail → (fail, 1); otherwise (pass, 0). With `strict`, an inconclusive metric in the
-/// comparison fails the run too, whatever options the comparison was computed with.
+/// Aborted` (set by the engine) → (aborted, 3); no request succeeded, any failed threshold
+/// or a comparison verdict of fail → (fail, 1); otherwise (pass, 0). With `strict`, an
+/// inconclusive metric in the comparison fails the run too, whatever options the comparison
+/// was computed with.
 pub fn verdict(result: &RunResult, strict: bool) -> (Verdict, i32) {
     if result.verdict == Verdict::Aborted {
         return (Verdict::Aborted, EXIT_ABORTED);
@@ -95,23 +130,25 @@ pub fn verdict(result: &RunResult, strict: bool) -> (Verdict, i32) {
     let threshold_failed = result.thresholds.iter().any(|t| !t.pass);
     let comparison_failed = result.comparison.as_ref().is_some_and(|c| {
         c.verdict == crate::result::ComparisonVerdict::Fail
-            || (strict
-                && c.metrics
-                    .iter()
-                    .any(|m| m.verdict == MetricVerdict::Inconclusive))
+            || c.metrics.iter().any(|m| {
+                m.verdict == MetricVerdict::NoData
+                    || (strict && m.verdict == MetricVerdict::Inconclusive)
+            })
     });
-    if threshold_failed || comparison_failed {
+    if no_success(result) || threshold_failed || comparison_failed {
         (Verdict::Fail, EXIT_FAIL)
     } else {
         (Verdict::Pass, EXIT_PASS)
     }
 }
 
-/// Sets `result.verdict` and `result.exit_code` from [`verdict`].
+/// Sets `result.verdict`, `result.exit_code` and `result.reasons` (one sentence per failed
+/// gate, most important first; see [`super::reasons`]).
 pub fn apply_verdict(result: &mut RunResult, strict: bool) {
     let (v, code) = verdict(result, strict);
     result.verdict = v;
     result.exit_code = code;
+    result.reasons = super::reasons::reasons(result, strict);
 }
 
 #[cfg(test)]
@@ -237,7 +274,12 @@ mod tests {
             ],
             &r,
         );
-        assert!(!out[0].pass && out[0].expr.contains("no request completed"));
+        assert!(!out[0].pass && out[0].no_data);
+        assert!(
+            out[0].expr.contains("no request succeeded"),
+            "{}",
+            out[0].expr
+        );
         assert!(!out[1].pass && out[1].expr == "requests > 0");
         assert!(out[2].pass);
     }

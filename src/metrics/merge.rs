@@ -2,6 +2,10 @@
 //! time on different load generators. Counts, throughput and bytes add up; latency of totals,
 //! requests and stages comes from the summed HDR histograms, so it is exact; per-second
 //! windows have no stored histogram, so their percentiles are the worst of the inputs.
+//!
+//! Merging is only honest for runs that happened at the same time: [`check_mergeable`]
+//! refuses the same run twice (same `run_id`) and runs that did not overlap in time. A merged
+//! result's `run_id` lists the ids of the runs in it, joined by `+`.
 
 use std::collections::BTreeMap;
 
@@ -11,9 +15,111 @@ use crate::result::{
     ErrorCounts, ErrorSample, Latency, Metrics, RunResult, SeriesPoint, Verdict, Window, TOTAL_KEY,
 };
 
-/// Merges `runs`; they must be results of the same scenario (same name and file hash).
-pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
-    let first = runs.first().ok_or("nothing to merge")?;
+/// Separates the ids in a merged result's `run_id`.
+pub const RUN_ID_SEPARATOR: char = '+';
+
+/// A new run id: the start time (UTC, to the microsecond), the process id and a counter, so
+/// two runs of one process or of two processes never share one.
+pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{}-{:x}-{}",
+        started.format("%Y%m%dT%H%M%S%.6fZ"),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Why runs cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeRefusal {
+    #[error("run `{id}` is given twice ({first} and {second}); each run is merged once")]
+    SameRun {
+        id: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("the runs did not overlap in time: {detail}; merging them would add up rates of different moments")]
+    Disjoint { detail: String },
+    #[error("cannot tell when run {index} happened (started_at `{started_at}`)")]
+    NoTime { index: usize, started_at: String },
+    #[error("{0}")]
+    DifferentScenarios(String),
+}
+
+/// The ids of the runs inside `r` (one for a plain run, several for a merged one).
+fn run_ids(r: &RunResult) -> Vec<&str> {
+    r.run_id
+        .split(RUN_ID_SEPARATOR)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Checks that `runs` (numbered from 1 in messages, in the order given) are distinct runs
+/// that overlapped in time (unless `allow_disjoint`).
+pub fn check_mergeable(runs: &[RunResult], allow_disjoint: bool) -> Result<(), MergeRefusal> {
+    same_scenario(runs).map_err(MergeRefusal::DifferentScenarios)?;
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        for id in run_ids(r) {
+            if let Some(first) = seen.insert(id, i + 1) {
+                return Err(MergeRefusal::SameRun {
+                    id: id.to_string(),
+                    first,
+                    second: i + 1,
+                });
+            }
+        }
+        // Results written before run ids existed: the same start and counts is the same run.
+        if r.run_id.is_empty() {
+            if let Some(j) = runs[..i].iter().position(|o| {
+                o.run_id.is_empty() && o.started_at == r.started_at && o.totals == r.totals
+            }) {
+                return Err(MergeRefusal::SameRun {
+                    id: format!("started {}", r.started_at),
+                    first: j + 1,
+                    second: i + 1,
+                });
+            }
+        }
+    }
+    if allow_disjoint {
+        return Ok(());
+    }
+    let mut spans = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        let start = chrono::DateTime::parse_from_rfc3339(&r.started_at).map_err(|_| {
+            MergeRefusal::NoTime {
+                index: i + 1,
+                started_at: r.started_at.clone(),
+            }
+        })?;
+        let start = start.timestamp_micros() as f64 / 1e6;
+        spans.push((i + 1, start, start + r.duration_s.max(0.0)));
+    }
+    let latest_start = spans.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let earliest_end = spans.iter().min_by(|a, b| a.2.total_cmp(&b.2));
+    if let (Some(ls), Some(ee)) = (latest_start, earliest_end) {
+        if ls.1 >= ee.2 {
+            return Err(MergeRefusal::Disjoint {
+                detail: format!(
+                    "run {} ended {:.1} s before run {} started",
+                    ee.0,
+                    ls.1 - ee.2,
+                    ls.0
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every run must be of the same scenario (same name and file hash).
+fn same_scenario(runs: &[RunResult]) -> Result<(), String> {
+    let Some(first) = runs.first() else {
+        return Ok(());
+    };
     for r in runs {
         if r.scenario.name != first.scenario.name || r.scenario.hash != first.scenario.hash {
             return Err(format!(
@@ -25,6 +131,13 @@ pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Merges `runs`; they must be results of the same scenario (same name and file hash).
+pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
+    let first = runs.first().ok_or("nothing to merge")?;
+    same_scenario(runs)?;
     let hist = |key: &str| {
         merge_encoded(
             runs.iter()
@@ -101,6 +214,11 @@ pub fn merge_results(runs: &[RunResult]) -> Result<RunResult, String> {
         Verdict::Pass
     };
     out.exit_code = if aborted { 3 } else { 0 };
+    out.run_id = runs
+        .iter()
+        .flat_map(run_ids)
+        .collect::<Vec<_>>()
+        .join(&RUN_ID_SEPARATOR.to_string());
     out.thresholds.clear();
     out.comparison = None;
     out.repeat = None;

@@ -10,6 +10,6 @@ mod recorder;
 mod stats;
 
 pub use aggregate::{stage_key, Aggregator, MetricsOutput, Phase};
-pub use merge::{merge_error_samples, merge_results};
+pub use merge::{check_mergeable, merge_error_samples, merge_results, new_run_id, MergeRefusal};
 pub use recorder::{Batch, Holds, Recorder, Sample, StatsPool};
 pub use stats::{ErrorClass, FirstAttempt, Outcome, ReqStats};

@@ -49,6 +49,28 @@ pub fn markdown_cell(text: &str) -> String {
     out
 }
 
+/// Text for one line of Markdown prose (a reason, a list item): `&`, `<`, backticks, `*`,
+/// brackets and pipes made inert (GitHub does not read `_` inside a word as emphasis), line breaks folded into spaces; `>` and `%` stay readable
+/// (`p99 412 ms > limit 300 ms`), since without `<` no tag can open.
+pub fn markdown_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '`' => out.push_str("&#96;"),
+            '*' | '[' | ']' | '\\' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +86,14 @@ mod tests {
     #[test]
     fn replaces_control_characters() {
         assert_eq!(html("a\u{1}b\nc"), "a\u{fffd}b\nc");
+    }
+
+    #[test]
+    fn markdown_lines_keep_comparisons_readable_and_open_no_tag() {
+        assert_eq!(
+            markdown_line("list_items p99 412 ms > limit 300 ms <img src=x>\n*"),
+            "list_items p99 412 ms > limit 300 ms &lt;img src=x> \\*"
+        );
     }
 
     #[test]

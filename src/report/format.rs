@@ -2,7 +2,9 @@
 //! one place decides how a latency, a rate, a ratio, a change or a p-value reads, so every
 //! report shows the same numbers the same way. Plain text only; escaping is the caller's.
 
-use crate::result::{MetricComparison, Metrics, StageResult};
+use crate::result::{
+    MetricComparison, MetricVerdict, Metrics, RunResult, StageResult, ThresholdResult,
+};
 
 /// Column headers matching [`metric_cells`].
 pub const METRIC_HEADERS: [&str; 8] = [
@@ -125,28 +127,108 @@ pub fn level(stage: &StageResult) -> String {
     }
 }
 
-/// Cells for [`METRIC_HEADERS`].
+/// Cells for [`METRIC_HEADERS`]. Latency is that of successful responses: "n/a" when none
+/// succeeded.
 pub fn metric_cells(m: &Metrics) -> [String; 8] {
     let l = &m.latency_ms;
+    let lat = |v: f64| if m.ok == 0 { NA.to_string() } else { ms(v) };
     [
         m.requests.to_string(),
         rps(m.throughput_rps),
-        ms(l.p50),
-        ms(l.p90),
-        ms(l.p95),
-        ms(l.p99),
-        ms(l.max),
+        lat(l.p50),
+        lat(l.p90),
+        lat(l.p95),
+        lat(l.p99),
+        lat(l.max),
         pct(m.error_rate),
     ]
 }
 
+/// What a value with no data reads as.
+pub const NA: &str = "n/a";
+
+/// True when a run's tables get a `dropped` column: the open model (where arrivals can be
+/// dropped), or any run that dropped some.
+pub fn shows_dropped(r: &RunResult) -> bool {
+    r.scenario.model == "open" || r.totals.dropped > 0
+}
+
+/// [`METRIC_HEADERS`], with `dropped` after `requests` when `dropped` is set.
+pub fn metric_headers(dropped: bool) -> Vec<&'static str> {
+    let mut h = METRIC_HEADERS.to_vec();
+    if dropped {
+        h.insert(1, "dropped");
+    }
+    h
+}
+
+/// [`metric_cells`], with the count of dropped arrivals after `requests` when `dropped` is
+/// set (the share is in the totals line: tables stay within 100 columns).
+pub fn metric_row(m: &Metrics, dropped: bool) -> Vec<String> {
+    let mut cells = metric_cells(m).to_vec();
+    if dropped {
+        cells.insert(1, m.dropped.to_string());
+    }
+    cells
+}
+
+/// `745 (75.25%)`, or `0`.
+pub fn dropped_cell(m: &Metrics) -> String {
+    if m.dropped == 0 {
+        "0".into()
+    } else {
+        format!("{} ({})", m.dropped, pct(dropped_rate(m)))
+    }
+}
+
+/// dropped / (requests + dropped), from the counts.
+pub fn dropped_rate(m: &Metrics) -> f64 {
+    crate::gate::thresholds::dropped_rate(m)
+}
+
+/// Mean and max time to failure of one error class, e.g. `5.00s mean, 5.01s max`; `-` when
+/// the result does not have it.
+pub fn time_to_failure(m: &Metrics, class: &str) -> String {
+    match m.failed_by_class_ms.get(class) {
+        Some(t) => format!("{} mean, {} max", ms(t.mean), ms(t.max)),
+        None => "-".into(),
+    }
+}
+
+/// What the retries of `target.retry_idempotent` were, in a sentence.
+pub fn retries_sentence(m: &Metrics) -> String {
+    format!(
+        "retries: {} (target.retry_idempotent: each retry is a request; each failed first \
+         attempt, an error)",
+        m.retries
+    )
+}
+
+/// A threshold's observed value, or "n/a" when it had nothing to judge.
+pub fn threshold_observed(t: &ThresholdResult) -> String {
+    if t.no_data {
+        NA.into()
+    } else {
+        with_unit(t.observed, &t.unit)
+    }
+}
+
 /// Cells for [`COMPARISON_HEADERS`], the metric named `request.metric`.
 pub fn comparison_cells(m: &MetricComparison) -> [String; 7] {
+    let no_data = m.verdict == MetricVerdict::NoData;
     [
         format!("{}.{}", m.request, m.metric),
-        with_unit(m.baseline, &m.unit),
-        with_unit(m.current, &m.unit),
-        change(m),
+        if no_data && m.baseline == 0.0 {
+            NA.into()
+        } else {
+            with_unit(m.baseline, &m.unit)
+        },
+        if no_data && m.current == 0.0 {
+            NA.into()
+        } else {
+            with_unit(m.current, &m.unit)
+        },
+        if no_data { NA.into() } else { change(m) },
         m.tolerance.clone(),
         p_value(m.p_value),
         m.verdict.as_str().to_string(),

@@ -53,6 +53,10 @@ tr.regressed{background:#fdecec}tr.improved{background:#eaf6ec}tr.inconclusive{b
 .warn{border-left:4px solid var(--inconclusive);background:#fff6dd;padding:.5em .8em;margin:.5em 0}
 .warn.strong{border-color:var(--fail);background:#fdecec}
 .muted{color:var(--muted)}
+.reasons{margin:.4em 0;padding:.5em .8em;border-left:4px solid var(--fail);background:#fdecec;font-weight:600}
+.reasons.aborted{border-color:var(--aborted);background:#fff6dd}
+.reasons ul{margin:.3em 0 0;padding-left:1.2em;font-weight:400}
+tr.no_data{background:#fdecec}.v-no_data{color:var(--regressed);font-weight:600}
 footer{margin-top:2em;color:var(--muted);font-size:.85em}
 @media (max-width:700px){body{padding:8px;font-size:14px}th,td{padding:.25em .4em}}
 @media print{body{max-width:none;padding:0;font-size:10pt}figure,table,.warn{break-inside:avoid}
@@ -130,6 +134,26 @@ fn header(out: &mut String, r: &RunResult) {
         verdict_class(r.verdict),
         r.verdict.as_str()
     );
+    // Why, right under the badge: visible without scrolling.
+    if let Some((first, rest)) = r.reasons.split_first() {
+        let _ = write!(
+            out,
+            "<div class=\"reasons {}\" id=\"reasons\">{}",
+            verdict_class(r.verdict),
+            esc(first)
+        );
+        if !rest.is_empty() {
+            out.push_str("<ul>");
+            for reason in rest {
+                let _ = write!(out, "<li>{}</li>", esc(reason));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</div>\n");
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "<div class=\"warn\">{}</div>", esc(w));
+    }
     if let Some(d) = s.description.as_deref().filter(|d| !d.is_empty()) {
         let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(d));
     }
@@ -154,33 +178,51 @@ fn header(out: &mut String, r: &RunResult) {
     }
     out.push_str("</dl>\n");
     let t = &r.totals;
-    let _ = writeln!(
+    let lat = |v: f64| {
+        if t.ok == 0 {
+            f::NA.to_string()
+        } else {
+            f::ms(v)
+        }
+    };
+    let _ = write!(
         out,
         "<p><strong>{}</strong> requests · <strong>{}</strong> · p50 <strong>{}</strong> · \
-         p99 <strong>{}</strong> · errors <strong>{}</strong> ({})</p>\n</header>",
+         p99 <strong>{}</strong> · errors <strong>{}</strong> ({})",
         t.requests,
         f::rps(t.throughput_rps),
-        f::ms(t.latency_ms.p50),
-        f::ms(t.latency_ms.p99),
+        lat(t.latency_ms.p50),
+        lat(t.latency_ms.p99),
         t.errors,
         f::pct(t.error_rate)
     );
+    if f::shows_dropped(r) {
+        let _ = write!(
+            out,
+            " · dropped <strong>{}</strong>",
+            esc(&f::dropped_cell(t))
+        );
+    }
+    if t.retries > 0 {
+        let _ = write!(out, " · retries <strong>{}</strong>", t.retries);
+    }
+    out.push_str("</p>\n</header>\n");
 }
 
-fn metrics_head(out: &mut String, first: &str) {
+fn metrics_head(out: &mut String, first: &str, dropped: bool) {
     let _ = write!(
         out,
         "<div class=\"scroll\"><table>\n<tr><th class=\"name\">{first}</th>"
     );
-    for h in f::METRIC_HEADERS {
+    for h in f::metric_headers(dropped) {
         let _ = write!(out, "<th>{h}</th>");
     }
     out.push_str("</tr>\n");
 }
 
-fn metrics_row(out: &mut String, name_html: &str, m: &Metrics) {
+fn metrics_row(out: &mut String, name_html: &str, m: &Metrics, dropped: bool) {
     let _ = write!(out, "<tr><td class=\"name\">{name_html}</td>");
-    for c in f::metric_cells(m) {
+    for c in f::metric_row(m, dropped) {
         let _ = write!(out, "<td>{}</td>", esc(&c));
     }
     out.push_str("</tr>\n");
@@ -188,13 +230,19 @@ fn metrics_row(out: &mut String, name_html: &str, m: &Metrics) {
 
 fn requests(out: &mut String, r: &RunResult) {
     out.push_str("<h2>Requests</h2>\n");
-    metrics_head(out, "request");
+    let dropped = f::shows_dropped(r);
+    metrics_head(out, "request", dropped);
     for (name, m) in &r.requests {
-        metrics_row(out, &esc(name), m);
+        metrics_row(out, &esc(name), m, dropped);
     }
-    metrics_row(out, "<strong>all requests</strong>", &r.totals);
+    metrics_row(out, "<strong>all requests</strong>", &r.totals, dropped);
     if let Some(w) = &r.warmup {
-        metrics_row(out, "<span class=\"muted\">warm-up (not gated)</span>", w);
+        metrics_row(
+            out,
+            "<span class=\"muted\">warm-up (not gated)</span>",
+            w,
+            dropped,
+        );
     }
     out.push_str("</table></div>\n");
 }
@@ -205,7 +253,8 @@ fn stages(out: &mut String, r: &RunResult) {
         out.push_str("<p class=\"muted\">No stages recorded.</p>\n");
         return;
     }
-    metrics_head(out, "stage");
+    let dropped = f::shows_dropped(r);
+    metrics_head(out, "stage", dropped);
     for s in &r.stages {
         let label = format!(
             "#{} · {} · {}–{}",
@@ -214,7 +263,7 @@ fn stages(out: &mut String, r: &RunResult) {
             f::duration(s.start_s),
             f::duration(s.end_s)
         );
-        metrics_row(out, &esc(&label), &s.metrics);
+        metrics_row(out, &esc(&label), &s.metrics, dropped);
     }
     out.push_str("</table></div>\n");
 }
@@ -242,7 +291,7 @@ fn thresholds(out: &mut String, r: &RunResult) {
             out,
             "<tr><td class=\"name\"><code>{}</code></td><td>{}</td><td>{}</td>{}</tr>",
             esc(&t.expr),
-            esc(&f::with_unit(t.observed, &t.unit)),
+            esc(&f::threshold_observed(t)),
             esc(&f::with_unit(t.limit, &t.unit)),
             pass_cell(t.pass)
         );
@@ -318,13 +367,19 @@ fn errors(out: &mut String, r: &RunResult) {
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .collect();
+    let retries = if r.totals.retries > 0 {
+        format!("<p>{}</p>\n", esc(&f::retries_sentence(&r.totals)))
+    } else {
+        String::new()
+    };
     if classes.is_empty() && r.error_samples.is_empty() {
         out.push_str("<p class=\"muted\">No errors.</p>\n");
+        out.push_str(&retries);
         return;
     }
     out.push_str(
         "<div class=\"scroll\"><table>\n<tr><th class=\"name\">class</th><th>count</th>\
-         <th>share of requests</th></tr>\n",
+         <th>share of requests</th><th>time to failure</th></tr>\n",
     );
     for (class, n) in &classes {
         let share = if r.totals.requests > 0 {
@@ -334,11 +389,13 @@ fn errors(out: &mut String, r: &RunResult) {
         };
         let _ = writeln!(
             out,
-            "<tr><td class=\"name\">{class}</td><td>{n}</td><td>{}</td></tr>",
-            f::pct(share)
+            "<tr><td class=\"name\">{class}</td><td>{n}</td><td>{}</td><td>{}</td></tr>",
+            f::pct(share),
+            esc(&f::time_to_failure(&r.totals, class))
         );
     }
     out.push_str("</table></div>\n");
+    out.push_str(&retries);
     if r.error_samples.is_empty() {
         return;
     }

@@ -1,7 +1,8 @@
 //! `junit.xml`: the gate as JUnit test results for CI test-report views (GitLab, GitHub
 //! actions such as dorny/test-reporter or mikepenz/action-junit-report). One testsuite
-//! `perfgate.<scenario>`: a testcase "run completed", one per threshold and one per compared
-//! metric. Everything written is XML-escaped.
+//! `perfgate.<scenario>`: a testcase "verdict" (its failure message is the run's first
+//! reason), "run completed" (with the totals, dropped arrivals and retries), one per threshold
+//! and one per compared metric. Everything written is XML-escaped.
 
 use std::fmt::Write as _;
 
@@ -48,6 +49,25 @@ struct Case {
 fn cases(r: &RunResult) -> Vec<Case> {
     let suite = format!("perfgate.{}", r.scenario.name);
     let mut out = Vec::new();
+    // The verdict first: its failure message is the first reason, its output all of them.
+    out.push(Case {
+        classname: suite.clone(),
+        name: "verdict".into(),
+        outcome: match r.reasons.first() {
+            Some(first) => Outcome::Failure {
+                message: first.clone(),
+            },
+            None if r.verdict == Verdict::Pass => Outcome::Pass,
+            None => Outcome::Failure {
+                message: format!("the run's verdict is {}", r.verdict.as_str()),
+            },
+        },
+        detail: if r.reasons.is_empty() {
+            format!("{}: every gate passed", r.verdict.as_str())
+        } else {
+            r.reasons.join("\n")
+        },
+    });
     let completed = r.verdict != Verdict::Aborted;
     out.push(Case {
         classname: suite.clone(),
@@ -63,18 +83,32 @@ fn cases(r: &RunResult) -> Vec<Case> {
                 ),
             }
         },
-        detail: format!(
-            "{} requests, {} errors ({}), duration {}",
-            r.totals.requests,
-            r.totals.errors,
-            f::pct(r.totals.error_rate),
-            f::duration(r.duration_s)
-        ),
+        detail: {
+            let t = &r.totals;
+            let mut d = format!(
+                "{} requests, {} ok, {} errors ({}), duration {}",
+                t.requests,
+                t.ok,
+                t.errors,
+                f::pct(t.error_rate),
+                f::duration(r.duration_s)
+            );
+            if f::shows_dropped(r) {
+                let _ = write!(d, ", dropped {}", f::dropped_cell(t));
+            }
+            if t.retries > 0 {
+                let _ = write!(d, ", retries {}", t.retries);
+            }
+            for w in &r.warnings {
+                let _ = write!(d, "\nwarning: {w}");
+            }
+            d
+        },
     });
     for t in &r.thresholds {
         let numbers = format!(
             "observed {} vs limit {}",
-            f::with_unit(t.observed, &t.unit),
+            f::threshold_observed(t),
             f::with_unit(t.limit, &t.unit)
         );
         out.push(Case {
@@ -110,6 +144,9 @@ fn cases(r: &RunResult) -> Vec<Case> {
                 },
                 MetricVerdict::Inconclusive => Outcome::Skipped {
                     message: format!("inconclusive (not significant): {numbers}"),
+                },
+                MetricVerdict::NoData => Outcome::Failure {
+                    message: format!("no data: {numbers}"),
                 },
                 MetricVerdict::Improved | MetricVerdict::Unchanged => Outcome::Pass,
             };

@@ -1,5 +1,7 @@
-//! `summary.md`: a short Markdown summary for pull requests and CI job pages: verdict, key
-//! totals, thresholds, the baseline comparison and its warnings. Also appends it to GitHub's
+//! `summary.md`: a short Markdown summary for pull requests and CI job pages: the first
+//! reason the run did not pass (its first line), verdict, key totals (dropped arrivals and
+//! retries included), warnings, thresholds, the baseline comparison and its warnings, errors
+//! by class. Also appends it to GitHub's
 //! job summary when `GITHUB_STEP_SUMMARY` is set. Cells are escaped with
 //! [`super::escape::markdown_cell`] (GitHub renders inline HTML).
 
@@ -9,6 +11,7 @@ use std::io::Write as _;
 use anyhow::Context;
 
 use super::escape::markdown_cell as cell;
+use super::escape::markdown_line as line;
 use super::format as f;
 use super::{ReportContext, Reporter};
 use crate::result::{ComparisonVerdict, RunResult, Verdict};
@@ -59,6 +62,15 @@ pub fn render_markdown(r: &RunResult) -> String {
         Verdict::Fail => "❌",
         Verdict::Aborted => "⚠️",
     };
+    // The first line says why, when the run did not pass.
+    if let Some(first) = r.reasons.first() {
+        let _ = writeln!(
+            s,
+            "**{icon} {}: {}**\n",
+            r.verdict.as_str().to_uppercase(),
+            line(first)
+        );
+    }
     let _ = writeln!(
         s,
         "## {icon} perfgate: {} ({}) — {}\n",
@@ -66,19 +78,42 @@ pub fn render_markdown(r: &RunResult) -> String {
         cell(&r.scenario.kind),
         r.verdict.as_str().to_uppercase()
     );
+    if r.reasons.len() > 1 {
+        for reason in &r.reasons {
+            let _ = writeln!(s, "- {}", line(reason));
+        }
+        s.push('\n');
+    }
     let t = &r.totals;
-    let _ = writeln!(
+    let lat = |v: f64| {
+        if t.ok == 0 {
+            f::NA.to_string()
+        } else {
+            f::ms(v)
+        }
+    };
+    let _ = write!(
         s,
-        "**{}** requests in {} · **{}** · p50 **{}** · p95 **{}** · p99 **{}** · errors **{}** ({})\n",
+        "**{}** requests in {} · **{}** · p50 **{}** · p95 **{}** · p99 **{}** · errors **{}** ({})",
         t.requests,
         f::duration(r.duration_s),
         f::rps(t.throughput_rps),
-        f::ms(t.latency_ms.p50),
-        f::ms(t.latency_ms.p95),
-        f::ms(t.latency_ms.p99),
+        lat(t.latency_ms.p50),
+        lat(t.latency_ms.p95),
+        lat(t.latency_ms.p99),
         t.errors,
         f::pct(t.error_rate)
     );
+    if f::shows_dropped(r) {
+        let _ = write!(s, " · dropped **{}**", f::dropped_cell(t));
+    }
+    if t.retries > 0 {
+        let _ = write!(s, " · retries **{}**", t.retries);
+    }
+    s.push_str("\n\n");
+    for w in &r.warnings {
+        let _ = writeln!(s, "> ⚠️ {}\n", cell(w));
+    }
     if !r.scenario.target.is_empty() {
         let _ = writeln!(
             s,
@@ -96,7 +131,7 @@ pub fn render_markdown(r: &RunResult) -> String {
                 &mut s,
                 &[
                     th.expr.clone(),
-                    f::with_unit(th.observed, &th.unit),
+                    f::threshold_observed(th),
                     f::with_unit(th.limit, &th.unit),
                     if th.pass { "✅ pass" } else { "❌ FAIL" }.to_string(),
                 ],
@@ -134,6 +169,7 @@ pub fn render_markdown(r: &RunResult) -> String {
                 crate::result::MetricVerdict::Improved => "🟢 ",
                 crate::result::MetricVerdict::Unchanged => "",
                 crate::result::MetricVerdict::Inconclusive => "🟡 ",
+                crate::result::MetricVerdict::NoData => "🔴 ",
             };
             if let Some(last) = cells.last_mut() {
                 *last = format!("{icon}{last}");
@@ -143,14 +179,39 @@ pub fn render_markdown(r: &RunResult) -> String {
         s.push('\n');
     }
 
+    let classes: Vec<(&str, u64)> = t
+        .errors_by_class
+        .iter()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    if !classes.is_empty() {
+        s.push_str("### Errors\n\n");
+        head(&mut s, &["class", "count", "time to failure"], 1..2);
+        for (class, n) in classes {
+            row(
+                &mut s,
+                &[
+                    class.to_string(),
+                    n.to_string(),
+                    f::time_to_failure(t, class),
+                ],
+            );
+        }
+        s.push('\n');
+        if t.retries > 0 {
+            let _ = writeln!(s, "{}\n", cell(&f::retries_sentence(t)));
+        }
+    }
     if !r.stages.is_empty() {
+        let dropped = f::shows_dropped(r);
         s.push_str("<details><summary>Stages</summary>\n\n");
         let mut headers = vec!["stage"];
-        headers.extend(f::METRIC_HEADERS);
+        headers.extend(f::metric_headers(dropped));
         head(&mut s, &headers, 1..headers.len());
         for st in &r.stages {
             let mut cells = vec![format!("#{} · {}", st.index + 1, f::level(st))];
-            cells.extend(f::metric_cells(&st.metrics));
+            cells.extend(f::metric_row(&st.metrics, dropped));
             row(&mut s, &cells);
         }
         s.push_str("\n</details>\n");

@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod escape;
 pub mod format;
+mod glyphs;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -31,7 +32,9 @@ pub trait Reporter {
     fn render(&self, result: &RunResult, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>>;
 }
 
-/// Writes each reporter's bytes to `dir/<file_name>`, creating `dir`. Returns the paths.
+/// Writes each reporter's bytes to `dir/<file_name>`, creating `dir`. Each file is written
+/// atomically: into a temporary file in the same folder, then renamed over the old one, so a
+/// reader never sees half a file. Returns the paths.
 pub fn write_all(
     reporters: &[&dyn Reporter],
     result: &RunResult,
@@ -46,10 +49,58 @@ pub fn write_all(
             .render(result, ctx)
             .with_context(|| format!("rendering {}", r.file_name()))?;
         let path = dir.join(r.file_name());
-        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        write_atomic(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Writes `bytes` to a temporary file beside `path` (same folder, so the rename is atomic)
+/// and renames it to `path`; the temporary file is removed if anything fails.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let attempt = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if attempt.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    attempt
+}
+
+/// Removes the standard report files in `dir` that this run did not write (`written`), so a
+/// rerun with `--no-report` leaves no stale `report.html` beside a new `result.json`. Only the
+/// file names perfgate writes are touched; anything else in the folder stays.
+fn remove_stale(dir: &Path, written: &[PathBuf]) -> std::io::Result<()> {
+    for r in standard_reporters(&ReportOptions { html_and_png: true }) {
+        let path = dir.join(r.file_name());
+        if written.contains(&path) || !path.is_file() {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Which of the standard files to write.
@@ -80,7 +131,8 @@ pub fn standard_reporters(opts: &ReportOptions) -> Vec<Box<dyn Reporter>> {
     out
 }
 
-/// Writes the standard files into `dir` (created if needed) and appends the Markdown summary
+/// Writes the standard files into `dir` (created if needed), removes the standard files of a
+/// previous run that this one does not write, and appends the Markdown summary
 /// to GitHub's job summary when `GITHUB_STEP_SUMMARY` is set. Returns the written paths.
 pub fn write_standard(
     result: &RunResult,
@@ -91,6 +143,11 @@ pub fn write_standard(
     let reporters = standard_reporters(opts);
     let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
     let written = write_all(&refs, result, ctx, dir)?;
+    {
+        use anyhow::Context;
+        remove_stale(dir, &written)
+            .with_context(|| format!("removing the previous run's reports in {}", dir.display()))?;
+    }
     // The job summary is a convenience: failing to append to it must not fail the run.
     if let Err(e) =
         markdown::append_github_step_summary(markdown::render_markdown(result).as_bytes())

@@ -8,6 +8,7 @@ use image::{ColorType, ImageEncoder};
 use plotters::prelude::*;
 
 use super::charts::{self, Chart};
+use super::glyphs::TextFix;
 use super::{ReportContext, Reporter};
 use crate::result::RunResult;
 
@@ -54,7 +55,10 @@ pub fn render_png(
 ) -> anyhow::Result<Vec<u8>> {
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
-        let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        let backend = BitMapBackend::with_buffer(&mut rgb, (w, h));
+        let area = TextFix::new(backend, dejavu::sans::regular())
+            .context("loading the embedded DejaVu Sans font")?
+            .into_drawing_area();
         chart.draw(&area, result, ctx)?;
         area.present()?;
     }

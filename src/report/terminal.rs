@@ -1,6 +1,8 @@
 //! The terminal summary printed after a run (`summary.txt` when written to a folder): a header
-//! line, tables per request name and per stage, errors by class with a sample message, the
-//! thresholds and, when there is a baseline, the comparison per request name. Built with
+//! line, tables per request name and per stage (with dropped arrivals in the open model),
+//! errors by class with their time to failure and a sample message, retries, the thresholds
+//! and, when there is a baseline, the comparison per request name; then the warnings and, for
+//! a run that did not pass, its reasons, the most important one on the last line. Built with
 //! `tabled`, readable in 100 columns; plain text unless `color` is set.
 
 use std::collections::BTreeMap;
@@ -13,6 +15,9 @@ use tabled::settings::{Alignment, Style, Width};
 use super::format as f;
 use super::{ReportContext, Reporter};
 use crate::result::{MetricComparison, MetricVerdict, RunResult, Verdict};
+
+/// Most secondary reasons listed above the last line; the rest are counted.
+const MAX_ALSO: usize = 8;
 
 /// Widest a name column may get before it is truncated.
 const NAME_WIDTH: usize = 20;
@@ -64,13 +69,24 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>, numeric: std::ops::Range<usiz
     t.to_string()
 }
 
+/// With a `dropped` column the `max` column goes (it is in the HTML and Markdown tables), so
+/// the tables stay within 100 columns.
+fn without_max<T>(mut cells: Vec<T>, dropped: bool) -> Vec<T> {
+    if dropped {
+        // dropped sits after requests: requests, dropped, rps, p50, p90, p95, p99, max, ...
+        cells.remove(7);
+    }
+    cells
+}
+
 fn metric_rows<'a>(
     items: impl Iterator<Item = (String, &'a crate::result::Metrics)>,
+    dropped: bool,
 ) -> Vec<Vec<String>> {
     items
         .map(|(name, m)| {
             let mut row = vec![clean(&name)];
-            row.extend(f::metric_cells(m));
+            row.extend(without_max(f::metric_row(m, dropped), dropped));
             row
         })
         .collect()
@@ -84,6 +100,7 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
         Verdict::Fail => paint("FAIL", "1;31", color),
         Verdict::Aborted => paint("ABORTED", "1;33", color),
     };
+    let dropped = f::shows_dropped(r);
     let _ = writeln!(
         s,
         "perfgate · {} ({}) · {verdict} · {} · {} requests, {}, {} errors",
@@ -94,29 +111,35 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
         f::rps(r.totals.throughput_rps),
         f::pct(r.totals.error_rate)
     );
+    if dropped {
+        let _ = writeln!(
+            s,
+            "dropped: {} of {} arrivals (max_in_flight was reached)",
+            f::dropped_cell(&r.totals),
+            r.totals.requests + r.totals.dropped
+        );
+    }
     if !r.scenario.target.is_empty() {
         let _ = writeln!(s, "target: {}", clean(&r.scenario.target));
     }
-
     let mut headers = vec!["request"];
-    headers.extend(f::METRIC_HEADERS);
-    let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)));
-    rows.extend(metric_rows(std::iter::once((
-        "all requests".to_string(),
-        &r.totals,
-    ))));
+    headers.extend(without_max(f::metric_headers(dropped), dropped));
+    let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)), dropped);
+    rows.extend(metric_rows(
+        std::iter::once(("all requests".to_string(), &r.totals)),
+        dropped,
+    ));
     let _ = writeln!(s, "\nRequests\n{}", table(&headers, rows, 1..headers.len()));
-
     if !r.stages.is_empty() {
         headers[0] = "stage";
         let rows = metric_rows(
             r.stages
                 .iter()
                 .map(|st| (format!("#{} {}", st.index + 1, f::level(st)), &st.metrics)),
+            dropped,
         );
         let _ = writeln!(s, "\nStages\n{}", table(&headers, rows, 1..headers.len()));
     }
-
     let classes: Vec<_> = r
         .totals
         .errors_by_class
@@ -134,18 +157,26 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
                     .find(|e| e.class == *class)
                     .map(|e| format!("{}: {}", clean(&e.request), clean(&e.message)))
                     .unwrap_or_default();
-                vec![class.to_string(), n.to_string(), sample]
+                vec![
+                    class.to_string(),
+                    n.to_string(),
+                    f::time_to_failure(&r.totals, class),
+                    sample,
+                ]
             })
             .collect();
         let mut t = Builder::default();
-        t.push_record(["class", "count", "sample message"]);
+        t.push_record(["class", "count", "time to failure", "sample message"]);
         for row in rows {
             t.push_record(row);
         }
         let mut t = t.build();
         t.with(Style::sharp());
-        t.modify(Columns::new(2..3), Width::truncate(64).suffix("…"));
+        t.modify(Columns::new(3..4), Width::truncate(56).suffix("…"));
         let _ = writeln!(s, "\nErrors\n{t}");
+    }
+    if r.totals.retries > 0 {
+        let _ = writeln!(s, "{}", f::retries_sentence(&r.totals));
     }
 
     if !r.thresholds.is_empty() {
@@ -155,7 +186,7 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
             .map(|t| {
                 vec![
                     clean(&t.expr),
-                    f::with_unit(t.observed, &t.unit),
+                    f::threshold_observed(t),
                     f::with_unit(t.limit, &t.unit),
                     if t.pass {
                         paint("PASS", "32", color)
@@ -211,6 +242,7 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
                         MetricVerdict::Improved => "32",
                         MetricVerdict::Unchanged => "0",
                         MetricVerdict::Inconclusive => "33",
+                        MetricVerdict::NoData => "31",
                     };
                     cells[6] = paint(&cells[6], code, color);
                     cells.to_vec()
@@ -223,6 +255,31 @@ pub fn render_terminal(r: &RunResult, color: bool) -> String {
                 table(&f::COMPARISON_HEADERS, rows, 1..6)
             );
         }
+    }
+    if !r.warnings.is_empty() {
+        s.push('\n');
+        for w in &r.warnings {
+            let _ = writeln!(s, "warning: {}", clean(w));
+        }
+    }
+    // The first reason is the last line: what a reader of a CI log sees first.
+    if let Some((first, rest)) = r.reasons.split_first() {
+        s.push('\n');
+        for reason in rest.iter().take(MAX_ALSO) {
+            let _ = writeln!(s, "also: {}", clean(reason));
+        }
+        if rest.len() > MAX_ALSO {
+            let _ = writeln!(
+                s,
+                "also: {} more (every reason is in result.json, report.html and summary.md)",
+                rest.len() - MAX_ALSO
+            );
+        }
+        let label = match r.verdict {
+            Verdict::Aborted => paint("ABORTED", "1;33", color),
+            _ => paint("FAIL", "1;31", color),
+        };
+        let _ = writeln!(s, "{label}: {}", clean(first));
     }
     s
 }

@@ -10,7 +10,8 @@ pub struct Comparison {
     pub baseline_file: String,
     /// When the baseline was taken (RFC 3339).
     pub baseline_created_at: String,
-    /// `fail` when any metric regressed (or, with `--strict`, was inconclusive).
+    /// `fail` when any metric regressed or had no data (or, with `--strict`, was
+    /// inconclusive).
     pub verdict: ComparisonVerdict,
     /// The statistical test used, in words, e.g. "Mann-Whitney U over 1 s windows, α = 0.05".
     pub method: String,
@@ -62,6 +63,11 @@ pub enum MetricVerdict {
     Unchanged,
     /// Past tolerance but not significant given the runs' own noise.
     Inconclusive,
+    /// Nothing to compare: a latency metric on a side with no successful response. It fails
+    /// the comparison (a gate on missing data never passes); `current` is then 0 and means
+    /// nothing.
+    #[serde(rename = "no_data")]
+    NoData,
 }
 
 impl MetricVerdict {
@@ -71,6 +77,7 @@ impl MetricVerdict {
             MetricVerdict::Improved => "improved",
             MetricVerdict::Unchanged => "unchanged",
             MetricVerdict::Inconclusive => "inconclusive",
+            MetricVerdict::NoData => "no_data",
         }
     }
 }

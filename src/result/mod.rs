@@ -327,9 +327,24 @@ pub struct ThresholdResult {
     pub observed: f64,
     pub limit: f64,
     pub pass: bool,
-    /// Unit of `observed` and `limit`: `ms`, `ratio` or `rps`.
+    /// Unit of `observed` and `limit`: `ms`, `ratio`, `rps` or `count`.
     #[serde(default)]
     pub unit: String,
+    /// The metric judged (`p99`, `error_rate`, `dropped_rate`, ...); empty in results written
+    /// before it was recorded.
+    #[serde(default)]
+    pub metric: String,
+    /// The request name the threshold is scoped to, `null` for all requests.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The comparison as written: `<`, `<=`, `>` or `>=` (`==` reads as `<=`).
+    #[serde(default)]
+    pub op: String,
+    /// True when there was nothing to judge (no successful response for a latency metric, no
+    /// request for a rate, a scope that did not run): `observed` is then 0 and means nothing,
+    /// reports show "n/a", and the threshold fails.
+    #[serde(default)]
+    pub no_data: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -55,9 +55,10 @@ impl ScenarioError {
         }
     }
 
-    /// Turns a serde_yaml error into a diagnostic: the position, the field path serde reports,
-    /// and a hint (a "did you mean" for an unknown field or variant).
-    pub fn from_yaml(file: &Path, err: &serde_yaml::Error) -> Self {
+    /// Turns a serde_yaml error on `text` into a diagnostic: the position, the field path
+    /// serde reports, a message in plain words (no Rust type names), and a hint (a "did you
+    /// mean" for an unknown field or variant).
+    pub fn from_yaml(file: &Path, err: &serde_yaml::Error, source: &str) -> Self {
         let (line, column) = err
             .location()
             .map(|l| (l.line(), l.column()))
@@ -101,7 +102,25 @@ impl ScenarioError {
                 format!("{field}.{name}")
             };
             message = format!("missing required field `{name}`");
-        } else if message.starts_with("invalid type") {
+        } else if let Some(name) = between(&message, "duplicate field `", "`") {
+            // serde_yaml points at the mapping (or at 1:1); the second occurrence is the news.
+            let (line, column) =
+                locate_duplicate(source, &parse_path(&field), &name).unwrap_or((line, column));
+            let shown = if field.is_empty() {
+                name.clone()
+            } else {
+                format!("{field}.{name}")
+            };
+            return ScenarioError {
+                file: file.to_path_buf(),
+                line,
+                column,
+                field: shown,
+                message: format!("`{name}` is given twice"),
+                hint: Some("a key appears once in a mapping; remove one of the two".into()),
+            };
+        } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+            message = plain_types(&message);
             hint =
                 Some("check the value's type against the scenario reference in README.md".into());
         } else if field.is_empty() && line > 0 {
@@ -118,6 +137,103 @@ impl ScenarioError {
             hint,
         }
     }
+}
+
+/// A serde message (YAML or JSON) with Rust type names put in plain words: "expected a
+/// whole number, got the text \"x\"" rather than "invalid type: string \"x\", expected u64".
+/// A trailing " at line N column M" is kept.
+pub fn plain_words(message: &str) -> String {
+    let (body, at) = match message.rfind(" at line ") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    format!("{}{at}", plain_types(body))
+}
+
+/// serde's words for types, as a person would say them.
+fn plain_types(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+    else {
+        return message.to_string();
+    };
+    let (got, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, ""));
+    if let Some(n) = got
+        .strip_suffix(" as u128")
+        .or_else(|| got.strip_suffix(" as i128"))
+    {
+        let n = n.trim_start_matches("integer ");
+        return format!("{n} is too large: expected {}", plain_expected(expected));
+    }
+    let got = plain_value(got);
+    let expected = plain_expected(expected);
+    if expected.is_empty() {
+        format!("wrong type: got {got}")
+    } else {
+        format!("expected {expected}, got {got}")
+    }
+}
+
+fn plain_value(got: &str) -> String {
+    if let Some(v) = got.strip_prefix("integer ") {
+        format!("the whole number {v}")
+    } else if let Some(v) = got.strip_prefix("floating point ") {
+        format!("the number {v}")
+    } else if let Some(v) = got.strip_prefix("string ") {
+        format!("the text {v}")
+    } else if let Some(v) = got.strip_prefix("boolean ") {
+        v.to_string()
+    } else {
+        match got {
+            "sequence" => "a list".into(),
+            "map" => "a map".into(),
+            "unit value" => "an empty value".into(),
+            "string" => "text".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn plain_expected(expected: &str) -> String {
+    let e = expected.trim();
+    match e {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" | "isize"
+        | "usize" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a sequence" => "a list".into(),
+        "a boolean" => "true or false".into(),
+        "a string" => "text".into(),
+        "a map" => "a map of `key: value` entries".into(),
+        "struct RawScenario" => {
+            "a scenario: a map with `name:`, `kind:`, `requests:` and the rest".into()
+        }
+        _ if e.starts_with("struct ") => "a map of fields".into(),
+        _ if e.starts_with("enum ") => "one of the documented values".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Parses a serde path (`requests[0].expect`) back into segments.
+fn parse_path(s: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in s.split('.').filter(|p| !p.is_empty()) {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Seg::Key(key.to_string()));
+        }
+        while let Some(r) = rest.strip_prefix('[') {
+            let Some(j) = r.find(']') else { break };
+            if let Ok(i) = r[..j].parse() {
+                out.push(Seg::Index(i));
+            }
+            rest = &r[j + 1..];
+        }
+    }
+    out
 }
 
 fn between(s: &str, start: &str, end: &str) -> Option<String> {
@@ -170,10 +286,34 @@ pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
         target: path.to_vec(),
         stack: Vec::new(),
         best: (0, (1, 1)),
+        dup: None,
     };
     let mut parser = Parser::new_from_str(text);
     let _ = parser.load(&mut finder, false);
     finder.best.1
+}
+
+/// The position of the second `key` in the mapping at `path`, if there is one.
+pub fn locate_duplicate(text: &str, path: &[Seg], key: &str) -> Option<(usize, usize)> {
+    let mut finder = Finder {
+        target: path.to_vec(),
+        stack: Vec::new(),
+        best: (0, (1, 1)),
+        dup: Some(Dup {
+            key: key.to_string(),
+            seen: 0,
+            at: None,
+        }),
+    };
+    let mut parser = Parser::new_from_str(text);
+    let _ = parser.load(&mut finder, false);
+    finder.dup.and_then(|d| d.at)
+}
+
+struct Dup {
+    key: String,
+    seen: usize,
+    at: Option<(usize, usize)>,
 }
 
 enum Frame {
@@ -192,6 +332,8 @@ struct Finder {
     stack: Vec<Frame>,
     /// Depth of the deepest matched prefix and its position.
     best: (usize, (usize, usize)),
+    /// When looking for a duplicate key in the mapping at `target`.
+    dup: Option<Dup>,
 }
 
 impl Finder {
@@ -217,6 +359,32 @@ impl Finder {
         }
     }
 
+    /// A key of the innermost mapping: counts it when looking for a duplicate there.
+    fn key_seen(&mut self, value: &str, pos: (usize, usize)) {
+        let Some(d) = self.dup.as_ref() else {
+            return;
+        };
+        if d.key != value {
+            return;
+        }
+        let depth = self.stack.len().saturating_sub(1);
+        let here: Vec<Seg> = self.stack[..depth]
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Map { key, .. } => key.clone().map(Seg::Key),
+                Frame::Seq { index } => Some(Seg::Index(*index)),
+            })
+            .collect();
+        if here == self.target {
+            if let Some(d) = self.dup.as_mut() {
+                d.seen += 1;
+                if d.seen == 2 && d.at.is_none() {
+                    d.at = Some(pos);
+                }
+            }
+        }
+    }
+
     fn after_value(&mut self) {
         match self.stack.last_mut() {
             Some(Frame::Map {
@@ -236,18 +404,26 @@ impl MarkedEventReceiver for Finder {
         let pos = (mark.line(), mark.col() + 1);
         match ev {
             Event::Scalar(value, ..) => {
-                if let Some(Frame::Map {
-                    key,
-                    key_mark,
-                    expecting_key,
-                }) = self.stack.last_mut()
-                {
-                    if *expecting_key {
+                let is_key = matches!(
+                    self.stack.last(),
+                    Some(Frame::Map {
+                        expecting_key: true,
+                        ..
+                    })
+                );
+                if is_key {
+                    self.key_seen(&value, pos);
+                    if let Some(Frame::Map {
+                        key,
+                        key_mark,
+                        expecting_key,
+                    }) = self.stack.last_mut()
+                    {
                         *key = Some(value);
                         *key_mark = pos;
                         *expecting_key = false;
-                        return;
                     }
+                    return;
                 }
                 self.node(pos);
                 self.after_value();

@@ -2,9 +2,11 @@
 //! file:line:column diagnostics, and the presets that turn a kind into stages.
 //! The output is a [`Plan`]; this module knows nothing of the engine.
 
+pub mod base_url;
 pub mod diag;
 mod interp;
 mod model;
+pub mod params;
 pub mod plan;
 pub mod presets;
 pub mod secrets;
@@ -17,12 +19,21 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use diag::ScenarioError;
+pub use params::{FunctionCatalog, ParamKind, ParamSpec};
 pub use plan::*;
 pub use secrets::Secrets;
 
 /// Reads, interpolates (from the process environment), parses and validates a scenario file.
-/// `functions` are the names of the registered in-process functions.
+/// `functions` are the names of the registered in-process functions (their params unchecked).
 pub fn load(path: &Path, functions: &[&str]) -> Result<Plan, ScenarioError> {
+    load_with(path, functions)
+}
+
+/// [`load`] with a catalog of functions that may declare their params (a `Registry`).
+pub fn load_with<C: FunctionCatalog + ?Sized>(
+    path: &Path,
+    functions: &C,
+) -> Result<Plan, ScenarioError> {
     let bytes = std::fs::read(path).map_err(|e| {
         ScenarioError::whole_file(
             path,
@@ -32,7 +43,7 @@ pub fn load(path: &Path, functions: &[&str]) -> Result<Plan, ScenarioError> {
     })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ScenarioError::whole_file(path, "the file is not UTF-8 text", None))?;
-    parse(&text, path, functions, |name| std::env::var(name).ok())
+    parse_with(&text, path, functions, |name| std::env::var(name).ok())
 }
 
 /// Parses scenario `text` as if read from `path`, taking `${VAR}` values from `env`.
@@ -42,6 +53,18 @@ pub fn parse(
     functions: &[&str],
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Plan, ScenarioError> {
+    parse_with(text, path, functions, env)
+}
+
+/// [`parse`] with a catalog of functions that may declare their params.
+pub fn parse_with<C: FunctionCatalog + ?Sized>(
+    text: &str,
+    path: &Path,
+    functions: &C,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Plan, ScenarioError> {
+    // A UTF-8 byte-order mark (editors on Windows write one) is not part of the YAML.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let hash = hex(&Sha256::digest(text.as_bytes()));
     let interpolated = interp::interpolate(text, env).map_err(|m| ScenarioError {
         file: path.to_path_buf(),
@@ -57,20 +80,119 @@ pub fn parse(
     let secrets = interpolated.secrets.clone();
     let column_map = |line: usize, col: usize| interpolated.original_column(line, col);
     let raw: model::RawScenario = serde_yaml::from_str(&interpolated.text).map_err(|e| {
-        let mut d = ScenarioError::from_yaml(path, &e);
+        let mut d = ScenarioError::from_yaml(path, &e, &interpolated.text);
         d.column = column_map(d.line, d.column);
         d.message = secrets.redact(&d.message);
         d
     })?;
+    refuse_interpolated_names(text, path)?;
+    let names = functions.function_names();
+    let params = |name: &str| functions.declared_params(name);
     let ctx = validate::Context {
         file: path,
         text: &interpolated.text,
         column_map: &column_map,
-        functions,
+        functions: &names,
+        params: &params,
         hash,
         secrets,
     };
     validate::validate(raw, &ctx)
+}
+
+/// Applies a `--base-url` to `plan`, checked like `target.base_url`: returns the URL to
+/// send to (credentials taken out), or the message and hint of the refusal. Credentials
+/// become an `Authorization: Basic` header on every HTTP request and a secret.
+pub fn apply_base_url(plan: &mut Plan, url: &str) -> Result<String, base_url::UrlProblem> {
+    let checked = base_url::check(url, &|s| plan.secrets.redact(s))?;
+    if let Some(auth) = &checked.authorization {
+        for r in &mut plan.requests {
+            if let Action::Http(h) = &mut r.action {
+                if h.headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                {
+                    return Err(base_url::UrlProblem {
+                        message: format!(
+                            "request `{}` sets `Authorization` and the URL has credentials",
+                            r.name
+                        ),
+                        hint: "keep one: the `user:password@` in the URL, or the header".into(),
+                    });
+                }
+                h.headers.insert(0, ("Authorization".into(), auth.clone()));
+            }
+        }
+        plan.secrets = plan.secrets.with(checked.secrets.clone());
+    }
+    plan.target.base_url = Some(BaseUrl::Url(checked.url.clone()));
+    Ok(checked.url)
+}
+
+/// Stands in for every `${…}` to find which fields were interpolated.
+const MARK: &str = "perfgate-interpolated-value";
+
+/// Names (of the scenario and of its requests) and thresholds may not come from `${VAR}`:
+/// names become folder names and are printed everywhere, thresholds are printed in every
+/// report, so a value from the environment would leak (or a secret would be redacted into
+/// `***` in a path).
+fn refuse_interpolated_names(text: &str, path: &Path) -> Result<(), ScenarioError> {
+    use diag::Seg;
+    if !text.contains("${") {
+        return Ok(());
+    }
+    let Ok(marked) = interp::interpolate(text, |_| Some(MARK.to_string())) else {
+        return Ok(());
+    };
+    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&marked.text) else {
+        return Ok(());
+    };
+    let has_mark = |v: Option<&serde_yaml::Value>| {
+        v.and_then(serde_yaml::Value::as_str)
+            .is_some_and(|s| s.contains(MARK))
+    };
+    let key = |s: &str| Seg::Key(s.to_string());
+    let mut found: Option<(Vec<Seg>, &str)> = None;
+    if has_mark(doc.get("name")) {
+        found = Some((vec![key("name")], "name"));
+    }
+    if let Some(list) = doc.get("requests").and_then(|r| r.as_sequence()) {
+        for (i, r) in list.iter().enumerate() {
+            if found.is_none() && has_mark(r.get("name")) {
+                found = Some((vec![key("requests"), Seg::Index(i), key("name")], "name"));
+            }
+        }
+    }
+    if let Some(list) = doc.get("thresholds").and_then(|r| r.as_sequence()) {
+        for (i, t) in list.iter().enumerate() {
+            if found.is_none() && has_mark(Some(t)) {
+                found = Some((vec![key("thresholds"), Seg::Index(i)], "threshold"));
+            }
+        }
+    }
+    let Some((at, what)) = found else {
+        return Ok(());
+    };
+    let (line, col) = diag::locate(&marked.text, &at);
+    let (message, hint) = if what == "name" {
+        (
+            "a name cannot use `${…}`",
+            "names become folder names and are printed in every report, so a value from the environment would leak there; write the name in the file",
+        )
+    } else {
+        (
+            "a threshold cannot use `${…}`",
+            "thresholds are printed in every report, so a value from the environment would leak there; write the limit in the file",
+        )
+    };
+    Err(ScenarioError {
+        file: path.to_path_buf(),
+        line,
+        column: marked.original_column(line, col),
+        field: diag::path_string(&at),
+        message: message.into(),
+        hint: Some(hint.into()),
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -137,8 +259,39 @@ pub fn explain(plan: &Plan) -> String {
         };
         let _ = writeln!(s, "  request {} (weight {}): {what}", r.name, r.weight);
     }
-    for t in &plan.thresholds {
-        let _ = writeln!(s, "  threshold {}", t.expr);
+    match plan.threshold_origin {
+        ThresholdOrigin::Scenario => {
+            for t in &plan.thresholds {
+                let _ = writeln!(s, "  threshold {}", t.expr);
+            }
+        }
+        ThresholdOrigin::Defaults => {
+            if plan.thresholds.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  thresholds: none by default for a {} run",
+                    plan.kind.name()
+                );
+            }
+            for t in &plan.thresholds {
+                let _ = writeln!(
+                    s,
+                    "  threshold {} (default for {}; listing thresholds replaces it)",
+                    t.expr,
+                    plan.kind.name()
+                );
+            }
+        }
+        ThresholdOrigin::OptedOut => {
+            let _ = writeln!(
+                s,
+                "  warning: `thresholds: []` opts out of the default thresholds"
+            );
+        }
     }
+    let _ = writeln!(
+        s,
+        "  guard: a run in which no request succeeded fails (always, whatever the thresholds)"
+    );
     s
 }

@@ -18,8 +18,10 @@ pub struct RawScenario {
     pub requests: Vec<RawRequest>,
     #[serde(default)]
     pub load: Option<RawLoad>,
+    /// `None` when the file has no `thresholds:` key (the kind's defaults apply); `Some([])`
+    /// opts out of every threshold.
     #[serde(default)]
-    pub thresholds: Vec<String>,
+    pub thresholds: Option<Vec<String>>,
     #[serde(default)]
     pub baseline: Option<RawBaseline>,
 }
@@ -43,6 +45,9 @@ pub struct RawTarget {
     pub timeout: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Retry a GET/HEAD/OPTIONS once when a reused connection closes before any answer.
+    #[serde(default)]
+    pub retry_idempotent: Option<bool>,
     /// Options of the embedded demo server (with `base_url: embedded`).
     #[serde(default)]
     pub embedded: Option<RawEmbedded>,

@@ -50,7 +50,11 @@ pub struct Plan {
     pub target: TargetSpec,
     pub requests: Vec<RequestSpec>,
     pub load: LoadPlan,
+    /// What the run is judged on: the scenario's own thresholds, or the kind's defaults
+    /// (see [`ThresholdOrigin`]).
     pub thresholds: Vec<Threshold>,
+    /// Where `thresholds` came from.
+    pub threshold_origin: ThresholdOrigin,
     pub baseline: BaselineSpec,
     /// Values that came from the environment: never printed or written.
     pub secrets: Secrets,
@@ -78,6 +82,10 @@ pub struct TargetSpec {
     /// Per request; the connect timeout too.
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// `retry_idempotent`: a GET, HEAD or OPTIONS whose reused keep-alive connection closes
+    /// before any answer is sent once more on a new connection; both attempts are counted.
+    /// Off by default: perfgate never re-sends a request on its own.
+    pub retry_idempotent: bool,
     /// How the embedded demo server behaves (only with `base_url: embedded`).
     pub embedded: EmbeddedSpec,
 }
@@ -168,6 +176,17 @@ pub struct Stage {
     pub duration: Duration,
 }
 
+/// Where a plan's thresholds came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdOrigin {
+    /// The scenario lists its own (they replace the defaults).
+    Scenario,
+    /// The scenario lists none: the kind's defaults apply (`presets::default_thresholds`).
+    Defaults,
+    /// `thresholds: []`: no threshold at all (only the no-success guard judges the run).
+    OptedOut,
+}
+
 /// A threshold such as `p95 < 250ms` or `list-items.p99 < 300ms`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
@@ -196,10 +215,14 @@ pub enum ThresholdMetric {
     Errors,
     Throughput,
     Requests,
+    /// Open model: arrivals not sent because `max_in_flight` was reached.
+    Dropped,
+    /// Open model: dropped / (requests + dropped), 0..1.
+    DroppedRate,
 }
 
 impl ThresholdMetric {
-    pub const ALL: [(&'static str, ThresholdMetric); 12] = [
+    pub const ALL: [(&'static str, ThresholdMetric); 14] = [
         ("min", ThresholdMetric::Min),
         ("mean", ThresholdMetric::Mean),
         ("p50", ThresholdMetric::P50),
@@ -212,14 +235,32 @@ impl ThresholdMetric {
         ("errors", ThresholdMetric::Errors),
         ("throughput", ThresholdMetric::Throughput),
         ("requests", ThresholdMetric::Requests),
+        ("dropped", ThresholdMetric::Dropped),
+        ("dropped_rate", ThresholdMetric::DroppedRate),
     ];
+
+    /// The name as written in a threshold (`p95`, `error_rate`, `dropped_rate`).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// True for the latency metrics (min … max): judged on successful responses only.
+    pub fn is_latency(self) -> bool {
+        self.unit() == "ms"
+    }
 
     /// `ms`, `ratio`, `rps` or `count`.
     pub fn unit(self) -> &'static str {
         match self {
-            ThresholdMetric::ErrorRate => "ratio",
+            ThresholdMetric::ErrorRate | ThresholdMetric::DroppedRate => "ratio",
             ThresholdMetric::Throughput => "rps",
-            ThresholdMetric::Errors | ThresholdMetric::Requests => "count",
+            ThresholdMetric::Errors | ThresholdMetric::Requests | ThresholdMetric::Dropped => {
+                "count"
+            }
             _ => "ms",
         }
     }

@@ -9,10 +9,54 @@
 //! | stress | 50%, 100%, 150%, 200%, 250%, 300% of P, D/6 each (finds the knee)       |
 //! | spike  | 10% of P for 30% of D, P for 20%, then 10% for the last 50% (recovery)  |
 //! | soak   | P for the whole D                                                       |
+//!
+//! Default thresholds, applied when a scenario lists none ([`default_thresholds`]); a
+//! scenario's own list replaces them, `thresholds: []` opts out:
+//!
+//! | kind               | closed model        | open model adds        |
+//! |--------------------|---------------------|------------------------|
+//! | smoke              | `errors == 0`       | `dropped_rate < 1%`    |
+//! | load, spike, soak  | `error_rate < 1%`   | `dropped_rate < 1%`    |
+//! | stress             | none                | none                   |
+//!
+//! A stress run goes to 300 % of its peak on purpose, past the target's capacity: errors and
+//! dropped arrivals at the top stages are what it measures, not a failure. It is judged by
+//! the no-success guard (which holds for every kind, whatever the scenario says) and by the
+//! thresholds the scenario writes.
 
 use std::time::Duration;
 
-use super::plan::{Kind, Stage};
+use super::plan::{Kind, Model, Op, Stage, Threshold, ThresholdMetric};
+
+/// The thresholds a `kind` run under `model` is judged on when its scenario lists none.
+pub fn default_thresholds(kind: Kind, model: Model) -> Vec<Threshold> {
+    let t = |expr: &str, metric, op, limit| Threshold {
+        expr: expr.to_string(),
+        scope: None,
+        metric,
+        op,
+        limit,
+    };
+    let mut out = match kind {
+        Kind::Smoke => vec![t("errors == 0", ThresholdMetric::Errors, Op::Le, 0.0)],
+        Kind::Load | Kind::Spike | Kind::Soak => vec![t(
+            "error_rate < 1%",
+            ThresholdMetric::ErrorRate,
+            Op::Lt,
+            0.01,
+        )],
+        Kind::Stress => Vec::new(),
+    };
+    if kind != Kind::Stress && matches!(model, Model::Open { .. }) {
+        out.push(t(
+            "dropped_rate < 1%",
+            ThresholdMetric::DroppedRate,
+            Op::Lt,
+            0.01,
+        ));
+    }
+    out
+}
 
 /// Default duration of a smoke run when the file gives none.
 pub const SMOKE_DEFAULT: Duration = Duration::from_secs(10);
@@ -105,6 +149,37 @@ mod tests {
     fn small_peaks_never_round_to_zero_users() {
         let s = stages(Kind::Spike, 2.0, Duration::from_secs(10), true);
         assert!(s.iter().all(|s| s.level >= 1.0));
+    }
+
+    #[test]
+    fn default_thresholds_per_kind_and_model() {
+        let closed = Model::Closed {
+            think_time: Duration::ZERO,
+        };
+        let open = Model::Open { max_in_flight: 10 };
+        let exprs = |k, m| -> Vec<String> {
+            default_thresholds(k, m)
+                .into_iter()
+                .map(|t| t.expr)
+                .collect()
+        };
+        assert_eq!(exprs(Kind::Smoke, closed), ["errors == 0"]);
+        for k in [Kind::Load, Kind::Spike, Kind::Soak] {
+            assert_eq!(exprs(k, closed), ["error_rate < 1%"]);
+            assert_eq!(exprs(k, open), ["error_rate < 1%", "dropped_rate < 1%"]);
+        }
+        assert_eq!(
+            exprs(Kind::Smoke, open),
+            ["errors == 0", "dropped_rate < 1%"]
+        );
+        assert!(exprs(Kind::Stress, closed).is_empty());
+        assert!(exprs(Kind::Stress, open).is_empty());
+        // The defaults say what the grammar would parse from the same text.
+        for k in Kind::ALL {
+            for t in default_thresholds(k, open) {
+                assert_eq!(super::super::threshold::parse(&t.expr, &[]).unwrap(), t);
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,16 @@ impl Secrets {
         }
     }
 
+    /// These secrets and `more`.
+    pub fn with(&self, more: Vec<String>) -> Secrets {
+        if more.iter().all(String::is_empty) {
+            return self.clone();
+        }
+        let mut all: Vec<String> = self.values.iter().cloned().collect();
+        all.extend(more);
+        Secrets::new(all)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::base_url;
 use super::diag::{locate, path_string, ScenarioError, Seg};
 use super::model::*;
+use super::params::{self, ParamSpec};
 use super::plan::*;
 use super::presets;
 use super::secrets::Secrets;
@@ -22,12 +24,17 @@ pub struct Context<'a> {
     pub column_map: &'a dyn Fn(usize, usize) -> usize,
     /// Names of the in-process functions that exist.
     pub functions: &'a [&'a str],
+    /// The declared params of a function (`None`: it declares none, unchecked).
+    pub params: &'a dyn Fn(&str) -> Option<&'a [ParamSpec]>,
     pub hash: String,
     pub secrets: Secrets,
 }
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Headers perfgate writes itself: a scenario value would disagree with the bytes sent
+/// (a wrong `Content-Length` desyncs the connection), so they are refused.
+const FRAMING_HEADERS: [&str; 4] = ["content-length", "transfer-encoding", "host", "connection"];
 
 impl Context<'_> {
     fn err(&self, path: &[Seg], message: impl Into<String>, hint: Option<String>) -> ScenarioError {
@@ -81,8 +88,9 @@ pub fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> 
         RawKind::Soak => Kind::Soak,
     };
 
-    let target = validate_target(raw.target, ctx)?;
-    let requests = validate_requests(raw.requests, &target, ctx)?;
+    let (target, url_secrets) = validate_target(raw.target, ctx)?;
+    let url_auth = !url_secrets.is_empty();
+    let requests = validate_requests(raw.requests, &target, url_auth, ctx)?;
     if target.base_url.is_none() && requests.iter().any(|r| matches!(r.action, Action::Http(_))) {
         return Err(ctx.err(
             &[k("target")],
@@ -94,25 +102,20 @@ pub fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> 
 
     let names: Vec<&str> = requests.iter().map(|r| r.name.as_str()).collect();
     let mut thresholds = Vec::new();
-    for (i, expr) in raw.thresholds.iter().enumerate() {
+    for (i, expr) in raw.thresholds.iter().flatten().enumerate() {
         let t = threshold::parse(expr, &names)
             .map_err(|(m, h)| ctx.err(&[k("thresholds"), Seg::Index(i)], m, h))?;
         thresholds.push(t);
     }
-    if kind == Kind::Smoke
-        && !thresholds
-            .iter()
-            .any(|t| t.metric == ThresholdMetric::Errors && t.scope.is_none())
-    {
-        // A smoke run fails on any error.
-        thresholds.push(Threshold {
-            expr: "errors == 0 (smoke)".into(),
-            scope: None,
-            metric: ThresholdMetric::Errors,
-            op: Op::Le,
-            limit: 0.0,
-        });
-    }
+    // No `thresholds:` key → the kind's defaults; `thresholds: []` → none at all.
+    let threshold_origin = match &raw.thresholds {
+        None => {
+            thresholds = presets::default_thresholds(kind, load.model);
+            ThresholdOrigin::Defaults
+        }
+        Some(list) if list.is_empty() => ThresholdOrigin::OptedOut,
+        Some(_) => ThresholdOrigin::Scenario,
+    };
 
     let baseline = validate_baseline(raw.baseline, ctx)?;
     Ok(Plan {
@@ -125,39 +128,38 @@ pub fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> 
         requests,
         load,
         thresholds,
+        threshold_origin,
         baseline,
-        secrets: ctx.secrets.clone(),
+        secrets: ctx.secrets.with(url_secrets),
     })
 }
 
-fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, ScenarioError> {
+/// The target, and the secrets its base URL's credentials add.
+fn validate_target(
+    raw: Option<RawTarget>,
+    ctx: &Context,
+) -> Result<(TargetSpec, Vec<String>), ScenarioError> {
     let Some(raw) = raw else {
-        return Ok(TargetSpec {
+        let none = TargetSpec {
             base_url: None,
             timeout: DEFAULT_TIMEOUT,
             headers: Vec::new(),
+            retry_idempotent: false,
             embedded: EmbeddedSpec::default(),
-        });
+        };
+        return Ok((none, Vec::new()));
     };
+    let mut authorization = None;
+    let mut url_secrets = Vec::new();
     let base_url = match raw.base_url.as_deref().map(str::trim) {
         None => None,
         Some("embedded") => Some(BaseUrl::Embedded),
         Some(u) => {
-            let ok = (u.starts_with("http://") || u.starts_with("https://"))
-                && u.parse::<http::Uri>()
-                    .map(|p| p.host().is_some())
-                    .unwrap_or(false);
-            if !ok {
-                return Err(ctx.err(
-                    &[k("target"), k("base_url")],
-                    format!("`{u}` is not an http:// or https:// URL"),
-                    Some(
-                        "e.g. `http://127.0.0.1:8080`, or `embedded` for the built-in demo server"
-                            .into(),
-                    ),
-                ));
-            }
-            Some(BaseUrl::Url(u.trim_end_matches('/').to_string()))
+            let checked = base_url::check(u, &|s| ctx.secrets.redact(s))
+                .map_err(|p| ctx.err(&[k("target"), k("base_url")], p.message, Some(p.hint)))?;
+            authorization = checked.authorization;
+            url_secrets = checked.secrets;
+            Some(BaseUrl::Url(checked.url))
         }
     };
     let timeout = match &raw.timeout {
@@ -171,7 +173,20 @@ fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, 
             None,
         ));
     }
-    let headers = check_headers(&raw.headers, &[k("target"), k("headers")], ctx)?;
+    let mut headers = check_headers(&raw.headers, &[k("target"), k("headers")], ctx)?;
+    if let Some(auth) = authorization {
+        if let Some((name, _)) = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        {
+            return Err(ctx.err(
+                &[k("target"), k("headers"), k(name)],
+                "`Authorization` is set twice: here and by the credentials in `base_url`",
+                Some("keep one: the `user:password@` in base_url, or this header".into()),
+            ));
+        }
+        headers.insert(0, ("Authorization".to_string(), auth));
+    }
     let embedded = match raw.embedded {
         None => EmbeddedSpec::default(),
         Some(e) => {
@@ -201,12 +216,14 @@ fn validate_target(raw: Option<RawTarget>, ctx: &Context) -> Result<TargetSpec, 
             }
         }
     };
-    Ok(TargetSpec {
+    let target = TargetSpec {
         base_url,
         timeout,
         headers,
+        retry_idempotent: raw.retry_idempotent.unwrap_or(false),
         embedded,
-    })
+    };
+    Ok((target, url_secrets))
 }
 
 fn check_headers(
@@ -220,6 +237,16 @@ fn check_headers(
         p.push(k(name));
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
             return Err(ctx.err(&p, format!("`{name}` is not a valid header name"), None));
+        }
+        if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(ctx.err(
+                &p,
+                format!("`{name}` cannot be set in a scenario"),
+                Some(
+                    "perfgate sets Host, Content-Length, Transfer-Encoding and Connection itself, from the base URL and the body; remove it"
+                        .into(),
+                ),
+            ));
         }
         if http::HeaderValue::from_str(value).is_err() {
             return Err(ctx.err(
@@ -236,6 +263,7 @@ fn check_headers(
 fn validate_requests(
     raw: Vec<RawRequest>,
     target: &TargetSpec,
+    url_auth: bool,
     ctx: &Context,
 ) -> Result<Vec<RequestSpec>, ScenarioError> {
     if raw.is_empty() {
@@ -315,6 +343,17 @@ fn validate_requests(
                         }),
                     ));
                 }
+                if let Some(declared) = (ctx.params)(f) {
+                    params::check(f, declared, &r.params).map_err(|p| {
+                        let mut path = vec![k("requests"), Seg::Index(i), k("params")];
+                        if let Some(key) = p.key {
+                            path.push(k(&key));
+                        } else if r.params.is_empty() {
+                            path = at("call");
+                        }
+                        ctx.err(&path, p.message, p.hint)
+                    })?;
+                }
                 Action::Call(CallSpec {
                     function: f.clone(),
                     params: r.params.clone(),
@@ -349,6 +388,16 @@ fn validate_requests(
                 }
                 let mut headers = target.headers.clone();
                 let own = check_headers(&r.headers, &at("headers"), ctx)?;
+                if let Some((n, _)) = own
+                    .iter()
+                    .find(|(n, _)| url_auth && n.eq_ignore_ascii_case("authorization"))
+                {
+                    return Err(ctx.err(
+                        &[k("requests"), Seg::Index(i), k("headers"), k(n)],
+                        "`Authorization` is set twice: here and by the credentials in `base_url`",
+                        Some("keep one: the `user:password@` in base_url, or this header".into()),
+                    ));
+                }
                 headers.retain(|(n, _)| !own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)));
                 headers.extend(own);
                 Action::Http(HttpRequest {

@@ -1,6 +1,7 @@
-//! In-process targets: a [`Registry`] that maps names to async functions, the builtins
-//! (`builtin.noop`, `builtin.sleep`, `builtin.sha256`, `builtin.fail`, `builtin.panic`), and
-//! the call wrapper that turns an error or a panic into an outcome of class `function`.
+//! In-process targets: a [`Registry`] that maps names to async functions (each may declare
+//! its params, checked when a scenario is validated), the builtins (`builtin.noop`,
+//! `builtin.sleep`, `builtin.sha256`, `builtin.fail`, `builtin.panic`), and the call wrapper
+//! that turns an error or a panic into an outcome of class `function`.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +13,7 @@ use std::sync::{Arc, Once};
 use futures_util::FutureExt as _;
 
 use crate::metrics::{ErrorClass, Outcome};
+use crate::scenario::{FunctionCatalog, ParamSpec};
 
 /// What an in-process function returns: `Ok(())`, or any error (it is counted, not fatal).
 pub type FnResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -55,7 +57,14 @@ impl CallContext {
 #[derive(Clone, Default)]
 pub struct Registry {
     fns: HashMap<String, Func>,
+    /// Declared params, for the functions registered with [`Registry::register_with_params`].
+    params: HashMap<String, Vec<ParamSpec>>,
 }
+
+/// Largest `size` of `builtin.sha256`: 64 MiB.
+const SHA256_MAX: i64 = 64 << 20;
+/// Longest `ms` of `builtin.sleep`: one hour.
+const SLEEP_MAX_MS: i64 = 3_600_000;
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,40 +85,65 @@ impl Registry {
     /// `builtin.panic` (panics; counted as class `function`).
     pub fn with_builtins() -> Self {
         let mut r = Registry::new();
-        r.register("builtin.noop", |_ctx| async { Ok(()) });
-        r.register("builtin.sleep", |ctx| async move {
+        r.register_with_params("builtin.noop", vec![], |_ctx| async { Ok(()) });
+        let ms = ParamSpec::whole("ms", 0, SLEEP_MAX_MS);
+        r.register_with_params("builtin.sleep", vec![ms], |ctx| async move {
             let ms = ctx.u64_param("ms", 1)?;
-            tokio::time::sleep(std::time::Duration::from_millis(ms.min(3_600_000))).await;
+            let ms = ms.min(SLEEP_MAX_MS as u64);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             Ok(())
         });
-        r.register("builtin.sha256", |ctx| async move {
+        let size = ParamSpec::whole("size", 0, SHA256_MAX);
+        r.register_with_params("builtin.sha256", vec![size], |ctx| async move {
             let size = ctx.u64_param("size", 4096)?;
-            if size > 64 << 20 {
+            if size > SHA256_MAX as u64 {
                 return Err("param `size` is at most 64 MiB".into());
             }
             sha256_zeros(size as usize);
             Ok(())
         });
-        r.register("builtin.fail", |ctx| async move {
+        let message = ParamSpec::string("message");
+        r.register_with_params("builtin.fail", vec![message], |ctx| async move {
             let msg = ctx
                 .str_param("message")
                 .unwrap_or("builtin.fail always fails");
             Err(msg.to_string().into())
         });
-        r.register("builtin.panic", |_ctx| async {
+        r.register_with_params("builtin.panic", vec![], |_ctx| async {
             panic!("builtin.panic panicked on purpose");
         });
         r
     }
 
-    /// Registers `f` under `name` (replacing any function of that name).
+    /// Registers `f` under `name` (replacing any function of that name). Its `params` are
+    /// not checked when a scenario is validated; see [`Registry::register_with_params`].
     pub fn register<F, Fut>(&mut self, name: &str, f: F) -> &mut Self
     where
         F: Fn(CallContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = FnResult> + Send + 'static,
     {
+        self.params.remove(name);
         self.fns
             .insert(name.to_string(), Arc::new(move |ctx| Box::pin(f(ctx))));
+        self
+    }
+
+    /// Registers `f` under `name` with the params it takes: `perfgate validate` (and every
+    /// command that loads a scenario) refuses an unknown param (with a "did you mean"), a
+    /// value of the wrong kind or out of range, and a missing required one, pointing at the
+    /// line. An empty list means the function takes no params.
+    pub fn register_with_params<F, Fut>(
+        &mut self,
+        name: &str,
+        params: Vec<ParamSpec>,
+        f: F,
+    ) -> &mut Self
+    where
+        F: Fn(CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = FnResult> + Send + 'static,
+    {
+        self.register(name, f);
+        self.params.insert(name.to_string(), params);
         self
     }
 
@@ -122,6 +156,16 @@ impl Registry {
 
     pub(crate) fn get(&self, name: &str) -> Option<Func> {
         self.fns.get(name).cloned()
+    }
+}
+
+impl FunctionCatalog for Registry {
+    fn function_names(&self) -> Vec<&str> {
+        self.names()
+    }
+
+    fn declared_params(&self, name: &str) -> Option<&[ParamSpec]> {
+        self.params.get(name).map(Vec::as_slice)
     }
 }
 

@@ -6,6 +6,12 @@
 //! stream, never collected. Per request there is no allocation, channel message, task
 //! wake-up or timer registration. What this client does not cover (TLS, `CONNECT`, a
 //! scenario that sets `Transfer-Encoding` itself) stays on hyper/reqwest in `http.rs`.
+//!
+//! One call of [`H1Conn::exchange`] writes the request exactly once: this module never
+//! re-sends. A failed exchange says what arrived before it failed ([`Failure`]): the status
+//! only once the whole response head was parsed, the body bytes received so far, and whether
+//! not one byte of the answer came (what tells a kept-alive connection the server had
+//! already closed). Whether to retry is the caller's decision, and its retry is counted.
 
 use std::io;
 
@@ -18,11 +24,18 @@ const MAX_HEAD: usize = 64 * 1024;
 /// Most response headers accepted.
 const MAX_HEADERS: usize = 64;
 
-/// Why an exchange failed, in terms the caller maps onto error classes.
+/// Why an exchange failed, in terms the caller maps onto error classes. `status` is the
+/// answer's status when its head was complete and parsed, otherwise 0; `bytes` are the body
+/// bytes received before the failure.
 #[derive(Debug)]
 pub enum Failure {
-    /// Reading or writing failed.
-    Io(io::Error),
+    /// Reading or writing failed. `nothing` when not one byte of the response had arrived.
+    Io {
+        error: io::Error,
+        status: u16,
+        bytes: u64,
+        nothing: bool,
+    },
     /// The connection ended before a complete response head. `nothing` when not one byte
     /// of the response arrived (a kept-alive connection the server had already closed).
     ClosedBeforeAnswer { nothing: bool },
@@ -46,6 +59,15 @@ pub struct Answer {
     pub keep_alive: bool,
 }
 
+/// What has arrived of the answer in progress: its status once its head was parsed (else
+/// 0), and the body bytes so far. Kept on the connection so that a caller whose timeout
+/// cut the exchange short can still say what arrived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub status: u16,
+    pub bytes: u64,
+}
+
 /// How the body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
@@ -63,6 +85,8 @@ pub struct H1Conn<S> {
     start: usize,
     end: usize,
     reason: String,
+    /// Brought up to date before every await inside an exchange, and at its end.
+    progress: Progress,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
@@ -73,12 +97,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
             start: 0,
             end: 0,
             reason: String::new(),
+            progress: Progress::default(),
         }
     }
 
     /// The reason phrase of the last answer's status line.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// What has arrived of the current (or last) answer.
+    pub fn progress(&self) -> Progress {
+        self.progress
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
@@ -109,8 +139,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
         head: bool,
         sink: &mut impl FnMut(&[u8]),
     ) -> Result<Answer, Failure> {
-        self.stream.write_all(request).await.map_err(Failure::Io)?;
+        self.progress = Progress::default();
         let mut received = self.start != self.end;
+        if let Err(e) = self.stream.write_all(request).await {
+            return Err(io_failure(e, 0, 0, !received));
+        }
         let (status, framing, mut keep_alive) = loop {
             match parse_head(&self.buf[self.start..self.end], head, &mut self.reason) {
                 Ok(Some((len, status, framing, keep_alive))) => {
@@ -119,16 +152,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                     if (100..200).contains(&status) && status != 101 {
                         continue;
                     }
+                    self.progress.status = status;
                     break (status, framing, keep_alive);
                 }
                 Ok(None) => {
                     if self.end - self.start >= MAX_HEAD {
                         return Err(protocol("the response head is too large", 0, 0));
                     }
-                    if self.fill().await.map_err(Failure::Io)? == 0 {
-                        return Err(Failure::ClosedBeforeAnswer { nothing: !received });
+                    match self.fill().await {
+                        Ok(0) => return Err(Failure::ClosedBeforeAnswer { nothing: !received }),
+                        Ok(_) => received = true,
+                        Err(e) => return Err(io_failure(e, 0, 0, !received)),
                     }
-                    received = true;
                 }
                 Err(message) => return Err(protocol(message, 0, 0)),
             }
@@ -147,8 +182,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                 if left == 0 {
                     break;
                 }
-                if self.fill().await.map_err(Failure::Io)? == 0 {
-                    return Err(Failure::ClosedMidBody { status, bytes });
+                self.progress.bytes = bytes;
+                match self.fill().await {
+                    Ok(0) => return Err(Failure::ClosedMidBody { status, bytes }),
+                    Ok(_) => {}
+                    Err(e) => return Err(io_failure(e, status, bytes, false)),
                 }
             },
             Framing::Chunked => {
@@ -165,8 +203,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                     if done {
                         break;
                     }
-                    if self.fill().await.map_err(Failure::Io)? == 0 {
-                        return Err(Failure::ClosedMidBody { status, bytes });
+                    self.progress.bytes = bytes;
+                    match self.fill().await {
+                        Ok(0) => return Err(Failure::ClosedMidBody { status, bytes }),
+                        Ok(_) => {}
+                        Err(e) => return Err(io_failure(e, status, bytes, false)),
                     }
                 }
             }
@@ -178,17 +219,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
                         bytes += (self.end - self.start) as u64;
                         self.start = self.end;
                     }
-                    if self.fill().await.map_err(Failure::Io)? == 0 {
-                        break;
+                    self.progress.bytes = bytes;
+                    match self.fill().await {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => return Err(io_failure(e, status, bytes, false)),
                     }
                 }
             }
         }
+        self.progress.bytes = bytes;
         Ok(Answer {
             status,
             bytes,
             keep_alive,
         })
+    }
+}
+
+fn io_failure(error: io::Error, status: u16, bytes: u64, nothing: bool) -> Failure {
+    Failure::Io {
+        error,
+        status,
+        bytes,
+        nothing,
     }
 }
 
@@ -365,8 +419,11 @@ impl Chunked {
     }
 }
 
-/// The request as it goes on the wire: request line, `headers` (Host first), a
-/// Content-Length when there is a body (or the method usually carries one), then the body.
+/// The request as it goes on the wire: request line, `headers` (Host first), then the
+/// framing this function owns: a Content-Length of `body` when there is a body (or the
+/// method usually carries one), then the body. A `Content-Length` among `headers` is left
+/// out, so the request is framed exactly once and always by its real length (validation
+/// refuses such a header; this keeps the connection in step even if one slips through).
 pub fn serialize<'a>(
     method: &str,
     target: &str,
@@ -378,15 +435,16 @@ pub fn serialize<'a>(
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let mut has_length = false;
     for (name, value) in headers {
-        has_length |= name.eq_ignore_ascii_case("content-length");
+        if name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     }
-    if !has_length && (!body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH")) {
+    if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
         out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
     }
     out.extend_from_slice(b"\r\n");
@@ -403,10 +461,15 @@ mod tests {
 
     use super::*;
 
-    /// A server that answers with `chunks`, one per read, then ends the stream.
+    /// A server that answers with `chunks`, one per read, then ends the stream (or fails
+    /// with `end_error`). A write fails with `write_error` when set.
     struct Script {
         chunks: std::collections::VecDeque<Vec<u8>>,
         written: Vec<u8>,
+        end_error: Option<io::ErrorKind>,
+        write_error: Option<io::ErrorKind>,
+        /// Once the chunks are out, stall instead of ending the stream.
+        stall: bool,
     }
 
     impl Script {
@@ -414,6 +477,17 @@ mod tests {
             Script {
                 chunks: chunks.iter().map(|c| c.to_vec()).collect(),
                 written: Vec::new(),
+                end_error: None,
+                write_error: None,
+                stall: false,
+            }
+        }
+
+        /// Like [`Script::new`], but the stream ends with a reset instead of an EOF.
+        fn reset_after(chunks: &[&[u8]]) -> Self {
+            Script {
+                end_error: Some(io::ErrorKind::ConnectionReset),
+                ..Script::new(chunks)
             }
         }
     }
@@ -430,6 +504,10 @@ mod tests {
                 if n < c.len() {
                     self.chunks.push_front(c.split_off(n));
                 }
+            } else if let Some(kind) = self.end_error {
+                return Poll::Ready(Err(io::Error::new(kind, "reset by the script")));
+            } else if self.stall {
+                return Poll::Pending;
             }
             Poll::Ready(Ok(()))
         }
@@ -441,6 +519,9 @@ mod tests {
             _: &mut Context<'_>,
             b: &[u8],
         ) -> Poll<io::Result<usize>> {
+            if let Some(kind) = self.write_error {
+                return Poll::Ready(Err(io::Error::new(kind, "write refused by the script")));
+            }
             self.written.extend_from_slice(b);
             Poll::Ready(Ok(b.len()))
         }
@@ -453,7 +534,11 @@ mod tests {
     }
 
     async fn run(chunks: &[&[u8]]) -> (Result<Answer, Failure>, Vec<u8>) {
-        let mut conn = H1Conn::new(Script::new(chunks));
+        run_on(Script::new(chunks)).await
+    }
+
+    async fn run_on(script: Script) -> (Result<Answer, Failure>, Vec<u8>) {
+        let mut conn = H1Conn::new(script);
         let mut body = Vec::new();
         let r = conn
             .exchange(b"GET / HTTP/1.1\r\n\r\n", false, &mut |d| {
@@ -598,5 +683,182 @@ mod tests {
             post,
             b"POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\n\r\n{}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_reset_mid_body_keeps_the_status_and_the_bytes_that_arrived() {
+        let cases: [(&[u8], u64); 3] = [
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little",
+                13,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n9\r\nab",
+                7,
+            ),
+            (b"HTTP/1.0 200 OK\r\n\r\nuntil close", 11),
+        ];
+        for (wire, want) in cases {
+            let (r, body) = run_on(Script::reset_after(&[wire])).await;
+            match r {
+                Err(Failure::Io {
+                    error,
+                    status,
+                    bytes,
+                    nothing,
+                }) => {
+                    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+                    assert_eq!((status, bytes, nothing), (200, want, false));
+                    assert_eq!(body.len() as u64, want);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reset_before_or_inside_the_head_has_no_status() {
+        let (r, _) = run_on(Script::reset_after(&[])).await;
+        assert!(
+            matches!(
+                r,
+                Err(Failure::Io {
+                    status: 0,
+                    bytes: 0,
+                    nothing: true,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let (r, _) = run_on(Script::reset_after(&[b"HTTP/1.1 200 OK\r\nContent-Le"])).await;
+        assert!(
+            matches!(
+                r,
+                Err(Failure::Io {
+                    status: 0,
+                    bytes: 0,
+                    nothing: false,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let mut script = Script::new(&[b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
+        script.write_error = Some(io::ErrorKind::BrokenPipe);
+        let (r, _) = run_on(script).await;
+        assert!(
+            matches!(r, Err(Failure::Io { nothing: true, .. })),
+            "a failed write received nothing: {r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_chunk_after_some_data_keeps_the_bytes() {
+        let (r, _) =
+            run(&[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n"])
+                .await;
+        assert!(
+            matches!(
+                r,
+                Err(Failure::Protocol {
+                    status: 200,
+                    bytes: 3,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_exchange_writes_the_request_once() {
+        // The answer never comes: the exchange fails, and the request went out exactly once.
+        let mut conn = H1Conn::new(Script::new(&[]));
+        let r = conn
+            .exchange(b"GET / HTTP/1.1\r\n\r\n", false, &mut |_| {})
+            .await;
+        assert!(matches!(
+            r,
+            Err(Failure::ClosedBeforeAnswer { nothing: true })
+        ));
+        assert_eq!(conn.stream.written, b"GET / HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn a_post_with_a_body_is_framed_exactly_once() {
+        // A stray Content-Length (refused at validation) must not frame the request twice
+        // or with the wrong length.
+        let wire = serialize(
+            "POST",
+            "/items",
+            [
+                ("host", &b"h"[..]),
+                ("Content-Length", &b"99"[..]),
+                ("content-type", &b"application/json"[..]),
+            ],
+            b"{\"a\":1}",
+        );
+        let text = String::from_utf8(wire).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let lengths: Vec<&str> = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.trim())
+            .collect();
+        assert_eq!(lengths, ["7"], "{head}");
+        assert_eq!(body, "{\"a\":1}");
+        assert!(!head.to_ascii_lowercase().contains("transfer-encoding"));
+    }
+
+    #[tokio::test]
+    async fn an_exchange_cut_short_leaves_what_arrived_in_its_progress() {
+        let cases: [(&[&[u8]], Progress); 4] = [
+            (&[], Progress::default()),
+            (&[b"HTTP/1.1 200 OK\r\nContent-"], Progress::default()),
+            (
+                &[b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", b"de"],
+                Progress {
+                    status: 200,
+                    bytes: 5,
+                },
+            ),
+            (
+                &[b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n"],
+                Progress {
+                    status: 503,
+                    bytes: 4,
+                },
+            ),
+        ];
+        for (chunks, want) in cases {
+            let mut script = Script::new(chunks);
+            script.stall = true;
+            let mut conn = H1Conn::new(script);
+            let mut sink = |_: &[u8]| {};
+            let cut = tokio::time::timeout(
+                std::time::Duration::from_millis(20),
+                conn.exchange(b"GET / HTTP/1.1\r\n\r\n", false, &mut sink),
+            )
+            .await;
+            assert!(cut.is_err(), "the exchange stalls");
+            assert_eq!(conn.progress(), want);
+        }
+        // A completed exchange leaves its own figures, and the next one starts from zero.
+        let mut conn = H1Conn::new(Script::new(&[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ]));
+        let mut sink = |_: &[u8]| {};
+        conn.exchange(b"x", false, &mut sink).await.unwrap();
+        assert_eq!(
+            conn.progress(),
+            Progress {
+                status: 200,
+                bytes: 2
+            }
+        );
+        let _ = conn.exchange(b"y", false, &mut sink).await;
+        assert_eq!(conn.progress(), Progress::default());
     }
 }

@@ -95,8 +95,14 @@ impl PlanTarget {
             let base = base_url
                 .ok_or_else(|| TargetError::Invalid("HTTP requests need a base URL".into()))?;
             let addr = preflight(base, plan.target.timeout).await?;
-            let spec = HttpSpec::new(base, addr, plan.target.timeout, &http_reqs)
-                .map_err(TargetError::Invalid)?;
+            let spec = HttpSpec::new(
+                base,
+                addr,
+                plan.target.timeout,
+                plan.target.retry_idempotent,
+                &http_reqs,
+            )
+            .map_err(TargetError::Invalid)?;
             Some(Arc::new(spec))
         };
         Ok(PlanTarget {

@@ -123,6 +123,13 @@ fn mc(
 /// 3 stages (stress-like: 10, 50, 100 vus), 3 s warm-up, 30 windows, 2 request names, errors
 /// of 2 classes, one passing and one failing threshold, a comparison with all four verdicts.
 pub fn realistic() -> RunResult {
+    let mut r = realistic_unjudged();
+    // What the gate says about it: a threshold failed and a metric regressed.
+    r.reasons = perfgate::gate::reasons(&r, false);
+    r
+}
+
+fn realistic_unjudged() -> RunResult {
     let levels: [f64; 3] = [10.0, 50.0, 100.0];
     let mut timeseries = Vec::new();
     for t in 0..33 {
@@ -220,6 +227,10 @@ pub fn realistic() -> RunResult {
                 limit: 300.0,
                 pass: true,
                 unit: "ms".into(),
+                metric: "p99".into(),
+                scope: Some("list-items".into()),
+                op: "<".into(),
+                no_data: false,
             },
             ThresholdResult {
                 expr: "error_rate < 0.1%".into(),
@@ -227,6 +238,10 @@ pub fn realistic() -> RunResult {
                 limit: 0.001,
                 pass: false,
                 unit: "ratio".into(),
+                metric: "error_rate".into(),
+                scope: None,
+                op: "<".into(),
+                no_data: false,
             },
         ],
         comparison: Some(Comparison {
@@ -385,5 +400,70 @@ pub fn hostile() -> RunResult {
         c.env_mismatch.push(XSS_ATTR.into());
         c.baseline_file = XSS_ATTR.into();
     }
+    r
+}
+
+/// An open-model run that dropped most arrivals, had requests interrupted by an abort-free
+/// timeout class mix, retried some, and whose `get-item` never succeeded: a no-data latency
+/// threshold and a no-data compared metric. Reasons filled by the gate.
+pub fn overloaded() -> RunResult {
+    let mut r = realistic_unjudged();
+    r.scenario.name = "overloaded".into();
+    r.scenario.model = "open".into();
+    for s in &mut r.stages {
+        s.unit = "rps".into();
+    }
+    for (i, w) in r.timeseries.iter_mut().enumerate() {
+        w.dropped = if i >= 10 { 40 } else { 0 };
+    }
+    let t = &mut r.totals;
+    t.dropped = 745;
+    t.retries = 3;
+    t.errors_by_class.interrupted = 2;
+    t.errors += 2;
+    t.requests += 2;
+    t.failed_by_class_ms.insert(
+        "timeout".into(),
+        ClassTime {
+            mean: 5000.0,
+            max: 5012.0,
+        },
+    );
+    let get = r.requests.get_mut("get-item").unwrap();
+    get.ok = 0;
+    get.errors = get.requests;
+    r.thresholds = vec![
+        ThresholdResult {
+            expr: "get-item.p95 < 50ms (no request succeeded)".into(),
+            observed: 0.0,
+            limit: 50.0,
+            pass: false,
+            unit: "ms".into(),
+            metric: "p95".into(),
+            scope: Some("get-item".into()),
+            op: "<".into(),
+            no_data: true,
+        },
+        ThresholdResult {
+            expr: "dropped_rate < 1%".into(),
+            observed: 745.0 / (745.0 + r.totals.requests as f64),
+            limit: 0.01,
+            pass: false,
+            unit: "ratio".into(),
+            metric: "dropped_rate".into(),
+            scope: None,
+            op: "<".into(),
+            no_data: false,
+        },
+    ];
+    if let Some(c) = r.comparison.as_mut() {
+        c.metrics.push(MetricComparison {
+            current: 0.0,
+            verdict: MetricVerdict::NoData,
+            p_value: None,
+            ..mc("get-item", "p99", 35.0, 0.0, None, MetricVerdict::NoData)
+        });
+    }
+    r.reasons = perfgate::gate::reasons(&r, false);
     r
 }

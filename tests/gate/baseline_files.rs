@@ -203,6 +203,10 @@ fn refresh_refuses_aborted_and_failed_runs_unless_forced() {
         limit: 1.0,
         pass: false,
         unit: "ms".into(),
+        metric: "p95".into(),
+        scope: None,
+        op: "<".into(),
+        no_data: false,
     });
     let err = check_refreshable(&failed, false).unwrap_err();
     assert!(err.to_string().contains("p95 < 1ms"), "{err}");

@@ -317,3 +317,37 @@ fn summary_and_windows_disagreeing_is_inconclusive() {
     assert!(m.change > 40.0 && m.p_value.unwrap() < 0.05);
     assert_eq!(m.verdict, MetricVerdict::Inconclusive);
 }
+
+#[test]
+fn a_run_with_no_successful_response_cannot_pass_the_latency_comparison() {
+    let b = baseline_of(&make_result(&Shape::default().seed(11)));
+    let mut cur = make_result(&Shape::default().seed(22));
+    // Every request failed: its latency numbers describe no successful response.
+    for m in std::iter::once(&mut cur.totals).chain(cur.requests.values_mut()) {
+        m.errors = m.requests;
+        m.ok = 0;
+        m.error_rate = 1.0;
+    }
+    let c = compare(&cur, &b, &CompareOptions::default());
+    for req in ["_total", "api"] {
+        for name in ["p50", "p90", "p95", "p99", "mean"] {
+            let m = metric(&c, req, name);
+            assert_eq!(m.verdict, MetricVerdict::NoData, "{m:?}");
+            assert_eq!(m.p_value, None);
+        }
+    }
+    assert_eq!(c.verdict, ComparisonVerdict::Fail);
+    cur.comparison = Some(c);
+    perfgate::gate::apply_verdict(&mut cur, false);
+    assert_eq!(cur.exit_code, 1);
+    assert!(cur.reasons[0].starts_with("no request succeeded"));
+    let p50 = cur
+        .reasons
+        .iter()
+        .find(|r| r.starts_with("p50 "))
+        .unwrap_or_else(|| panic!("{:?}", cur.reasons));
+    assert!(
+        p50.starts_with("p50 n/a vs baseline: no successful response in this run (baseline "),
+        "{p50}"
+    );
+}

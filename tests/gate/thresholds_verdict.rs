@@ -113,3 +113,72 @@ fn judge_sets_thresholds_comparison_and_exit_code() {
     judge(&mut aborted, &[], Some(&b), &opts);
     assert_eq!((aborted.verdict, aborted.exit_code), (Verdict::Aborted, 3));
 }
+
+#[test]
+fn dropped_thresholds_and_the_no_success_guard() {
+    let mut r = make_result(&Shape::default());
+    r.totals.dropped = r.totals.requests; // half the arrivals were never sent
+    let out = evaluate(
+        &[
+            th("dropped == 0", None, ThresholdMetric::Dropped, Op::Le, 0.0),
+            th(
+                "dropped_rate < 1%",
+                None,
+                ThresholdMetric::DroppedRate,
+                Op::Lt,
+                0.01,
+            ),
+            th(
+                "dropped_rate < 60%",
+                None,
+                ThresholdMetric::DroppedRate,
+                Op::Lt,
+                0.6,
+            ),
+        ],
+        &r,
+    );
+    assert!(!out[0].pass && out[0].observed == r.totals.requests as f64);
+    assert!(!out[1].pass && (out[1].observed - 0.5).abs() < 1e-9);
+    assert_eq!(out[1].unit, "ratio");
+    assert!(out[2].pass);
+
+    // No threshold at all, nothing succeeded: the guard fails the run.
+    let mut dead = make_result(&Shape::default());
+    dead.totals.ok = 0;
+    dead.totals.errors = dead.totals.requests;
+    judge(&mut dead, &[], None, &CompareOptions::default());
+    assert_eq!((dead.verdict, dead.exit_code), (Verdict::Fail, 1));
+    assert!(
+        dead.reasons[0].starts_with("no request succeeded"),
+        "{:?}",
+        dead.reasons
+    );
+
+    // A latency threshold on a request that never succeeded: n/a, and it fails.
+    let mut r = make_result(&Shape::default().requests(&["ok", "dead"]));
+    let d = r.requests.get_mut("dead").unwrap();
+    d.ok = 0;
+    d.errors = d.requests;
+    judge(
+        &mut r,
+        &[th(
+            "dead.p99 < 1s",
+            Some("dead"),
+            ThresholdMetric::P99,
+            Op::Lt,
+            1000.0,
+        )],
+        None,
+        &CompareOptions::default(),
+    );
+    let t = &r.thresholds[0];
+    assert!(
+        !t.pass && t.no_data && t.expr.contains("no request succeeded"),
+        "{t:?}"
+    );
+    assert_eq!(
+        r.reasons,
+        ["dead p99 n/a: no request succeeded (limit < 1 s)"]
+    );
+}

@@ -93,6 +93,16 @@ impl CountingServer {
             .count() as u64
     }
 
+    /// Requests received with `method` whose path starts with `prefix`.
+    pub fn count_method(&self, method: &str, prefix: &str) -> u64 {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.method == method && r.path.starts_with(prefix))
+            .count() as u64
+    }
+
     /// Requests received in each whole second since `origin` (index = second).
     pub fn per_second(&self, origin: Instant) -> Vec<u64> {
         let mut out: Vec<u64> = Vec::new();
@@ -269,7 +279,7 @@ mod tests {
         );
         let warmup = r.warmup.as_ref().map_or(0, |w| w.requests);
         assert_eq!(r.totals.requests + warmup, s.count("/"), "{:?}", r.totals);
-        assert_eq!(r.requests["ok"].requests, s.count("/ok"));
+        assert_eq!(r.requests["ok"].requests, s.count_method("GET", "/ok"));
         assert_eq!(r.requests["slow"].requests, s.count("/slow/"));
         assert_eq!(r.totals.errors, 0);
         let _ = (s.received(), s.per_second(s.started), s.addr);

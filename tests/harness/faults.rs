@@ -176,9 +176,10 @@ load:
         &["run", path.to_str().unwrap(), "--quiet", "--no-baseline"],
         dir.path(),
     );
+    // Every answer is a 503: no request succeeded, so the run fails (exit 1), reports written.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

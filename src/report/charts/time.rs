@@ -1,5 +1,5 @@
 //! Charts over time: latency per 1 s window (p50/p90/p99 with the load level on a secondary
-//! axis) and throughput with errors by class. Both shade the warm-up and mark stage starts.
+//! axis) and throughput with errors by class and dropped arrivals. Both shade the warm-up and mark stage starts.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -7,9 +7,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    caption, desc_font, headroom, label_font, legend, no_data, Chart, CLASS_COLORS, LEVEL, P50,
-    P90, P99, STAGE_LINE, WARMUP,
+    caption, desc_font, headroom, label_font, legend, no_data, tick, Chart, CLASS_COLORS, LEVEL,
+    P50, P90, P99, STAGE_LINE, WARMUP,
 };
+use crate::report::ReportContext;
 use crate::result::{RunResult, Window};
 
 /// The time span covered by the windows: first start .. last start + 1 s.
@@ -114,6 +115,8 @@ struct Point {
     rps: f64,
     errors: f64,
     classes: [f64; 10],
+    /// Mean arrivals dropped per second (open model, at `max_in_flight`).
+    dropped: f64,
     /// Highest level scheduled in the span.
     active: f64,
 }
@@ -153,6 +156,7 @@ fn merge(c: &[Window]) -> Point {
         rps: c.iter().map(|w| w.throughput_rps).sum::<f64>() / n,
         errors: c.iter().map(|w| w.errors as f64).sum::<f64>() / n,
         classes,
+        dropped: c.iter().map(|w| w.dropped as f64).sum::<f64>() / n,
         active: c.iter().map(|w| w.active).fold(f64::NEG_INFINITY, f64::max),
     }
 }
@@ -181,11 +185,13 @@ fn time_desc(k: usize, latency: bool) -> String {
 /// Reads one value of a point.
 type PointValue = fn(&Point) -> f64;
 
-/// Chart 1: p50/p90/p99 per window, stage boundaries, warm-up shading, and the load level as a
-/// step line on a secondary axis.
+/// Chart 1: p50/p90/p99 per window, stage boundaries, warm-up shading, the load level as a
+/// muted step area on its own (right) axis, and the baseline's p50/p99 as dashed references
+/// when there is a baseline.
 pub fn latency_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
+    ctx: &ReportContext<'_>,
 ) -> anyhow::Result<()>
 where
     DB: DrawingBackend,
@@ -198,7 +204,15 @@ where
     }
     let (pts, k) = points(ts);
     let span = time_span(ts);
-    let ymax = headroom(pts.iter().flat_map(|p| [p.p50, p.p90, p.p99])) * LEGEND_ROOM;
+    let reference = ctx
+        .baseline
+        .map(|b| (b.totals.latency_ms.p50, b.totals.latency_ms.p99))
+        .filter(|(p50, p99)| *p50 > 0.0 && *p99 > 0.0);
+    let ymax = headroom(
+        pts.iter()
+            .flat_map(|p| [p.p50, p.p90, p.p99])
+            .chain(reference.iter().flat_map(|(a, b)| [*a, *b])),
+    ) * LEGEND_ROOM;
     let amax = headroom(pts.iter().map(|p| p.active)) * LEGEND_ROOM;
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
@@ -212,17 +226,45 @@ where
         .configure_mesh()
         .x_desc(time_desc(k, true))
         .y_desc("latency (ms)")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .light_line_style(RGBColor(240, 240, 240))
         .draw()?;
     chart
         .configure_secondary_axes()
-        .y_desc(level_unit(result))
+        .y_desc(format!("{} (shaded)", level_unit(result)))
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .draw()?;
+    // The level first, as a muted area behind everything: a load shape, not a data line.
+    let steps: Vec<(f64, f64)> = pts
+        .iter()
+        .flat_map(|p| [(p.t0, p.active), (p.t1, p.active)])
+        .collect();
+    chart
+        .draw_secondary_series(
+            AreaSeries::new(steps, 0.0, LEVEL.mix(0.10)).border_style(LEVEL.mix(0.35)),
+        )?
+        .label(format!("{} (right axis)", level_unit(result)))
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], LEVEL.mix(0.25).filled()));
     time_decorations(&mut chart, result, span, ymax)?;
+    if let Some((p50, p99)) = reference {
+        for (name, value, color) in [("baseline p50", p50, P50), ("baseline p99", p99, P99)] {
+            let style = ShapeStyle::from(&color.mix(0.7)).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(span.0, value), (span.1, value)],
+                    10,
+                    6,
+                    style,
+                ))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], style));
+        }
+    }
 
     let measured = || pts.iter().filter(|p| p.measured);
     let width = stroke(pts.len());
@@ -251,18 +293,15 @@ where
         let centre = ((span.0 + span.1) / 2.0, ymax / 2.0);
         chart.draw_series([Text::new("no request completed", centre, style)])?;
     }
-    let steps = pts
-        .iter()
-        .flat_map(|p| [(p.t0, p.active), (p.t1, p.active)]);
-    chart
-        .draw_secondary_series(LineSeries::new(steps, LEVEL.stroke_width(width)))?
-        .label(format!("level: {} (right axis)", level_unit(result)))
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], LEVEL.stroke_width(3)));
     legend(&mut chart)?;
     Ok(())
 }
 
-/// Chart 2: throughput per window, and errors per second split by class on a secondary axis.
+/// Color of the dropped-arrivals line (dashed, so it reads apart from the error classes).
+const DROPPED: RGBColor = RGBColor(20, 20, 20);
+
+/// Chart 2: throughput per window, and errors per second split by class and dropped arrivals
+/// per second (open model) on a secondary axis.
 pub fn throughput_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
@@ -279,9 +318,10 @@ where
     let (pts, k) = points(ts);
     let span = time_span(ts);
     let ymax = headroom(pts.iter().map(|p| p.rps)) * LEGEND_ROOM;
+    let any_dropped = pts.iter().any(|p| p.dropped > 0.0);
     let emax = headroom(
         pts.iter()
-            .flat_map(|p| p.classes.iter().copied().chain([p.errors])),
+            .flat_map(|p| p.classes.iter().copied().chain([p.errors, p.dropped])),
     ) * LEGEND_ROOM;
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
@@ -301,7 +341,11 @@ where
         .draw()?;
     chart
         .configure_secondary_axes()
-        .y_desc("errors (per s)")
+        .y_desc(if any_dropped {
+            "errors and dropped arrivals (per s)"
+        } else {
+            "errors (per s)"
+        })
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .draw()?;
@@ -338,6 +382,17 @@ where
             ))?
             .label(format!("{name} errors (right axis)"))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3)));
+    }
+    if any_dropped {
+        chart
+            .draw_secondary_series(DashedLineSeries::new(
+                pts.iter().map(|p| (p.mid(), p.dropped)),
+                10,
+                6,
+                DROPPED.stroke_width(width + 1),
+            ))?
+            .label("dropped arrivals (right axis)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], DROPPED.stroke_width(3)));
     }
     if !any_errors && pts.iter().any(|p| p.errors > 0.0) {
         // Errors counted without a class breakdown: show the total.

@@ -1,0 +1,436 @@
+//! One sentence per failed gate, most important first: what `result.json` holds under
+//! `reasons`, the last line of the terminal summary, the line under the verdict badge of
+//! `report.html`, the first line of `summary.md` and the JUnit failure message.
+//!
+//! The order, most important first (within a rank, the order of the scenario):
+//! 1. the run was aborted by a signal;
+//! 2. no request succeeded (the no-success guard, whatever the scenario says);
+//! 3. thresholds on dropped arrivals (the load was not applied as planned);
+//! 4. thresholds on errors and the error rate;
+//! 5. latency thresholds;
+//! 6. throughput and request-count thresholds;
+//! 7. baseline metrics that regressed or could not be judged (no data);
+//! 8. with `--strict`, baseline metrics that were inconclusive.
+//!
+//! The sentences are built from the result alone, so a saved `result.json` re-judged by
+//! `perfgate compare` gets the same ones.
+
+use crate::result::TOTAL_KEY;
+use crate::result::{
+    MetricComparison, MetricVerdict, Metrics, RunResult, ThresholdResult, Verdict,
+};
+
+use super::thresholds::{dropped_rate, no_success};
+
+/// The reasons `result` failed (empty when its gates pass), most important first. Reads
+/// what the gate already put in `result` (verdict, thresholds, comparison).
+pub fn reasons(result: &RunResult, strict: bool) -> Vec<String> {
+    let mut ranked: Vec<(u8, String)> = Vec::new();
+    if result.verdict == Verdict::Aborted {
+        ranked.push((
+            0,
+            format!(
+                "aborted by signal after {:.1} s; the numbers are partial",
+                result.duration_s.max(0.0)
+            ),
+        ));
+    }
+    if no_success(result) {
+        ranked.push((1, no_success_sentence(&result.totals)));
+    }
+    for t in result.thresholds.iter().filter(|t| !t.pass) {
+        ranked.push((threshold_rank(t), threshold_sentence(t, result)));
+    }
+    if let Some(c) = &result.comparison {
+        for m in &c.metrics {
+            match m.verdict {
+                MetricVerdict::Regressed | MetricVerdict::NoData => {
+                    ranked.push((7, comparison_sentence(m, result)))
+                }
+                MetricVerdict::Inconclusive if strict => {
+                    ranked.push((8, comparison_sentence(m, result)))
+                }
+                _ => {}
+            }
+        }
+    }
+    // A stable sort keeps the scenario's order within a rank.
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, s)| s).collect()
+}
+
+fn no_success_sentence(t: &Metrics) -> String {
+    if t.requests == 0 {
+        return if t.dropped > 0 {
+            format!(
+                "no request succeeded: none was sent ({} arrivals dropped)",
+                t.dropped
+            )
+        } else {
+            "no request succeeded: no request completed".to_string()
+        };
+    }
+    let classes: Vec<String> = t
+        .errors_by_class
+        .iter()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    let mut s = format!(
+        "no request succeeded: {} of {} failed",
+        t.errors, t.requests
+    );
+    if !classes.is_empty() {
+        s.push_str(&format!(" ({})", classes.join(", ")));
+    }
+    s
+}
+
+fn threshold_rank(t: &ThresholdResult) -> u8 {
+    match t.metric.as_str() {
+        "dropped" | "dropped_rate" => 3,
+        "errors" | "error_rate" => 4,
+        "throughput" | "requests" => 6,
+        // Latency metrics, and results written before `metric` was recorded.
+        _ => 5,
+    }
+}
+
+/// `list-items p99 412 ms > limit 300 ms`, `dropped 75 % of arrivals (745 of 990) > limit
+/// 1 %`, `p95 n/a: no request succeeded (limit < 50 ms)`.
+fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
+    if t.metric.is_empty() {
+        // A result written before thresholds recorded their metric.
+        return format!(
+            "threshold `{}` failed: observed {}, limit {}",
+            t.expr,
+            value(t.observed, &t.unit),
+            value(t.limit, &t.unit)
+        );
+    }
+    let scope = t
+        .scope
+        .as_deref()
+        .map(|s| format!("{s} "))
+        .unwrap_or_default();
+    let limit = value(t.limit, &t.unit);
+    if t.no_data {
+        let why = match t.expr.rsplit_once(" (") {
+            Some((_, why)) => why.trim_end_matches(')'),
+            None => "no data",
+        };
+        return format!("{scope}{} n/a: {why} (limit {} {limit})", t.metric, t.op);
+    }
+    let observed = value(t.observed, &t.unit);
+    let relation = if t.observed > t.limit {
+        format!("> limit {limit}")
+    } else if t.observed < t.limit {
+        format!("< limit {limit}")
+    } else {
+        format!("is not {} {limit}", t.op)
+    };
+    let metrics = match &t.scope {
+        None => Some(&result.totals),
+        Some(name) => result.requests.get(name),
+    };
+    match (t.metric.as_str(), metrics) {
+        ("dropped_rate", Some(m)) => format!(
+            "{scope}dropped {} of arrivals ({} of {}) {relation}",
+            value(dropped_rate(m), "ratio"),
+            m.dropped,
+            m.requests + m.dropped
+        ),
+        ("dropped", _) => format!("{scope}dropped {observed} arrivals {relation}"),
+        (metric, _) => format!("{scope}{metric} {observed} {relation}"),
+    }
+}
+
+/// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`.
+fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
+    let who = if m.request == TOTAL_KEY {
+        String::new()
+    } else {
+        format!("{} ", m.request)
+    };
+    if m.verdict == MetricVerdict::NoData {
+        let current = if m.request == TOTAL_KEY {
+            Some(&result.totals)
+        } else {
+            result.requests.get(&m.request)
+        };
+        let side = if current.is_some_and(|c| c.ok > 0) {
+            "the baseline has no successful response to compare with"
+        } else {
+            "no successful response in this run"
+        };
+        return format!(
+            "{who}{} n/a vs baseline: {side} (baseline {})",
+            m.metric,
+            value(m.baseline, &m.unit)
+        );
+    }
+    let change = if m.unit == "ratio" {
+        format!("{:+.1} pp", m.change)
+    } else {
+        format!("{:+.1} %", m.change)
+    };
+    let p = match m.p_value {
+        Some(p) if p < 0.001 => ", p < 0.001".to_string(),
+        Some(p) => format!(", p = {p:.3}"),
+        None => String::new(),
+    };
+    let tail = if m.verdict == MetricVerdict::Inconclusive {
+        " is inconclusive (--strict)"
+    } else {
+        ""
+    };
+    format!(
+        "{who}{} {change} vs baseline{tail} (tolerance {}{p})",
+        m.metric, m.tolerance
+    )
+}
+
+/// A number in a threshold's unit, as a sentence reads it: `412 ms`, `4.1 %`, `120/s`, `745`.
+fn value(v: f64, unit: &str) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    match unit {
+        "ms" if v >= 1000.0 => format!("{} s", trim(format!("{:.2}", v / 1000.0))),
+        "ms" if v >= 100.0 => format!("{v:.0} ms"),
+        "ms" if v >= 10.0 => format!("{} ms", trim(format!("{v:.1}"))),
+        "ms" => format!("{} ms", trim(format!("{v:.2}"))),
+        "ratio" => {
+            let p = v * 100.0;
+            let digits = if p == 0.0 || p >= 10.0 {
+                format!("{p:.0}")
+            } else if p >= 1.0 {
+                format!("{p:.1}")
+            } else if p >= 0.01 {
+                format!("{p:.2}")
+            } else {
+                format!("{p:.4}")
+            };
+            format!("{} %", trim(digits))
+        }
+        "rps" if v >= 100.0 => format!("{v:.0}/s"),
+        "rps" => format!("{v:.1}/s"),
+        "count" => format!("{v:.0}"),
+        _ => format!("{v}"),
+    }
+}
+
+/// `1.0` → `1`, `2.50` → `2.5`; whole numbers stay as they are.
+fn trim(digits: String) -> String {
+    if digits.contains('.') {
+        digits
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        digits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::thresholds::{apply_verdict, evaluate};
+    use crate::result::{Comparison, ComparisonVerdict};
+    use crate::scenario::{Op, Threshold, ThresholdMetric};
+
+    fn result() -> RunResult {
+        let mut r: RunResult = serde_json::from_value(serde_json::json!({
+            "schema": "perfgate/result/v1",
+            "tool": {"name": "perfgate", "version": "0.1.0"},
+            "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h"},
+            "host": {"os": "linux", "arch": "x86_64", "cpus": 2, "cpu_model": "x"},
+            "started_at": "2026-01-01T00:00:00Z", "duration_s": 10.0,
+            "verdict": "pass", "exit_code": 0,
+            "totals": serde_json::to_value(Metrics::default()).unwrap(),
+            "requests": {}, "stages": [], "timeseries": [],
+            "thresholds": [], "comparison": null
+        }))
+        .unwrap();
+        r.totals = Metrics {
+            requests: 245,
+            ok: 235,
+            errors: 10,
+            dropped: 745,
+            error_rate: 10.0 / 245.0,
+            throughput_rps: 23.5,
+            ..Default::default()
+        };
+        r.totals.errors_by_class.http_5xx = 10;
+        r.totals.latency_ms.p99 = 412.0;
+        r.requests.insert("list-items".into(), r.totals.clone());
+        r
+    }
+
+    fn th(
+        expr: &str,
+        scope: Option<&str>,
+        metric: ThresholdMetric,
+        op: Op,
+        limit: f64,
+    ) -> Threshold {
+        Threshold {
+            expr: expr.into(),
+            scope: scope.map(Into::into),
+            metric,
+            op,
+            limit,
+        }
+    }
+
+    fn regressed_p50() -> Comparison {
+        Comparison {
+            baseline_file: "b.json".into(),
+            baseline_created_at: "2026-01-01T00:00:00Z".into(),
+            verdict: ComparisonVerdict::Fail,
+            method: "m".into(),
+            scenario_changed: false,
+            env_mismatch: vec![],
+            notes: vec![],
+            metrics: vec![MetricComparison {
+                request: TOTAL_KEY.into(),
+                metric: "p50".into(),
+                unit: "ms".into(),
+                baseline: 10.0,
+                current: 11.82,
+                change: 18.2,
+                tolerance: "10%".into(),
+                p_value: Some(0.002),
+                verdict: MetricVerdict::Regressed,
+            }],
+        }
+    }
+
+    #[test]
+    fn most_important_first_whatever_the_scenario_order() {
+        let mut r = result();
+        // Written in the "wrong" order on purpose: throughput, latency, errors, dropped.
+        r.thresholds = evaluate(
+            &[
+                th(
+                    "throughput > 500/s",
+                    None,
+                    ThresholdMetric::Throughput,
+                    Op::Gt,
+                    500.0,
+                ),
+                th(
+                    "list-items.p99 < 300ms",
+                    Some("list-items"),
+                    ThresholdMetric::P99,
+                    Op::Lt,
+                    300.0,
+                ),
+                th(
+                    "error_rate < 1%",
+                    None,
+                    ThresholdMetric::ErrorRate,
+                    Op::Lt,
+                    0.01,
+                ),
+                th(
+                    "dropped_rate < 1%",
+                    None,
+                    ThresholdMetric::DroppedRate,
+                    Op::Lt,
+                    0.01,
+                ),
+            ],
+            &r,
+        );
+        r.comparison = Some(regressed_p50());
+        apply_verdict(&mut r, false);
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(
+            r.reasons,
+            [
+                "dropped 75 % of arrivals (745 of 990) > limit 1 %",
+                "error_rate 4.1 % > limit 1 %",
+                "list-items p99 412 ms > limit 300 ms",
+                "throughput 23.5/s < limit 500/s",
+                "p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_success_comes_first_and_aborted_before_it() {
+        let mut r = result();
+        r.totals.ok = 0;
+        r.totals.errors = 245;
+        r.totals.errors_by_class.http_5xx = 0;
+        r.totals.errors_by_class.reset = 245;
+        r.thresholds = evaluate(
+            &[th("p95 < 50ms", None, ThresholdMetric::P95, Op::Lt, 50.0)],
+            &r,
+        );
+        apply_verdict(&mut r, false);
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(
+            r.reasons,
+            [
+                "no request succeeded: 245 of 245 failed (reset 245)",
+                "p95 n/a: no request succeeded (limit < 50 ms)",
+            ]
+        );
+        r.verdict = Verdict::Aborted;
+        apply_verdict(&mut r, false);
+        assert_eq!(r.exit_code, 3);
+        assert!(r.reasons[0].starts_with("aborted by signal after 10.0 s"));
+        assert!(r.reasons[1].starts_with("no request succeeded"));
+    }
+
+    #[test]
+    fn a_passing_run_has_no_reasons() {
+        let mut r = result();
+        r.reasons = vec!["stale".into()];
+        r.thresholds = evaluate(
+            &[th("p99 < 1s", None, ThresholdMetric::P99, Op::Lt, 1000.0)],
+            &r,
+        );
+        apply_verdict(&mut r, false);
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert!(r.reasons.is_empty());
+    }
+
+    #[test]
+    fn inconclusive_is_a_reason_only_when_strict() {
+        let mut r = result();
+        let mut c = regressed_p50();
+        c.verdict = ComparisonVerdict::Pass;
+        c.metrics[0].verdict = MetricVerdict::Inconclusive;
+        c.metrics[0].p_value = Some(0.3);
+        r.comparison = Some(c);
+        apply_verdict(&mut r, false);
+        assert!(r.reasons.is_empty());
+        apply_verdict(&mut r, true);
+        assert_eq!(
+            r.reasons,
+            ["p50 +18.2 % vs baseline is inconclusive (--strict) (tolerance 10%, p = 0.300)"]
+        );
+    }
+
+    #[test]
+    fn equality_at_the_limit_says_which_way_it_should_be() {
+        let mut r = result();
+        r.totals.error_rate = 0.01;
+        r.thresholds = evaluate(
+            &[th(
+                "error_rate < 1%",
+                None,
+                ThresholdMetric::ErrorRate,
+                Op::Lt,
+                0.01,
+            )],
+            &r,
+        );
+        apply_verdict(&mut r, false);
+        assert_eq!(r.reasons, ["error_rate 1 % is not < 1 %"]);
+    }
+}
