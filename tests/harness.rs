@@ -10,5 +10,6 @@ mod harness {
     pub mod faults;
     pub mod gate_cli;
     pub mod scenario_errors;
+    pub mod schema;
     pub mod support;
 }

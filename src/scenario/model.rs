@@ -39,6 +39,7 @@ pub struct RawScenario {
     pub target: Option<RawTarget>,
     /// The request mix: each entry is an HTTP request (`path`) or an in-process call (`call`),
     /// picked in proportion to its `weight`. At least one.
+    #[schemars(length(min = 1))]
     pub requests: Vec<RawRequest>,
     /// The load shape: the model (closed or open), a warm-up, and `stages` or the kind's
     /// preset (`peak` and `duration`). A smoke run may leave it out (1 user for 10s).
