@@ -21,6 +21,7 @@ pub const TOTAL_KEY: &str = "_total";
 /// The whole result of one run: what `result.json` holds (`perfgate/result/v1`).
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunResult {
+    /// `perfgate/result/v1`: keys are added, never renamed.
     pub schema: String,
     pub tool: ToolInfo,
     pub scenario: ScenarioInfo,
@@ -30,6 +31,7 @@ pub struct RunResult {
     /// Wall-clock length of the run, warm-up included.
     pub duration_s: f64,
     pub verdict: Verdict,
+    /// The process's exit code: 0 pass, 1 a gate failed, 3 the run could not complete.
     pub exit_code: i32,
     /// Every request outside the warm-up.
     pub totals: Metrics,
@@ -64,7 +66,9 @@ pub struct RunResult {
     /// the same run twice.
     #[serde(default)]
     pub run_id: String,
+    /// Every threshold of the scenario, judged.
     pub thresholds: Vec<ThresholdResult>,
+    /// The comparison with the baseline; `null` when none was made.
     pub comparison: Option<Comparison>,
     /// Set when `--repeat N` ran the measurement several times: the medians are in `totals`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
