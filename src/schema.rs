@@ -31,13 +31,18 @@ pub fn files() -> [(&'static str, String); 2] {
     ]
 }
 
-/// Draft-07 (what YAML editors understand best), doc comments as one line per paragraph.
+/// Draft-07 (what YAML editors understand best), tidied for editors.
 pub(crate) fn settings() -> SchemaSettings {
-    SchemaSettings::draft07().with_transform(RecursiveTransform(unwrap_lines))
+    SchemaSettings::draft07().with_transform(RecursiveTransform(tidy))
 }
 
-/// Doc comments are wrapped at 100 columns; an editor's hover reflows text itself.
-fn unwrap_lines(schema: &mut Schema) {
+/// Doc comments are wrapped at 100 columns; an editor's hover reflows text itself. A
+/// `"default": null` (what `#[serde(default)]` on an `Option` says) would make an editor's
+/// completion insert `null`, so it goes.
+fn tidy(schema: &mut Schema) {
+    if schema.get("default").is_some_and(Value::is_null) {
+        schema.remove("default");
+    }
     if let Some(Value::String(d)) = schema.get_mut("description") {
         *d = d
             .split("\n\n")
