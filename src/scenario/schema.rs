@@ -16,9 +16,7 @@ use serde_json::Value;
 use super::model::RawScenario;
 use super::plan::ThresholdMetric;
 use super::units::TolMetric;
-
-/// The HTTP methods `validate.rs` accepts (in any letter case).
-pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+use super::validate::METHODS;
 
 /// A `${VAR}` or `${VAR:-default}` reference anywhere in a string.
 const VAR: &str = r"\$\{[^}]*\}";

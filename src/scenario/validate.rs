@@ -26,7 +26,7 @@ pub struct Context<'a> {
     pub secrets: Secrets,
 }
 
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Context<'_> {
