@@ -17,4 +17,6 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+#[doc(hidden)]
+pub mod schema;
 pub mod target;

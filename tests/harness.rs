@@ -12,6 +12,7 @@ mod harness {
     pub mod gate_cli;
     pub mod input_truth;
     pub mod scenario_errors;
+    pub mod schema;
     pub mod stop;
     pub mod support;
     pub mod verdict_truth;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Comparison {
     /// Path of the baseline file compared against.
     pub baseline_file: String,
@@ -24,20 +24,21 @@ pub struct Comparison {
     pub metrics: Vec<MetricComparison>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ComparisonVerdict {
     Pass,
     Fail,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MetricComparison {
     /// Request name, or `_total` for all requests.
     pub request: String,
     /// `p50`, `p90`, `p95`, `p99`, `mean`, `throughput` or `error_rate`.
     pub metric: String,
     /// Unit of `baseline` and `current`: `ms`, `rps` or `ratio`.
+    #[schemars(extend("enum" = ["ms", "rps", "ratio"]))]
     pub unit: String,
     pub baseline: f64,
     pub current: f64,
@@ -52,7 +53,7 @@ pub struct MetricComparison {
 }
 
 /// criterion-style per-metric answer.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum MetricVerdict {
     /// Past tolerance in the bad direction and statistically significant.

@@ -18,9 +18,10 @@ pub const RESULT_SCHEMA: &str = "perfgate/result/v1";
 /// (`histograms`, `request_series`).
 pub const TOTAL_KEY: &str = "_total";
 
-/// The whole result of one run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The whole result of one run: what `result.json` holds (`perfgate/result/v1`).
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunResult {
+    /// `perfgate/result/v1`: keys are added, never renamed.
     pub schema: String,
     pub tool: ToolInfo,
     pub scenario: ScenarioInfo,
@@ -30,6 +31,7 @@ pub struct RunResult {
     /// Wall-clock length of the run, warm-up included.
     pub duration_s: f64,
     pub verdict: Verdict,
+    /// The process's exit code: 0 pass, 1 a gate failed, 3 the run could not complete.
     pub exit_code: i32,
     /// Every request outside the warm-up.
     pub totals: Metrics,
@@ -41,11 +43,12 @@ pub struct RunResult {
     pub stages: Vec<StageResult>,
     /// One point per 1-second window, warm-up included (marked by `stage: null`).
     pub timeseries: Vec<Window>,
-    /// Per request name (and [`TOTAL_KEY`]) per-second points outside the warm-up: the
+    /// Per request name (and `_total`, all requests) per-second points outside the warm-up: the
     /// run-to-run variation the baseline noise test needs.
     #[serde(default)]
     pub request_series: BTreeMap<String, Vec<SeriesPoint>>,
-    /// HDR V2 serialized latency histograms (µs), base64, per request name and [`TOTAL_KEY`].
+    /// HDR V2 serialized latency histograms (µs), base64, per request name and `_total`
+    /// (all requests).
     #[serde(default)]
     pub histograms: BTreeMap<String, String>,
     /// A few error messages per class and request, for people reading the report.
@@ -63,14 +66,16 @@ pub struct RunResult {
     /// the same run twice.
     #[serde(default)]
     pub run_id: String,
+    /// Every threshold of the scenario, judged.
     pub thresholds: Vec<ThresholdResult>,
+    /// The comparison with the baseline; `null` when none was made.
     pub comparison: Option<Comparison>,
     /// Set when `--repeat N` ran the measurement several times: the medians are in `totals`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<RepeatInfo>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
@@ -85,13 +90,15 @@ impl Default for ToolInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ScenarioInfo {
     pub name: String,
     /// smoke | load | stress | spike | soak
+    #[schemars(extend("enum" = ["smoke", "load", "stress", "spike", "soak"]))]
     pub kind: String,
     pub file: String,
-    /// sha256 of the scenario file's text as written (before `${VAR}` interpolation).
+    /// sha256 of the scenario file's text as written (before `${VAR}` interpolation), without
+    /// a first-line `# yaml-language-server:` modeline.
     pub hash: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -100,10 +107,11 @@ pub struct ScenarioInfo {
     pub target: String,
     /// closed | open
     #[serde(default)]
+    #[schemars(extend("enum" = ["closed", "open"]))]
     pub model: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct HostInfo {
     pub os: String,
     pub arch: String,
@@ -141,7 +149,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -160,7 +168,7 @@ impl Verdict {
 }
 
 /// Summary metrics of a set of requests.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Metrics {
     /// Requests that completed (ok + errors). Dropped arrivals are not requests.
     pub requests: u64,
@@ -197,7 +205,7 @@ pub struct Metrics {
 }
 
 /// Latency summary in milliseconds (recorded in µs).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Latency {
     pub min: f64,
     pub mean: f64,
@@ -212,14 +220,14 @@ pub struct Latency {
 }
 
 /// Time to failure of one error class, in milliseconds.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ClassTime {
     pub mean: f64,
     pub max: f64,
 }
 
 /// Counts per error class; every class is always present in JSON.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ErrorCounts {
     pub connect: u64,
     pub timeout: u64,
@@ -257,12 +265,13 @@ impl ErrorCounts {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StageResult {
     pub index: usize,
     /// The level held during the stage: virtual users (closed) or arrivals per second (open).
     pub target: f64,
     /// `vus` or `rps`.
+    #[schemars(extend("enum" = ["vus", "rps"]))]
     pub unit: String,
     pub start_s: f64,
     pub end_s: f64,
@@ -270,7 +279,7 @@ pub struct StageResult {
 }
 
 /// One 1-second window of the whole run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Window {
     /// Seconds since the start of the run (warm-up included) at the window's start.
     pub t_s: f64,
@@ -297,7 +306,7 @@ pub struct Window {
 }
 
 /// A per-second point of one request name, for the noise-aware comparison.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SeriesPoint {
     pub t_s: f64,
     pub requests: u64,
@@ -310,7 +319,7 @@ pub struct SeriesPoint {
     pub p99_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorSample {
     pub class: String,
     pub request: String,
@@ -319,7 +328,7 @@ pub struct ErrorSample {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ThresholdResult {
     /// The threshold as written, e.g. `list-items.p99 < 300ms`.
     pub expr: String,
@@ -329,6 +338,7 @@ pub struct ThresholdResult {
     pub pass: bool,
     /// Unit of `observed` and `limit`: `ms`, `ratio`, `rps` or `count`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["ms", "ratio", "rps", "count"]))]
     pub unit: String,
     /// The metric judged (`p99`, `error_rate`, `dropped_rate`, ...); empty in results written
     /// before it was recorded.
@@ -347,7 +357,7 @@ pub struct ThresholdResult {
     pub no_data: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RepeatInfo {
     pub runs: usize,
     /// Each run's totals, in order; `totals` holds their per-metric medians.

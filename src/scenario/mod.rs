@@ -9,6 +9,7 @@ mod model;
 pub mod params;
 pub mod plan;
 pub mod presets;
+mod schema;
 pub mod secrets;
 mod threshold;
 pub mod units;
@@ -21,7 +22,11 @@ use sha2::{Digest, Sha256};
 pub use diag::ScenarioError;
 pub use params::{FunctionCatalog, ParamKind, ParamSpec};
 pub use plan::*;
+pub(crate) use schema::json_schema;
 pub use secrets::Secrets;
+
+/// The editor modeline a scenario may start with (`# yaml-language-server: $schema=...`).
+const MODELINE: &str = "# yaml-language-server:";
 
 /// Reads, interpolates (from the process environment), parses and validates a scenario file.
 /// `functions` are the names of the registered in-process functions (their params unchecked).
@@ -65,7 +70,7 @@ pub fn parse_with<C: FunctionCatalog + ?Sized>(
 ) -> Result<Plan, ScenarioError> {
     // A UTF-8 byte-order mark (editors on Windows write one) is not part of the YAML.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let hash = hex(&Sha256::digest(text.as_bytes()));
+    let hash = hex(&Sha256::digest(without_modeline(text).as_bytes()));
     let interpolated = interp::interpolate(text, env).map_err(|m| ScenarioError {
         file: path.to_path_buf(),
         line: m.line,
@@ -195,6 +200,16 @@ fn refuse_interpolated_names(text: &str, path: &Path) -> Result<(), ScenarioErro
     })
 }
 
+/// The text a scenario's hash covers: all of it but a first-line editor modeline, which says
+/// nothing about the run (adding it must not mark baselines as taken on another scenario).
+fn without_modeline(text: &str) -> &str {
+    if text.starts_with(MODELINE) {
+        text.split_once('\n').map(|(_, rest)| rest).unwrap_or("")
+    } else {
+        text
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -294,4 +309,58 @@ pub fn explain(plan: &Plan) -> String {
         "  guard: a run in which no request succeeded fails (always, whatever the thresholds)"
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash_of(text: &str) -> String {
+        parse(text, Path::new("t.yaml"), &["builtin.noop"], |_| None)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .hash
+    }
+
+    #[test]
+    fn the_editor_modeline_is_not_part_of_the_hash_but_other_lines_are() {
+        let body = "name: t\nkind: smoke\nrequests:\n  - { name: n, call: builtin.noop }\n";
+        let with_modeline =
+            format!("# yaml-language-server: $schema=./schema/scenario.schema.json\n{body}");
+        assert_eq!(hash_of(&with_modeline), hash_of(body));
+        assert_ne!(hash_of(&format!("# a comment\n{body}")), hash_of(body));
+        assert_ne!(
+            hash_of(&format!("{body}# yaml-language-server: x\n")),
+            hash_of(body)
+        );
+    }
+
+    /// The shipped scenarios start with the modeline; their shipped baselines must still say
+    /// they were taken on the same scenario (no "scenario file changed" in comparisons).
+    #[test]
+    fn shipped_baselines_match_their_scenarios() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let registry = crate::target::Registry::with_builtins();
+        let names = registry.names();
+        let mut checked = 0;
+        for entry in std::fs::read_dir(root.join("scenarios")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.starts_with(MODELINE), "{}", path.display());
+            let plan = load(&path, &names).unwrap_or_else(|e| panic!("{e}"));
+            let baseline = root.join("baselines").join(format!("{}.json", plan.name));
+            let b: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+            assert_eq!(
+                b["provenance"]["scenario_hash"].as_str(),
+                Some(plan.hash.as_str()),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+        assert!(checked >= 6);
+    }
 }

@@ -30,7 +30,7 @@ pub struct Context<'a> {
     pub secrets: Secrets,
 }
 
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Headers perfgate writes itself: a scenario value would disagree with the bytes sent
 /// (a wrong `Content-Length` desyncs the connection), so they are refused.

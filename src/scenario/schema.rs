@@ -1,0 +1,338 @@
+//! The JSON Schema of a scenario file, generated with `schemars` from the serde model in
+//! `model.rs`. The serde types keep values as written (`"30s"`, `"200/s"`); the marker types
+//! here tell the schema the real rule for such a value (a duration needs its unit, a rate is
+//! `N/s`, a weight is 1 to 1000000), so an editor flags what `perfgate validate` would refuse.
+//!
+//! `${VAR}` interpolation runs on the text before YAML parsing, so any value may be written
+//! as `${VAR}`; the schema accepts such a string wherever a value goes ([`OrVar`]).
+//! Rules that span fields (a `rate` needs `model: open`, request names are unique) stay
+//! with `validate.rs`, which explains them with file:line:column.
+
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::Value;
+
+use super::model::RawScenario;
+use super::plan::ThresholdMetric;
+use super::units::TolMetric;
+use super::validate::METHODS;
+
+/// A `${VAR}` or `${VAR:-default}` reference anywhere in a string.
+const VAR: &str = r"\$\{[^}]*\}";
+/// A decimal number as Rust's `f64` parser takes it (no sign, optional exponent).
+const NUM: &str = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?";
+const DURATION: &str = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?:us|µs|ms|s|m|h)";
+
+/// The schema of a scenario file (JSON Schema draft-07, what YAML editors understand best).
+pub(crate) fn json_schema() -> Value {
+    let generator = crate::schema::settings().for_deserialize().into_generator();
+    generator.into_root_schema_for::<RawScenario>().to_value()
+}
+
+/// A whole value pattern, with optional blanks around `inner` (perfgate trims these values).
+fn whole(inner: &str) -> String {
+    format!(r"^\s*(?:{inner})\s*$")
+}
+
+/// `[Gg][Ee][Tt]`: a case-insensitive literal for patterns (ECMA-262 has no inline flags).
+fn any_case(word: &str) -> String {
+    word.chars()
+        .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()))
+        .collect()
+}
+
+fn string_schema(description: &str, pattern: &str, examples: &[&str]) -> Schema {
+    json_schema!({
+        "description": description,
+        "type": "string",
+        "pattern": pattern,
+        "examples": examples,
+    })
+}
+
+/// A value that is either `T` or a string holding a `${VAR}` reference (known at run time).
+pub struct OrVar<T>(std::marker::PhantomData<T>);
+
+impl<T: JsonSchema> JsonSchema for OrVar<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("OrVar_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [generator.subschema_for::<T>(), generator.subschema_for::<EnvVar>()]
+        })
+    }
+}
+
+/// A string with a `${VAR}` reference.
+pub struct EnvVar;
+
+impl JsonSchema for EnvVar {
+    fn schema_name() -> Cow<'static, str> {
+        "EnvVar".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        string_schema(
+            "`${VAR}` or `${VAR:-default}`: replaced from the environment before the file is \
+             read (a missing variable without a default is an error). `$$` is a literal `$`.",
+            VAR,
+            &["${USERS}", "${BASE_URL:-http://127.0.0.1:8080}"],
+        )
+    }
+}
+
+/// A whole number from `MIN` to `MAX`.
+pub struct Whole<const MIN: i64, const MAX: i64>;
+
+impl<const MIN: i64, const MAX: i64> JsonSchema for Whole<MIN, MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("Whole_{MIN}_{MAX}").into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": MIN, "maximum": MAX })
+    }
+}
+
+/// `true` or `false`.
+pub struct Flag;
+
+impl JsonSchema for Flag {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Flag".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "boolean" })
+    }
+}
+
+macro_rules! text_type {
+    ($name:ident, $title:literal, $description:expr, $pattern:expr, $examples:expr) => {
+        #[doc = $title]
+        pub struct $name;
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                string_schema(&$description, &$pattern, &$examples)
+            }
+        }
+    };
+}
+
+text_type!(
+    Duration,
+    "A duration with its unit.",
+    "A duration with its unit: `us`, `ms`, `s`, `m` or `h` (`500ms`, `30s`, `1.5s`, `2m`, \
+     `1h`), at most 7 days. A bare number is refused: the unit is part of the value.",
+    whole(DURATION),
+    ["500ms", "30s", "2m", "1h"]
+);
+
+text_type!(
+    Rate,
+    "An arrival rate.",
+    "An arrival rate greater than zero: arrivals per second, minute or hour (`200/s`, \
+     `1000/m`, `3600/h`).",
+    whole(&format!(r"{NUM}\s*/\s*(?:s|m|h)")),
+    ["200/s", "1000/m"]
+);
+
+text_type!(
+    Percent,
+    "A percentage.",
+    "A percentage from `0%` to `100%`, e.g. `1%` or `0.5%`.",
+    whole(&format!(r"{NUM}\s*%")),
+    ["1%", "0.5%"]
+);
+
+text_type!(
+    Tolerance,
+    "A relative tolerance.",
+    "How far the metric may move from the baseline before it counts as a change: a \
+     percentage of the baseline's value, from `0%` to `1000000%` (a very wide one keeps the \
+     metric reported but out of the gate).",
+    whole(&format!(r"{NUM}\s*%")),
+    ["10%", "25%"]
+);
+
+text_type!(
+    ErrorRateTolerance,
+    "An error-rate tolerance.",
+    "How far the error rate may rise above the baseline's, in percentage points: `0.5pp`, \
+     or `1%` (for the error rate, `%` also means percentage points).",
+    whole(&format!(r"{NUM}\s*(?:%|pp)")),
+    ["0.5pp", "1%"]
+);
+
+text_type!(
+    ScenarioName,
+    "A scenario name.",
+    "Lowercase letters, digits, `-` and `_`: it names the output folder \
+     (`reports/<name>/`) and the default baseline (`baselines/<name>.json`).",
+    whole("[a-z0-9_-]+"),
+    ["checkout-api"]
+);
+
+text_type!(
+    RequestName,
+    "A request name.",
+    "Unique within the scenario, without spaces, `.` or `${…}` (`.` separates a request name from \
+     a metric in thresholds: `list-items.p99 < 300ms`). Reports and thresholds use it.",
+    whole(r"(?!.*\$\{)[^\s.]+"),
+    ["list-items", "create_item"]
+);
+
+text_type!(
+    BaseUrl,
+    "The target's base URL.",
+    "An `http://` or `https://` URL with a host (a trailing `/` is dropped), or `embedded` \
+     for the built-in demo server. `perfgate run --target URL` overrides it.",
+    whole(r"embedded|https?://[^\s/?#]+[^\s]*"),
+    ["http://127.0.0.1:8080", "embedded"]
+);
+
+text_type!(
+    UrlPath,
+    "A request path.",
+    "The path and query sent to the target, starting with `/`; it is appended to \
+     `target.base_url`.",
+    r"^/[^\s]*$",
+    ["/items?page=1", "/items/42"]
+);
+
+/// An HTTP method: completion offers the upper-case names; any letter case is accepted.
+pub struct Method;
+
+impl JsonSchema for Method {
+    fn schema_name() -> Cow<'static, str> {
+        "Method".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let any: Vec<String> = METHODS.iter().map(|m| any_case(m)).collect();
+        json_schema!({
+            "description": "The HTTP method, in any letter case (default `GET`).",
+            "anyOf": [
+                { "type": "string", "enum": METHODS },
+                { "type": "string", "pattern": format!("^(?:{})$", any.join("|")) },
+            ]
+        })
+    }
+}
+
+/// A header value: YAML may write it as a number or a boolean, which is sent as written.
+pub struct HeaderValue;
+
+impl JsonSchema for HeaderValue {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "HeaderValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+/// The preset's peak: virtual users (closed model) or an arrival rate (open model).
+pub struct Peak;
+
+impl JsonSchema for Peak {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Peak".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                generator.subschema_for::<Whole<1, 100_000>>(),
+                generator.subschema_for::<Rate>(),
+                generator.subschema_for::<EnvVar>(),
+            ]
+        })
+    }
+}
+
+/// `[REQUEST.]METRIC OP VALUE`, the value in the metric's unit.
+pub struct Threshold;
+
+impl JsonSchema for Threshold {
+    fn schema_name() -> Cow<'static, str> {
+        "Threshold".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names = |unit: &str| -> String {
+            ThresholdMetric::ALL
+                .iter()
+                .filter(|(_, m)| m.unit() == unit)
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let op = r"\s*(?:<=|>=|==|<|>)\s*";
+        let alternatives = [
+            format!("(?:{}){op}{DURATION}", names("ms")),
+            format!(r"(?:{}){op}{NUM}\s*%", names("ratio")),
+            format!(r"(?:{}){op}{NUM}\s*/\s*(?:s|m|h)", names("rps")),
+            format!("(?:{}){op}{NUM}", names("count")),
+        ];
+        let pattern = format!(r"^\s*(?:[^\s.]+\.)?(?:{})\s*$", alternatives.join("|"));
+        let all: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
+        json_schema!({
+            "description": format!(
+                "`[REQUEST.]METRIC OP VALUE`: the run fails when it does not hold. METRIC is \
+                 one of {}; latency metrics (ms of successful responses) take a duration, \
+                 `error_rate` a percentage, `throughput` a rate, `errors` and `requests` a \
+                 count. OP is `<`, `<=`, `>`, `>=`, or `==` against zero. A `REQUEST.` prefix \
+                 scopes it to one request.",
+                all.join(", ")
+            ),
+            "type": "string",
+            "pattern": pattern,
+            "examples": ["p95 < 250ms", "error_rate < 1%", "throughput > 500/s",
+                         "list-items.p99 <= 300ms", "errors == 0"],
+        })
+    }
+}
+
+/// The `baseline.tolerance` map: one entry per metric it overrides.
+pub struct Tolerances;
+
+impl JsonSchema for Tolerances {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Tolerances".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut properties = serde_json::Map::new();
+        for m in TolMetric::ALL {
+            let value = if m == TolMetric::ErrorRate {
+                generator.subschema_for::<OrVar<ErrorRateTolerance>>()
+            } else {
+                generator.subschema_for::<OrVar<Tolerance>>()
+            };
+            properties.insert(m.name().to_string(), value.to_value());
+        }
+        json_schema!({
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+        })
+    }
+}
