@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
+use perfgate::client::{PlanTarget, Registry};
 use perfgate::engine::{self, schedule, StopSignal};
 use perfgate::metrics::{Aggregator, Batch, ErrorClass, Outcome, ReqStats};
 use perfgate::scenario::{self, LoadPlan, Model, Stage};
-use perfgate::target::{PlanTarget, Registry};
 
 /// Latencies (µs) spread like a real run: mostly around 0.5 ms, a tail to 40 ms.
 fn latencies(n: usize) -> Vec<u64> {

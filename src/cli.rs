@@ -9,9 +9,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{self, exit, AppError};
+use crate::client::demo::{DemoOptions, DemoServer};
+use crate::client::Registry;
 use crate::scenario::units::{parse_duration, parse_tolerance_pair, TolMetric, TolValue};
-use crate::target::demo::{DemoOptions, DemoServer};
-use crate::target::Registry;
 
 const EXIT_CODES: &str = "Exit codes:
   0  the run completed and every gate passed

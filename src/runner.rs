@@ -8,11 +8,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::client::demo::{DemoOptions, DemoServer};
+use crate::client::{PlanTarget, Registry, TargetError};
 use crate::engine::{self, StopSignal, WindowHook};
 use crate::result::{HostInfo, RunResult, ScenarioInfo, ToolInfo, Verdict, RESULT_SCHEMA};
 use crate::scenario::{BaseUrl, Model, Plan};
-use crate::target::demo::{DemoOptions, DemoServer};
-use crate::target::{PlanTarget, Registry, TargetError};
 
 /// How to run a plan.
 #[derive(Default)]

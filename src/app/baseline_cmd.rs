@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use super::{exit, is_aborted, load_plan_for_run, load_result, output, AppError, RunArgs};
+use crate::client::Registry;
 use crate::gate::{self, Baseline, CompareOptions};
-use crate::target::Registry;
 
 #[derive(Debug, Clone, Default)]
 pub struct RefreshArgs {

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{find_baseline, is_aborted, load_result, output, AppError};
+use crate::client::Registry;
 use crate::gate::{self, CompareOptions};
 use crate::scenario::units::{TolMetric, TolValue};
 use crate::scenario::{self, BaselineSpec};
-use crate::target::Registry;
 
 #[derive(Debug, Clone, Default)]
 pub struct CompareArgs {

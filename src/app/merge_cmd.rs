@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{default_out, load_result, output, AppError};
+use crate::client::Registry;
 use crate::gate::{self, CompareOptions};
 use crate::metrics::{check_mergeable, merge_results, MergeRefusal};
 use crate::scenario;
-use crate::target::Registry;
 
 #[derive(Debug, Clone, Default)]
 pub struct MergeArgs {

@@ -15,10 +15,10 @@ pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
 pub use merge_cmd::{merge, MergeArgs};
 pub use run_cmd::{run, RunArgs};
 
+use crate::client::Registry;
 use crate::gate::{self, Baseline, BaselineError};
 use crate::result::{RunResult, Verdict};
 use crate::scenario::{self, Plan, ScenarioError};
-use crate::target::Registry;
 
 /// Exit codes, as documented in README.md and `--help`.
 pub mod exit {

@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 
 use super::{default_out, find_baseline, is_aborted, load_plan_for_run, output, AppError};
+use crate::client::Registry;
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult};
 use crate::runner::{self, RunOptions};
 use crate::scenario::units::{TolMetric, TolValue};
 use crate::scenario::{Model, Plan, ThresholdOrigin};
-use crate::target::Registry;
 
 /// What `perfgate run` was asked to do.
 #[derive(Debug, Clone, Default)]

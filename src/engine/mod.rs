@@ -24,10 +24,10 @@ use tokio::time::Instant;
 pub use stop::StopSignal;
 pub use worker::Picker;
 
+use crate::client::Target;
 use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPool};
 use crate::result::Window;
 use crate::scenario::{LoadPlan, Model};
-use crate::target::Target;
 use worker::{OpenShared, Pacing, WorkerCtx};
 
 /// How long workers get to finish their request after an abort, before they are cut off.

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 
 use super::schedule::{self, Arrivals};
 use super::stop::StopSignal;
+use crate::client::Session;
 use crate::metrics::{ErrorClass, Phase, Recorder};
-use crate::target::Session;
 
 /// Picks request indexes by weight with a per-worker xorshift generator: no shared state.
 #[derive(Clone)]

@@ -339,7 +339,7 @@ mod tests {
     #[test]
     fn shipped_baselines_match_their_scenarios() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let registry = crate::target::Registry::with_builtins();
+        let registry = crate::client::Registry::with_builtins();
         let names = registry.names();
         let mut checked = 0;
         for entry in std::fs::read_dir(root.join("scenarios")).unwrap() {

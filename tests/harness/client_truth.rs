@@ -6,8 +6,8 @@
 
 use std::process::Command;
 
+use perfgate::client::Registry;
 use perfgate::result::RunResult;
-use perfgate::target::Registry;
 
 use super::counting::CountingServer;
 use super::support::{assert_totals_add_up, run_yaml, write};

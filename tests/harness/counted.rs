@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use perfgate::client::Registry;
 use perfgate::result::{Latency, RunResult};
 use perfgate::runner::{run_plan, RunOptions};
 use perfgate::scenario;
-use perfgate::target::Registry;
 
 use super::counting::CountingServer;
 use super::support::{assert_totals_add_up, run_yaml};

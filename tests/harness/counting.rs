@@ -263,7 +263,7 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
 mod tests {
     use super::*;
     use crate::harness::support::run_yaml;
-    use perfgate::target::Registry;
+    use perfgate::client::Registry;
 
     /// The baseline for every fault test: on a healthy path perfgate's count, the server's
     /// count and the per-path split agree exactly.

@@ -1,8 +1,8 @@
 //! Both load models and both target kinds, end to end in-process.
 
+use perfgate::client::demo::{DemoOptions, DemoServer};
+use perfgate::client::Registry;
 use perfgate::result::TOTAL_KEY;
-use perfgate::target::demo::{DemoOptions, DemoServer};
-use perfgate::target::Registry;
 
 use super::support::{assert_totals_add_up, run_yaml};
 

@@ -1,11 +1,11 @@
 //! A failing server is data: each fault is counted in its class, the run continues to its end
 //! and the totals add up. Secrets a server echoes back are redacted.
 
+use perfgate::client::demo::{DemoOptions, DemoServer};
+use perfgate::client::Registry;
 use perfgate::result::RunResult;
 use perfgate::runner::{run_plan, RunOptions};
 use perfgate::scenario;
-use perfgate::target::demo::{DemoOptions, DemoServer};
-use perfgate::target::Registry;
 
 use super::support::{assert_totals_add_up, perfgate, run_yaml, write, Fault, RawServer};
 

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use perfgate::client::Registry;
 use perfgate::scenario::{self, BaseUrl, ParamSpec, ScenarioError};
-use perfgate::target::Registry;
 
 use super::support::{perfgate, write};
 

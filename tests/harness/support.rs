@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use perfgate::client::Registry;
 use perfgate::result::RunResult;
 use perfgate::runner::{run_plan, RunOptions};
 use perfgate::scenario;
-use perfgate::target::Registry;
 
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use perfgate::target::Registry;
+use perfgate::client::Registry;
 
 use super::counting::CountingServer;
 use super::support::{assert_totals_add_up, run_yaml};

@@ -1,4 +1,5 @@
-//! What a request is sent to. The engine drives any [`Target`]: each worker gets its own
+//! What a request is sent to (the client side of a run; named `client` so that no tool
+//! mistakes it for Cargo's `target/` build folder). The engine drives any [`Target`]: each worker gets its own
 //! [`Session`] (its own connection) and asks it to execute request `i` of the scenario.
 //! [`PlanTarget`] is the real one: HTTP (`http.rs`) and in-process functions
 //! (`function.rs`) mixed as the scenario says. `demo.rs` is the embedded demo server.
