@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{caption, desc_font, headroom, label_font, legend, no_data, Chart, BASELINE, P99};
-use crate::report::ReportContext;
+use crate::report::{ReportContext, ReportError};
 use crate::result::{RunResult, TOTAL_KEY};
 
 pub use crate::metrics::codec::decode_histogram;
@@ -63,7 +63,7 @@ pub fn latency_distribution<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
     ctx: &ReportContext<'_>,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,

@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{caption, desc_font, headroom, label_font, no_data, Chart, P50, P99};
+use crate::report::ReportError;
 use crate::result::RunResult;
 
 /// Label of a stage for the bar charts: "#1 · 50 vus".
@@ -24,7 +25,7 @@ fn trim_number(v: f64) -> String {
 
 /// Chart 4: throughput and p99 per stage, side by side, labelled with each stage's level: the
 /// knee of a stress run is where throughput stops growing and p99 jumps.
-pub fn stage_bars<DB>(area: &DrawingArea<DB, Shift>, result: &RunResult) -> anyhow::Result<()>
+pub fn stage_bars<DB>(area: &DrawingArea<DB, Shift>, result: &RunResult) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,

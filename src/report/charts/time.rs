@@ -10,7 +10,7 @@ use super::{
     caption, desc_font, headroom, label_font, legend, no_data, tick, Chart, CLASS_COLORS, LEVEL,
     P50, P90, P99, STAGE_LINE, WARMUP,
 };
-use crate::report::ReportContext;
+use crate::report::{ReportContext, ReportError};
 use crate::result::{RunResult, Window};
 
 /// The time span covered by the windows: first start .. last start + 1 s.
@@ -60,7 +60,7 @@ fn time_decorations<DB>(
     result: &RunResult,
     (x0, x1): (f64, f64),
     ymax: f64,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -192,7 +192,7 @@ pub fn latency_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
     ctx: &ReportContext<'_>,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -305,7 +305,7 @@ const DROPPED: RGBColor = RGBColor(20, 20, 20);
 pub fn throughput_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
