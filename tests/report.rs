@@ -439,6 +439,47 @@ fn soak_renders_quickly_enough_in_debug() {
     assert_eq!(svgs(&html).len(), 4);
 }
 
+/// The realistic run at in-process speed: every latency a thousand times smaller (µs).
+fn tiny() -> RunResult {
+    let mut r = common::realistic();
+    let scale = |m: &mut perfgate::result::Metrics| {
+        let l = &mut m.latency_ms;
+        for v in [
+            &mut l.min,
+            &mut l.p50,
+            &mut l.p90,
+            &mut l.p95,
+            &mut l.p99,
+            &mut l.p999,
+            &mut l.max,
+            &mut l.mean,
+        ] {
+            *v /= 1000.0;
+        }
+    };
+    scale(&mut r.totals);
+    r.requests.values_mut().for_each(scale);
+    r.stages.iter_mut().for_each(|s| scale(&mut s.metrics));
+    for w in &mut r.timeseries {
+        w.p50_ms /= 1000.0;
+        w.p90_ms /= 1000.0;
+        w.p99_ms /= 1000.0;
+    }
+    r.histograms.clear();
+    r
+}
+
+#[test]
+fn tiny_latencies_chart_in_microseconds() {
+    let r = tiny();
+    let ctx = ReportContext::default();
+    for chart in [Chart::Latency, Chart::Distribution, Chart::Stages] {
+        let svg = perfgate::report::charts::svg(chart, &r, &ctx).unwrap();
+        assert!(svg.contains("(µs)"), "{chart:?} axis in µs");
+        assert!(!svg.contains(">0.0<"), "{chart:?} has a 0.0 label");
+    }
+}
+
 #[test]
 #[ignore = "writes preview files to $PERFGATE_PREVIEW_DIR for a person to look at"]
 fn preview() {
@@ -450,6 +491,8 @@ fn preview() {
         ("soak", common::soak()),
         ("empty", common::empty()),
         ("single", common::single_window()),
+        ("overloaded", common::overloaded()),
+        ("tiny", tiny()),
     ] {
         let ctx = ReportContext {
             baseline: Some(&base),
@@ -637,12 +680,10 @@ fn unchanged_metrics_fold_into_one_line_unless_verbose() {
         text.contains("request: get-item\n"),
         "get-item's table: {text}"
     );
+    // list-items has only an unchanged metric: no table of its own.
+    assert!(!text.contains("request: list-items"), "{text}");
     assert!(
-        text.contains("+ 2 unchanged metrics (--verbose lists them)"),
-        "{text}"
-    );
-    assert!(
-        text.contains("+ 1 unchanged metric (--verbose lists it)"),
+        text.contains("+ 3 unchanged metrics (--verbose lists them)"),
         "{text}"
     );
     assert!(!text.contains("unchanged │"), "no unchanged row: {text}");
@@ -714,4 +755,22 @@ fn snapshot_summary_md() {
 fn snapshot_junit_xml() {
     let r = common::realistic();
     insta::assert_snapshot!("junit_xml", perfgate::report::junit::render_junit(&r));
+}
+
+#[test]
+fn chart_text_stays_readable_at_800_px_wide() {
+    // Charts are drawn 1200 px wide; shown 800 px wide every font shrinks by 2/3.
+    let html = html_of(&common::realistic());
+    let sizes: Vec<f64> = html
+        .split("font-size=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect();
+    assert!(sizes.len() > 20, "{} texts", sizes.len());
+    let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        smallest * 800.0 / 1200.0 >= 11.0,
+        "smallest chart text {smallest:.1} px is {:.1} px at 800 px",
+        smallest * 800.0 / 1200.0
+    );
 }

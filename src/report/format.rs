@@ -196,7 +196,12 @@ pub fn change(m: &MetricComparison) -> String {
         return NA.into();
     }
     let suffix = if m.unit == "ratio" { "pp" } else { "%" };
-    format!("{:+.1}{suffix}", m.change)
+    if m.change.abs() >= 100.0 {
+        let sign = if m.change > 0.0 { "+" } else { "" };
+        format!("{sign}{}{suffix}", group(&format!("{:.0}", m.change)))
+    } else {
+        format!("{:+.1}{suffix}", m.change)
+    }
 }
 
 pub fn p_value(p: Option<f64>) -> String {

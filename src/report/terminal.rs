@@ -146,37 +146,47 @@ impl Summary<'_> {
         for n in &c.notes {
             let _ = writeln!(self.out, "note: {}", clean(n));
         }
+        // Tables of what changed or could not be judged; the unchanged rows of every table
+        // fold into one line at the end.
+        let mut folded = 0_u64;
         for (request, metrics) in sections::comparison_groups(c) {
             let name = if request == crate::result::TOTAL_KEY {
                 "all requests".to_string()
             } else {
                 clean(request)
             };
-            let (shown, folded): (Vec<&MetricComparison>, Vec<&MetricComparison>) =
-                if self.opts.verbose {
-                    (metrics, Vec::new())
-                } else {
-                    metrics
-                        .into_iter()
-                        .partition(|m| m.verdict != MetricVerdict::Unchanged)
-                };
-            let _ = writeln!(self.out, "request: {name}");
-            if !shown.is_empty() {
-                let rows = shown.iter().map(|m| self.comparison_row(m)).collect();
-                let _ = writeln!(self.out, "{}", table(&f::COMPARISON_HEADERS, rows, 1..6));
+            let shown: Vec<&MetricComparison> = if self.opts.verbose {
+                metrics
+            } else {
+                let all = metrics.len();
+                let shown: Vec<_> = metrics
+                    .into_iter()
+                    .filter(|m| m.verdict != MetricVerdict::Unchanged)
+                    .collect();
+                folded += (all - shown.len()) as u64;
+                shown
+            };
+            if shown.is_empty() {
+                continue;
             }
-            match folded.len() {
-                0 => {}
-                1 => self
-                    .out
-                    .push_str("+ 1 unchanged metric (--verbose lists it)\n"),
-                n => {
-                    let _ = writeln!(
-                        self.out,
-                        "+ {} unchanged metrics (--verbose lists them)",
-                        f::count(n as u64)
-                    );
-                }
+            let rows = shown.iter().map(|m| self.comparison_row(m)).collect();
+            let _ = writeln!(
+                self.out,
+                "request: {name}\n{}",
+                table(&f::COMPARISON_HEADERS, rows, 1..6)
+            );
+        }
+        match folded {
+            0 => {}
+            1 => self
+                .out
+                .push_str("+ 1 unchanged metric (--verbose lists it)\n"),
+            n => {
+                let _ = writeln!(
+                    self.out,
+                    "+ {} unchanged metrics (--verbose lists them)",
+                    f::count(n)
+                );
             }
         }
     }

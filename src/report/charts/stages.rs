@@ -5,22 +5,26 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{caption, desc_font, headroom, label_font, no_data, Chart, P50, P99};
+use super::{
+    caption, desc_font, headroom, label_font, no_data, Chart, P50, P99, X_LABELS, Y_LABELS,
+};
+use crate::report::format::{self as f, LatencyAxis};
 use crate::report::ReportError;
 use crate::result::RunResult;
 
-/// Label of a stage for the bar charts: "#1 · 50 vus".
+/// Label of a stage for the bar charts: "#1 · 50 VUs".
 fn stage_label(index: usize, target: f64, unit: &str) -> String {
-    let unit = if unit == "rps" { "rps" } else { "vus" };
-    format!("#{} · {} {unit}", index + 1, trim_number(target))
+    format!("#{} · {}", index + 1, f::level_of(target, unit))
 }
 
-fn trim_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
+/// What a panel shows: its axis description, color, values, and how an axis tick and a bar's
+/// value label read.
+struct Panel {
+    desc: String,
+    color: RGBColor,
+    values: Vec<f64>,
+    tick: Box<dyn Fn(f64) -> String>,
+    label: fn(f64) -> String,
 }
 
 /// Chart 4: throughput and p99 per stage, side by side, labelled with each stage's level: the
@@ -42,28 +46,39 @@ where
         .iter()
         .map(|s| stage_label(s.index, s.target, &s.unit))
         .collect();
-    type Panel<'p, DB> = (&'p DrawingArea<DB, Shift>, &'static str, RGBColor, Vec<f64>);
-    let panels: [Panel<'_, DB>; 2] = [
-        (
-            &left,
-            "throughput (req/s)",
-            P50,
-            stages.iter().map(|s| s.metrics.throughput_rps).collect(),
-        ),
-        (
-            &right,
-            "p99 latency (ms)",
-            P99,
-            stages.iter().map(|s| s.metrics.latency_ms.p99).collect(),
-        ),
+    let rps: Vec<f64> = stages.iter().map(|s| s.metrics.throughput_rps).collect();
+    let p99: Vec<f64> = stages.iter().map(|s| s.metrics.latency_ms.p99).collect();
+    let axis = LatencyAxis::for_max(headroom(p99.iter().copied()));
+    let panels = [
+        Panel {
+            desc: "throughput (req/s)".into(),
+            color: P50,
+            values: rps,
+            tick: Box::new(f::number),
+            label: f::number,
+        },
+        Panel {
+            desc: format!("p99 latency ({})", axis.unit),
+            color: P99,
+            values: p99,
+            tick: Box::new(move |v| axis.tick(v)),
+            label: f::ms,
+        },
     ];
     let n = stages.len();
-    for (panel, desc, color, values) in panels {
+    for (area, panel) in [&left, &right].into_iter().zip(panels) {
+        let Panel {
+            desc,
+            color,
+            values,
+            tick,
+            label,
+        } = panel;
         let ymax = headroom(values.iter().copied());
-        let mut chart = ChartBuilder::on(panel)
+        let mut chart = ChartBuilder::on(area)
             .margin(14)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
+            .x_label_area_size(X_LABELS)
+            .y_label_area_size(Y_LABELS)
             .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..ymax)?;
         let label_of = |x: &f64| {
             let i = x.round();
@@ -80,6 +95,7 @@ where
             .y_desc(desc)
             .x_labels(n)
             .x_label_formatter(&label_of)
+            .y_label_formatter(&|v| tick(*v))
             .label_style(label_font())
             .axis_desc_style(desc_font())
             .light_line_style(RGBColor(240, 240, 240))
@@ -94,7 +110,7 @@ where
             let style = label_font().pos(Pos::new(HPos::Center, VPos::Bottom));
             chart.draw_series(values.iter().enumerate().map(|(i, &v)| {
                 let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
-                Text::new(format!("{v:.1}"), (i as f64, v), style.clone())
+                Text::new(label(v), (i as f64, v), style.clone())
             }))?;
         }
     }
