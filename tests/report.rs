@@ -703,6 +703,11 @@ fn unchanged_metrics_fold_into_one_line_unless_verbose() {
     let md = markdown::render_markdown(&r);
     let details = md.find("<summary>3 unchanged metrics</summary>").unwrap();
     assert!(md.find("inconclusive").unwrap() < details, "{md}");
+    // HTML: the same, in a collapsed block under the table.
+    let html = html_of(&r);
+    let details = html.find("<summary>3 unchanged metrics</summary>").unwrap();
+    assert!(html.find("class=\"v-inconclusive\"").unwrap() < details);
+    assert!(html.find("class=\"v-unchanged\"").unwrap() > details);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use super::escape::html as esc;
 use super::format as f;
 use super::sections::{self, Section, SectionWriter};
 use super::{ReportContext, ReportError, Reporter};
-use crate::result::{Comparison, Metrics, RunResult, Verdict};
+use crate::result::{Comparison, MetricComparison, MetricVerdict, Metrics, RunResult, Verdict};
 
 /// Renders `report.html`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,6 +59,8 @@ tr.regressed{background:#fdecec}tr.improved{background:#eaf6ec}tr.inconclusive{b
 .reasons ul{margin:.3em 0 0;padding-left:1.2em;font-weight:400}
 tr.no_data{background:#fdecec}.v-no_data{color:var(--regressed);font-weight:600}
 footer{margin-top:2em;color:var(--muted);font-size:.85em}
+details{margin:.3em 0 1em}summary{cursor:pointer;color:var(--muted)}
+@media (max-width:900px){th,td{padding:.3em .45em}}
 @media (max-width:700px){body{padding:8px;font-size:14px}th,td{padding:.25em .4em}}
 @media print{body{max-width:none;padding:0;font-size:10pt}figure,table,.warn{break-inside:avoid}
 h2{break-after:avoid}.badge{color:#000;border:1px solid #000;background:none!important}
@@ -366,16 +368,36 @@ fn comparison_section(out: &mut String, c: Option<&Comparison>) {
         }
         out.push_str("</ul></div>\n");
     }
+    let (changed, unchanged): (Vec<&MetricComparison>, Vec<&MetricComparison>) =
+        sections::comparison_groups(c)
+            .into_iter()
+            .flat_map(|(_, rows)| rows)
+            .partition(|m| m.verdict != MetricVerdict::Unchanged);
+    if !changed.is_empty() {
+        comparison_table(out, &changed);
+    }
+    if !unchanged.is_empty() {
+        let n = unchanged.len();
+        let _ = writeln!(
+            out,
+            "<details><summary>{} unchanged metric{}</summary>",
+            f::count(n as u64),
+            if n == 1 { "" } else { "s" }
+        );
+        comparison_table(out, &unchanged);
+        out.push_str("</details>\n");
+    }
+}
+
+/// The compared metrics in `rows`, one table row each.
+fn comparison_table(out: &mut String, rows: &[&MetricComparison]) {
     out.push_str("<div class=\"scroll\"><table>\n<tr>");
     for (i, h) in f::COMPARISON_HEADERS.iter().enumerate() {
         let class = if i == 0 { " class=\"name\"" } else { "" };
         let _ = write!(out, "<th{class}>{h}</th>");
     }
     out.push_str("</tr>\n");
-    for m in sections::comparison_groups(c)
-        .into_iter()
-        .flat_map(|(_, rows)| rows)
-    {
+    for m in rows {
         let v = m.verdict.as_str();
         let cells = f::comparison_cells(m);
         let _ = write!(
