@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::format as f;
 use crate::engine::WindowHook;
@@ -25,16 +25,20 @@ pub fn progress(
     };
     let bar = ProgressBar::with_draw_target(Some(total.as_secs().max(1)), target);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{prefix}] {bar:30} {pos}/{len}s  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} [{clock}] {bar:30} {pos}/{len}s  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            // The clock is the position (whole seconds of closed windows), read at each draw.
+            .with_key(
+                "clock",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&clock(state.pos()));
+                },
+            ),
     );
-    bar.set_prefix(clock(0));
     bar.enable_steady_tick(Duration::from_millis(200));
     let b = bar.clone();
     let hook: WindowHook = Box::new(move |w: &Window| {
-        let done = w.t_s as u64 + 1;
-        b.set_prefix(clock(done));
-        b.set_position(done);
+        b.set_position(w.t_s as u64 + 1);
         b.set_message(describe(w, stages, unit));
     });
     (bar, hook)
