@@ -12,7 +12,7 @@ pub mod junit;
 pub mod markdown;
 pub mod png;
 pub mod progress;
-pub mod sections;
+pub(crate) mod sections;
 pub mod terminal;
 
 pub use error::ReportError;
