@@ -50,6 +50,9 @@ pub enum Command {
         /// Also write the report files into this folder.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// List every compared metric in the summary, the unchanged ones too.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Manage baselines.
     Baseline {
@@ -137,6 +140,9 @@ pub struct RunCli {
     /// No live progress.
     #[arg(long, short)]
     quiet: bool,
+    /// List every compared metric in the summary, the unchanged ones too.
+    #[arg(long, short)]
+    verbose: bool,
     /// Skip report.html and the PNG charts.
     #[arg(long)]
     no_report: bool,
@@ -207,6 +213,7 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
                 base_url: r.base_url,
                 threads: r.threads.map(usize::from),
                 quiet: r.quiet,
+                verbose: r.verbose,
                 no_report: r.no_report,
                 no_baseline: r.no_baseline,
                 baseline: r.baseline,
@@ -227,6 +234,7 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
             baseline,
             gate,
             out,
+            verbose,
         } => app::compare(
             &app::CompareArgs {
                 result,
@@ -235,6 +243,7 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
                 strict: gate.strict,
                 strict_env: gate.strict_env,
                 out,
+                verbose,
             },
             registry,
         ),

@@ -15,6 +15,15 @@ use perfgate::report::terminal::{self, TerminalReport};
 use perfgate::report::{self, ReportContext, ReportOptions, Reporter};
 use perfgate::result::{MetricVerdict, RunResult};
 
+const PLAIN: TerminalReport = TerminalReport {
+    color: false,
+    verbose: false,
+};
+const COLOR: TerminalReport = TerminalReport {
+    color: true,
+    verbose: false,
+};
+
 fn render_str(r: &dyn Reporter, result: &RunResult, ctx: &ReportContext<'_>) -> String {
     String::from_utf8(r.render(result, ctx).unwrap()).unwrap()
 }
@@ -324,8 +333,8 @@ fn terminal_summary_has_tables_and_fits_100_columns() {
     for needle in [
         "Requests",
         "Stages",
-        "#1 10 vus",
-        "#3 100 vus",
+        "#1 10 VUs",
+        "#3 100 VUs",
         "Thresholds",
         "PASS",
         "FAIL",
@@ -337,7 +346,7 @@ fn terminal_summary_has_tables_and_fits_100_columns() {
     ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
-    let hostile = terminal::render_terminal(&common::hostile(), false);
+    let hostile = terminal::render_terminal(&common::hostile(), PLAIN);
     for line in text.lines().chain(hostile.lines()) {
         assert!(
             line.chars().count() <= 100,
@@ -346,7 +355,7 @@ fn terminal_summary_has_tables_and_fits_100_columns() {
         );
     }
     assert!(!text.contains('\x1b'), "no colors by default");
-    assert!(terminal::render_terminal(&common::realistic(), true).contains('\x1b'));
+    assert!(terminal::render_terminal(&common::realistic(), COLOR).contains('\x1b'));
 }
 
 #[test]
@@ -430,6 +439,47 @@ fn soak_renders_quickly_enough_in_debug() {
     assert_eq!(svgs(&html).len(), 4);
 }
 
+/// The realistic run at in-process speed: every latency a thousand times smaller (µs).
+fn tiny() -> RunResult {
+    let mut r = common::realistic();
+    let scale = |m: &mut perfgate::result::Metrics| {
+        let l = &mut m.latency_ms;
+        for v in [
+            &mut l.min,
+            &mut l.p50,
+            &mut l.p90,
+            &mut l.p95,
+            &mut l.p99,
+            &mut l.p999,
+            &mut l.max,
+            &mut l.mean,
+        ] {
+            *v /= 1000.0;
+        }
+    };
+    scale(&mut r.totals);
+    r.requests.values_mut().for_each(scale);
+    r.stages.iter_mut().for_each(|s| scale(&mut s.metrics));
+    for w in &mut r.timeseries {
+        w.p50_ms /= 1000.0;
+        w.p90_ms /= 1000.0;
+        w.p99_ms /= 1000.0;
+    }
+    r.histograms.clear();
+    r
+}
+
+#[test]
+fn tiny_latencies_chart_in_microseconds() {
+    let r = tiny();
+    let ctx = ReportContext::default();
+    for chart in [Chart::Latency, Chart::Distribution, Chart::Stages] {
+        let svg = perfgate::report::charts::svg(chart, &r, &ctx).unwrap();
+        assert!(svg.contains("(µs)"), "{chart:?} axis in µs");
+        assert!(!svg.contains(">0.0<"), "{chart:?} has a 0.0 label");
+    }
+}
+
 #[test]
 #[ignore = "writes preview files to $PERFGATE_PREVIEW_DIR for a person to look at"]
 fn preview() {
@@ -441,6 +491,8 @@ fn preview() {
         ("soak", common::soak()),
         ("empty", common::empty()),
         ("single", common::single_window()),
+        ("overloaded", common::overloaded()),
+        ("tiny", tiny()),
     ] {
         let ctx = ReportContext {
             baseline: Some(&base),
@@ -448,7 +500,7 @@ fn preview() {
         let reporters = report::standard_reporters(&ReportOptions::default());
         let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
         report::write_all(&refs, &r, &ctx, &dir.join(name)).unwrap();
-        let text = terminal::render_terminal(&r, false);
+        let text = terminal::render_terminal(&r, PLAIN);
         std::fs::write(dir.join(name).join("summary.txt"), text).unwrap();
     }
 }
@@ -464,7 +516,7 @@ fn every_format_states_the_first_reason_where_a_reader_looks_first() {
     let first = &r.reasons[0];
     assert!(first.starts_with("error_rate "), "{:?}", r.reasons);
 
-    let text = terminal::render_terminal(&r, false);
+    let text = terminal::render_terminal(&r, PLAIN);
     let last = text.lines().rev().find(|l| !l.is_empty()).unwrap();
     assert_eq!(last, format!("FAIL: {first}"));
     for other in &r.reasons[1..] {
@@ -485,7 +537,7 @@ fn every_format_states_the_first_reason_where_a_reader_looks_first() {
     // Many reasons: the secondary ones are capped, the first is still the last line.
     let mut many = r.clone();
     many.reasons = (0..20).map(|i| format!("reason {i}")).collect();
-    let text = terminal::render_terminal(&many, false);
+    let text = terminal::render_terminal(&many, PLAIN);
     assert_eq!(text.lines().last().unwrap(), "FAIL: reason 0");
     assert!(text.contains("also: reason 8\n") && !text.contains("also: reason 9\n"));
     assert!(text.contains("also: 11 more"), "{text}");
@@ -494,7 +546,7 @@ fn every_format_states_the_first_reason_where_a_reader_looks_first() {
     let mut pass = common::realistic();
     pass.reasons.clear();
     pass.verdict = perfgate::result::Verdict::Pass;
-    assert!(!terminal::render_terminal(&pass, false).contains("FAIL:"));
+    assert!(!terminal::render_terminal(&pass, PLAIN).contains("FAIL:"));
     assert!(!html_of(&pass).contains("id=\"reasons\""));
 }
 
@@ -532,7 +584,7 @@ fn dropped_no_data_retries_and_time_to_failure_are_shown() {
         "{thr}"
     );
 
-    let text = terminal::render_terminal(&r, false);
+    let text = terminal::render_terminal(&r, PLAIN);
     assert!(text.contains("dropped: 745 ("), "{text}");
     assert!(text.contains("│ dropped "), "{text}");
     assert!(
@@ -554,4 +606,176 @@ fn dropped_no_data_retries_and_time_to_failure_are_shown() {
     assert!(xml.contains("dropped 745 ("), "{xml}");
     assert!(xml.contains("message=\"no data: "), "{xml}");
     assert!(xml.contains("observed n/a vs limit 50.0ms"), "{xml}");
+}
+
+/// `text` without ANSI escape sequences.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn colored_tables_line_up_like_plain_ones() {
+    let r = common::realistic();
+    let colored = terminal::render_terminal(&r, COLOR);
+    assert!(colored.contains("\x1b[31mregressed\x1b[0m"), "{colored}");
+    // The escapes take no room: once stripped, the borders are where the plain ones are.
+    assert_eq!(strip_ansi(&colored), terminal::render_terminal(&r, PLAIN));
+}
+
+#[test]
+fn a_single_request_gets_one_comparison_table() {
+    let mut r = common::realistic();
+    let c = r.comparison.as_mut().unwrap();
+    let rows: Vec<_> = c
+        .metrics
+        .iter()
+        .filter(|m| m.request == "_total")
+        .cloned()
+        .collect();
+    c.metrics = rows.clone();
+    c.metrics.extend(rows.into_iter().map(|mut m| {
+        m.request = "checkout".into();
+        m
+    }));
+    let text = terminal::render_terminal(&r, PLAIN);
+    assert_eq!(text.matches("request: ").count(), 1, "{text}");
+    assert!(text.contains("request: checkout"), "{text}");
+    assert_eq!(text.matches("│ metric ").count(), 1, "{text}");
+    // Two requests: both tables and the all-requests one.
+    let c = r.comparison.as_mut().unwrap();
+    c.metrics[0].current = 99.0;
+    let text = terminal::render_terminal(&r, PLAIN);
+    assert!(text.contains("request: all requests"), "{text}");
+    let md = markdown::render_markdown(&r);
+    assert!(md.contains("| _total.p99 |"), "{md}");
+}
+
+#[test]
+fn unchanged_metrics_fold_into_one_line_unless_verbose() {
+    let mut r = common::realistic();
+    let c = r.comparison.as_mut().unwrap();
+    // The gate's order puts an unchanged metric first; the table must not.
+    let mut unchanged = c.metrics[2].clone();
+    unchanged.request = "get-item".into();
+    for metric in ["p50", "p90"] {
+        let mut m = unchanged.clone();
+        m.metric = metric.into();
+        c.metrics.insert(0, m);
+    }
+    let text = terminal::render_terminal(&r, PLAIN);
+    assert!(
+        text.contains("request: get-item\n"),
+        "get-item's table: {text}"
+    );
+    // list-items has only an unchanged metric: no table of its own.
+    assert!(!text.contains("request: list-items"), "{text}");
+    assert!(
+        text.contains("+ 3 unchanged metrics (--verbose lists them)"),
+        "{text}"
+    );
+    assert!(!text.contains("unchanged │"), "no unchanged row: {text}");
+    let verbose = terminal::render_terminal(
+        &r,
+        TerminalReport {
+            color: false,
+            verbose: true,
+        },
+    );
+    assert!(!verbose.contains("unchanged metric"), "{verbose}");
+    let get_item = &verbose[verbose.find("request: get-item").unwrap()..];
+    let inconclusive = get_item.find("inconclusive").unwrap();
+    let unchanged = get_item.find("unchanged").unwrap();
+    assert!(inconclusive < unchanged, "changed rows first: {get_item}");
+    // Markdown: changed rows in the table, the unchanged ones folded under <details>.
+    let md = markdown::render_markdown(&r);
+    let details = md.find("<summary>3 unchanged metrics</summary>").unwrap();
+    assert!(md.find("inconclusive").unwrap() < details, "{md}");
+    // HTML: the same, in a collapsed block under the table.
+    let html = html_of(&r);
+    let details = html.find("<summary>3 unchanged metrics</summary>").unwrap();
+    assert!(html.find("class=\"v-inconclusive\"").unwrap() < details);
+    assert!(html.find("class=\"v-unchanged\"").unwrap() > details);
+}
+
+#[test]
+fn in_process_latencies_read_in_microseconds() {
+    let mut r = common::realistic();
+    for m in std::iter::once(&mut r.totals).chain(r.requests.values_mut()) {
+        m.latency_ms.p50 = 0.0042;
+        m.latency_ms.p99 = 0.037;
+    }
+    let text = terminal::render_terminal(&r, PLAIN);
+    assert!(text.contains("4.20µs") && text.contains("37.0µs"), "{text}");
+    assert!(!text.contains("0.00ms"), "{text}");
+    let md = markdown::render_markdown(&r);
+    assert!(md.contains("p50 **4.20µs**"), "{md}");
+    assert!(md.contains("**26,000** requests"), "{md}");
+}
+
+/// The terminal summary, with escapes made visible (`␛`) so a snapshot shows them.
+fn visible_escapes(text: &str) -> String {
+    text.replace('\x1b', "␛")
+}
+
+#[test]
+fn snapshot_terminal_summary() {
+    let r = common::realistic();
+    insta::assert_snapshot!("terminal_plain", terminal::render_terminal(&r, PLAIN));
+    insta::assert_snapshot!(
+        "terminal_color",
+        visible_escapes(&terminal::render_terminal(&r, COLOR))
+    );
+    insta::assert_snapshot!(
+        "terminal_overloaded",
+        terminal::render_terminal(&common::overloaded(), PLAIN)
+    );
+}
+
+#[test]
+fn snapshot_summary_md() {
+    insta::assert_snapshot!(
+        "summary_md",
+        markdown::render_markdown(&common::realistic())
+    );
+    insta::assert_snapshot!(
+        "summary_md_overloaded",
+        markdown::render_markdown(&common::overloaded())
+    );
+}
+
+#[test]
+fn snapshot_junit_xml() {
+    let r = common::realistic();
+    insta::assert_snapshot!("junit_xml", perfgate::report::junit::render_junit(&r));
+}
+
+#[test]
+fn chart_text_stays_readable_at_800_px_wide() {
+    // Charts are drawn 1200 px wide; shown 800 px wide every font shrinks by 2/3.
+    let html = html_of(&common::realistic());
+    let sizes: Vec<f64> = html
+        .split("font-size=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect();
+    assert!(sizes.len() > 20, "{} texts", sizes.len());
+    let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        smallest * 800.0 / 1200.0 >= 11.0,
+        "smallest chart text {smallest:.1} px is {:.1} px at 800 px",
+        smallest * 800.0 / 1200.0
+    );
 }

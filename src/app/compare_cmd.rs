@@ -18,6 +18,8 @@ pub struct CompareArgs {
     pub strict_env: bool,
     /// Also write the report files here.
     pub out: Option<PathBuf>,
+    /// List unchanged compared metrics too.
+    pub verbose: bool,
 }
 
 /// Compares and returns the exit code: 0 no regression, 1 regression, 2 bad input.
@@ -52,6 +54,7 @@ pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<i32, AppError>
         Some(&baseline.result),
         dir.as_deref(),
         dir.is_none(),
+        args.verbose,
     )?;
     if args.strict_env {
         if let Some(c) = result

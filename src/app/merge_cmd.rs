@@ -52,6 +52,6 @@ pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<i32, AppError> {
         .clone()
         .unwrap_or_else(|| default_out(&format!("{}-merged", merged.scenario.name)));
     output::check_writable(&dir)?;
-    output::emit(&merged, None, &dir, args.no_report)?;
+    output::emit(&merged, None, &dir, args.no_report, false)?;
     Ok(merged.exit_code)
 }

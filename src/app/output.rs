@@ -20,7 +20,7 @@ pub fn write_files(
         html_and_png: !no_report,
     };
     report::write_standard(result, &ctx, dir, &opts)
-        .map_err(|e| AppError::Run(format!("writing reports into {}: {e:#}", dir.display())))
+        .map_err(|e| AppError::Run(format!("writing reports into {}: {e}", dir.display())))
 }
 
 /// Makes sure the reports can be written into `dir` before anything runs: it must be a
@@ -78,13 +78,15 @@ pub fn write_visual(
         .filter(|r| r.file_name().ends_with(".html") || r.file_name().ends_with(".png"))
         .collect();
     report::write_all(&visual, result, &ctx, dir)
-        .map_err(|e| AppError::Run(format!("writing reports into {}: {e:#}", dir.display())))
+        .map_err(|e| AppError::Run(format!("writing reports into {}: {e}", dir.display())))
 }
 
-/// Prints the terminal summary (in color on a terminal).
-pub fn print_summary(result: &RunResult) {
+/// Prints the terminal summary (in color on a terminal); `verbose` lists unchanged compared
+/// metrics too.
+pub fn print_summary(result: &RunResult, verbose: bool) {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    print!("{}", report::terminal::render_terminal(result, color));
+    let opts = report::terminal::TerminalReport { color, verbose };
+    print!("{}", report::terminal::render_terminal(result, opts));
 }
 
 /// Writes the files into `dir` and prints the summary; the folder is named first, so the
@@ -94,10 +96,11 @@ pub fn emit(
     baseline: Option<&RunResult>,
     dir: &Path,
     no_report: bool,
+    verbose: bool,
 ) -> Result<Vec<PathBuf>, AppError> {
     let written = write_files(result, baseline, dir, no_report)?;
     println!("reports: {}", dir.display());
-    print_summary(result);
+    print_summary(result, verbose);
     Ok(written)
 }
 
@@ -107,11 +110,12 @@ pub fn emit_to(
     baseline: Option<&RunResult>,
     dir: Option<&Path>,
     no_report: bool,
+    verbose: bool,
 ) -> Result<Vec<PathBuf>, AppError> {
     match dir {
-        Some(d) => emit(result, baseline, d, no_report),
+        Some(d) => emit(result, baseline, d, no_report, verbose),
         None => {
-            print_summary(result);
+            print_summary(result, verbose);
             Ok(Vec::new())
         }
     }

@@ -21,6 +21,8 @@ pub struct RunArgs {
     pub threads: Option<usize>,
     /// No live progress.
     pub quiet: bool,
+    /// List unchanged compared metrics too.
+    pub verbose: bool,
     /// Only `result.json`, JUnit and Markdown: no HTML or PNG.
     pub no_report: bool,
     pub no_baseline: bool,
@@ -104,6 +106,7 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
         baseline.as_ref().map(|b: &Baseline| &b.result),
         &dir,
         args.no_report,
+        args.verbose,
     )?;
     if strict_env_failed {
         let lines = result

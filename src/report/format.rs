@@ -1,6 +1,8 @@
-//! Number and label formatting shared by the text formats (terminal, HTML, Markdown, JUnit):
-//! one place decides how a latency, a rate, a ratio, a change or a p-value reads, so every
-//! report shows the same numbers the same way. Plain text only; escaping is the caller's.
+//! Number and label formatting shared by every reporter (terminal, HTML, Markdown, JUnit,
+//! progress bar and chart axes): one place decides how a latency, a rate, a count, a ratio, a
+//! change, a p-value or a tick label reads, so every report shows the same numbers the same
+//! way: a unit that fits the value (µs below 1 ms), thousands separated, "n/a" where there is
+//! no value. Plain text only; escaping is the caller's.
 
 use crate::result::{
     MetricComparison, MetricVerdict, Metrics, RunResult, StageResult, ThresholdResult,
@@ -22,38 +24,147 @@ pub const COMPARISON_HEADERS: [&str; 7] = [
     "verdict",
 ];
 
-/// A latency in ms with a precision that suits its size.
-pub fn ms(v: f64) -> String {
-    if !v.is_finite() {
-        return "-".into();
+/// What a value with no data reads as.
+pub const NA: &str = "n/a";
+
+/// A count with thousands separated: `12,345`.
+pub fn count(n: u64) -> String {
+    group(&n.to_string())
+}
+
+/// Inserts `,` every three digits of the integer part of a plain decimal number.
+fn group(text: &str) -> String {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let mut grouped = String::with_capacity(text.len() + int.len() / 3);
+    grouped.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
     }
-    if v >= 1000.0 {
-        format!("{:.2}s", v / 1000.0)
-    } else if v >= 100.0 {
-        format!("{v:.0}ms")
+    if let Some(f) = frac {
+        grouped.push('.');
+        grouped.push_str(f);
+    }
+    grouped
+}
+
+/// `v` with three significant digits at most (no fewer than 0 decimals), e.g. `123`, `12.3`,
+/// `1.23`.
+fn sig3(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
     } else if v >= 10.0 {
-        format!("{v:.1}ms")
+        format!("{v:.1}")
     } else {
-        format!("{v:.2}ms")
+        format!("{v:.2}")
     }
 }
 
-/// A rate per second.
+/// A latency given in ms, in the unit that fits it: `850µs`, `12.3ms`, `1.23s`; `0ms` for
+/// zero, "n/a" when not finite.
+pub fn ms(v: f64) -> String {
+    if !v.is_finite() {
+        return NA.into();
+    }
+    if v == 0.0 {
+        "0ms".into()
+    } else if v.abs() >= 1000.0 {
+        format!("{}s", group(&sig3(v / 1000.0)))
+    } else if v.abs() >= 1.0 {
+        format!("{}ms", sig3(v))
+    } else {
+        format!("{}µs", sig3(v * 1000.0))
+    }
+}
+
+/// A rate per second: `1,234/s`, `12.5/s`.
 pub fn rps(v: f64) -> String {
     if !v.is_finite() {
-        return "-".into();
+        return NA.into();
     }
     if v >= 100.0 {
-        format!("{v:.0}/s")
+        format!("{}/s", group(&format!("{v:.0}")))
     } else {
         format!("{v:.1}/s")
+    }
+}
+
+/// A plain number for an axis tick or a bar label: no trailing ".0", thousands separated, at
+/// most two decimals (`160000.0` → `160,000`, `2.50` → `2.5`, `0.126` → `0.13`); small
+/// values keep two significant digits (`0.0042` → `0.0042`).
+pub fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let decimals = if v.abs() >= 100.0 || v == v.trunc() {
+        0
+    } else if v.abs() >= 10.0 {
+        1
+    } else if v.abs() >= 0.01 {
+        2
+    } else {
+        // Two significant digits.
+        (2 - v.abs().log10().floor() as i64).clamp(2, 12) as usize - 1
+    };
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    group(&text)
+}
+
+/// How a latency axis reads: in µs when its top is below 1 ms, in s from 10 s, else in ms.
+/// The data stays in ms; only the labels scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyAxis {
+    /// Multiplies a value in ms into the axis unit.
+    pub factor: f64,
+    /// `µs`, `ms` or `s`.
+    pub unit: &'static str,
+}
+
+impl LatencyAxis {
+    /// The unit for an axis whose top is `max_ms`.
+    pub fn for_max(max_ms: f64) -> Self {
+        if max_ms < 1.0 {
+            LatencyAxis {
+                factor: 1000.0,
+                unit: "µs",
+            }
+        } else if max_ms >= 10_000.0 {
+            LatencyAxis {
+                factor: 0.001,
+                unit: "s",
+            }
+        } else {
+            LatencyAxis {
+                factor: 1.0,
+                unit: "ms",
+            }
+        }
+    }
+
+    /// A tick label of a value in ms, in the axis unit (without the unit).
+    pub fn tick(&self, v_ms: f64) -> String {
+        number(v_ms * self.factor)
     }
 }
 
 /// A 0..1 ratio as a percentage.
 pub fn pct(ratio: f64) -> String {
     if !ratio.is_finite() {
-        return "-".into();
+        return NA.into();
     }
     let p = ratio * 100.0;
     if p == 0.0 {
@@ -73,33 +184,38 @@ pub fn with_unit(v: f64, unit: &str) -> String {
         "ms" => ms(v),
         "ratio" => pct(v),
         "rps" => rps(v),
-        "count" if v.is_finite() => format!("{v:.0}"),
+        "count" if v.is_finite() => group(&format!("{v:.0}")),
         _ if v.is_finite() => format!("{v:.3}"),
-        _ => "-".into(),
+        _ => NA.into(),
     }
 }
 
 /// A comparison's change: percent, or percentage points for an error rate (`ratio`).
 pub fn change(m: &MetricComparison) -> String {
     if !m.change.is_finite() {
-        return "-".into();
+        return NA.into();
     }
     let suffix = if m.unit == "ratio" { "pp" } else { "%" };
-    format!("{:+.1}{suffix}", m.change)
+    if m.change.abs() >= 100.0 {
+        let sign = if m.change > 0.0 { "+" } else { "" };
+        format!("{sign}{}{suffix}", group(&format!("{:.0}", m.change)))
+    } else {
+        format!("{:+.1}{suffix}", m.change)
+    }
 }
 
 pub fn p_value(p: Option<f64>) -> String {
     match p {
         Some(p) if p.is_finite() && p < 0.001 => "<0.001".into(),
         Some(p) if p.is_finite() => format!("{p:.3}"),
-        _ => "-".into(),
+        _ => NA.into(),
     }
 }
 
 /// A wall-clock length: `42.0s`, `3m 05s`, `1h 00m 00s`.
 pub fn duration(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
-        return "-".into();
+        return NA.into();
     }
     if s < 60.0 {
         return format!("{s:.1}s");
@@ -113,17 +229,24 @@ pub fn duration(s: f64) -> String {
     }
 }
 
-/// The level a stage held, e.g. `50 vus` or `200 rps`.
+/// The level a stage held, e.g. `1 VU`, `50 VUs` or `200 req/s`.
 pub fn level(stage: &StageResult) -> String {
-    let unit = if stage.unit.is_empty() {
-        "vus"
+    level_of(stage.target, &stage.unit)
+}
+
+/// A load level `v` in `unit` (`vus`, `rps`, or a unit of the caller's), e.g. `1 VU`,
+/// `50 VUs`, `200 req/s`, `12.5 arrivals/s`.
+pub fn level_of(v: f64, unit: &str) -> String {
+    let n = if v.fract() == 0.0 && v.abs() < 1e15 {
+        group(&format!("{v:.0}"))
     } else {
-        &stage.unit
+        format!("{v:.1}")
     };
-    if stage.target.fract() == 0.0 && stage.target.abs() < 1e15 {
-        format!("{:.0} {unit}", stage.target)
-    } else {
-        format!("{:.1} {unit}", stage.target)
+    match unit {
+        "" | "vus" | "VUs" if v == 1.0 => format!("{n} VU"),
+        "" | "vus" | "VUs" => format!("{n} VUs"),
+        "rps" => format!("{n} req/s"),
+        other => format!("{n} {other}"),
     }
 }
 
@@ -133,7 +256,7 @@ pub fn metric_cells(m: &Metrics) -> [String; 8] {
     let l = &m.latency_ms;
     let lat = |v: f64| if m.ok == 0 { NA.to_string() } else { ms(v) };
     [
-        m.requests.to_string(),
+        count(m.requests),
         rps(m.throughput_rps),
         lat(l.p50),
         lat(l.p90),
@@ -143,9 +266,6 @@ pub fn metric_cells(m: &Metrics) -> [String; 8] {
         pct(m.error_rate),
     ]
 }
-
-/// What a value with no data reads as.
-pub const NA: &str = "n/a";
 
 /// True when a run's tables get a `dropped` column: the open model (where arrivals can be
 /// dropped), or any run that dropped some.
@@ -167,7 +287,7 @@ pub fn metric_headers(dropped: bool) -> Vec<&'static str> {
 pub fn metric_row(m: &Metrics, dropped: bool) -> Vec<String> {
     let mut cells = metric_cells(m).to_vec();
     if dropped {
-        cells.insert(1, m.dropped.to_string());
+        cells.insert(1, count(m.dropped));
     }
     cells
 }
@@ -177,7 +297,7 @@ pub fn dropped_cell(m: &Metrics) -> String {
     if m.dropped == 0 {
         "0".into()
     } else {
-        format!("{} ({})", m.dropped, pct(dropped_rate(m)))
+        format!("{} ({})", count(m.dropped), pct(dropped_rate(m)))
     }
 }
 
@@ -186,12 +306,12 @@ pub fn dropped_rate(m: &Metrics) -> f64 {
     crate::gate::thresholds::dropped_rate(m)
 }
 
-/// Mean and max time to failure of one error class, e.g. `5.00s mean, 5.01s max`; `-` when
-/// the result does not have it.
+/// Mean and max time to failure of one error class, e.g. `5.00s mean, 5.01s max`; "n/a"
+/// when the result does not have it.
 pub fn time_to_failure(m: &Metrics, class: &str) -> String {
     match m.failed_by_class_ms.get(class) {
         Some(t) => format!("{} mean, {} max", ms(t.mean), ms(t.max)),
-        None => "-".into(),
+        None => NA.into(),
     }
 }
 
@@ -200,7 +320,7 @@ pub fn retries_sentence(m: &Metrics) -> String {
     format!(
         "retries: {} (target.retry_idempotent: each retry is a request; each failed first \
          attempt, an error)",
-        m.retries
+        count(m.retries)
     )
 }
 
@@ -243,10 +363,61 @@ mod tests {
     fn numbers_read_well() {
         assert_eq!(ms(1.234), "1.23ms");
         assert_eq!(ms(1234.0), "1.23s");
-        assert_eq!(rps(1234.4), "1234/s");
+        assert_eq!(rps(1234.4), "1,234/s");
         assert_eq!(pct(0.0032), "0.320%");
         assert_eq!(duration(3725.0), "1h 02m 05s");
         assert_eq!(p_value(Some(0.0001)), "<0.001");
-        assert_eq!(ms(f64::NAN), "-");
+        assert_eq!(ms(f64::NAN), NA);
+        assert_eq!(pct(f64::NAN), NA);
+    }
+
+    #[test]
+    fn latencies_below_a_millisecond_read_in_microseconds() {
+        assert_eq!(ms(0.0042), "4.20µs");
+        assert_eq!(ms(0.037), "37.0µs");
+        assert_eq!(ms(0.85), "850µs");
+        assert_eq!(ms(0.0), "0ms");
+        assert_eq!(ms(999.4), "999ms");
+    }
+
+    #[test]
+    fn counts_are_thousands_separated() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(with_unit(12345.0, "count"), "12,345");
+    }
+
+    #[test]
+    fn numbers_have_no_trailing_zeros_and_group_thousands() {
+        assert_eq!(number(160000.0), "160,000");
+        assert_eq!(number(8.0), "8");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(0.126), "0.13");
+        assert_eq!(number(12.26), "12.3");
+        assert_eq!(number(1234.6), "1,235");
+        assert_eq!(number(-2000.0), "-2,000");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(0.0042), "0.0042");
+    }
+
+    #[test]
+    fn latency_axes_pick_a_unit_that_fits() {
+        let a = LatencyAxis::for_max(0.037);
+        assert_eq!((a.unit, a.tick(0.025)), ("µs", "25".to_string()));
+        let a = LatencyAxis::for_max(250.0);
+        assert_eq!((a.unit, a.tick(120.0)), ("ms", "120".to_string()));
+        let a = LatencyAxis::for_max(30_000.0);
+        assert_eq!((a.unit, a.tick(15_000.0)), ("s", "15".to_string()));
+    }
+
+    #[test]
+    fn levels_say_vu_in_the_singular() {
+        assert_eq!(level_of(1.0, "vus"), "1 VU");
+        assert_eq!(level_of(50.0, "vus"), "50 VUs");
+        assert_eq!(level_of(1.0, "VUs"), "1 VU");
+        assert_eq!(level_of(200.0, "rps"), "200 req/s");
+        assert_eq!(level_of(12.5, "arrivals/s"), "12.5 arrivals/s");
     }
 }

@@ -1,7 +1,7 @@
 //! `result.json`: the run's result as pretty-printed JSON (`perfgate/result/v1`), the format
 //! `compare`, `report` and baseline files read back.
 
-use super::{ReportContext, Reporter};
+use super::{ReportContext, ReportError, Reporter};
 use crate::result::RunResult;
 
 /// Renders `result.json`.
@@ -13,7 +13,7 @@ impl Reporter for JsonReport {
         "result.json"
     }
 
-    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
+    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> Result<Vec<u8>, ReportError> {
         let mut bytes = serde_json::to_vec_pretty(result)?;
         bytes.push(b'\n');
         Ok(bytes)

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::escape::xml;
 use super::format as f;
-use super::{ReportContext, Reporter};
+use super::{ReportContext, ReportError, Reporter};
 use crate::result::{MetricVerdict, RunResult, Verdict};
 
 /// Renders `junit.xml`.
@@ -20,7 +20,7 @@ impl Reporter for JunitReport {
         "junit.xml"
     }
 
-    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
+    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> Result<Vec<u8>, ReportError> {
         Ok(render_junit(result).into_bytes())
     }
 }
@@ -87,9 +87,9 @@ fn cases(r: &RunResult) -> Vec<Case> {
             let t = &r.totals;
             let mut d = format!(
                 "{} requests, {} ok, {} errors ({}), duration {}",
-                t.requests,
-                t.ok,
-                t.errors,
+                f::count(t.requests),
+                f::count(t.ok),
+                f::count(t.errors),
                 f::pct(t.error_rate),
                 f::duration(r.duration_s)
             );
@@ -97,7 +97,7 @@ fn cases(r: &RunResult) -> Vec<Case> {
                 let _ = write!(d, ", dropped {}", f::dropped_cell(t));
             }
             if t.retries > 0 {
-                let _ = write!(d, ", retries {}", t.retries);
+                let _ = write!(d, ", retries {}", f::count(t.retries));
             }
             for w in &r.warnings {
                 let _ = write!(d, "\nwarning: {w}");

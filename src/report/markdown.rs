@@ -1,20 +1,19 @@
-//! `summary.md`: a short Markdown summary for pull requests and CI job pages: the first
-//! reason the run did not pass (its first line), verdict, key totals (dropped arrivals and
-//! retries included), warnings, thresholds, the baseline comparison and its warnings, errors
-//! by class. Also appends it to GitHub's
-//! job summary when `GITHUB_STEP_SUMMARY` is set. Cells are escaped with
-//! [`super::escape::markdown_cell`] (GitHub renders inline HTML).
+//! `summary.md`: a short Markdown summary for pull requests and CI job pages, walked section by
+//! section in the one section order (`sections.rs`): the first reason the run did not pass (its
+//! first line), verdict, key totals (dropped arrivals and retries included), warnings, the baseline
+//! comparison (unchanged metrics folded) and its warnings, thresholds, requests and stages
+//! (folded), errors by class. Also appends it to GitHub's job summary when `GITHUB_STEP_SUMMARY` is
+//! set. Cells are escaped with [`super::escape::markdown_cell`] (GitHub renders inline HTML).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use anyhow::Context;
-
 use super::escape::markdown_cell as cell;
 use super::escape::markdown_line as line;
 use super::format as f;
-use super::{ReportContext, Reporter};
-use crate::result::{ComparisonVerdict, RunResult, Verdict};
+use super::sections::{self, Section, SectionWriter};
+use super::{ReportContext, ReportError, Reporter};
+use crate::result::{ComparisonVerdict, MetricComparison, MetricVerdict, RunResult, Verdict};
 
 /// Renders `summary.md`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,7 +24,7 @@ impl Reporter for MarkdownReport {
         "summary.md"
     }
 
-    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
+    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> Result<Vec<u8>, ReportError> {
         Ok(render_markdown(result).into_bytes())
     }
 }
@@ -56,12 +55,48 @@ fn head(s: &mut String, headers: &[&str], numeric: std::ops::Range<usize>) {
 
 /// The Markdown document.
 pub fn render_markdown(r: &RunResult) -> String {
-    let mut s = String::new();
-    let icon = match r.verdict {
+    let mut w = Summary {
+        r,
+        out: String::new(),
+    };
+    // Writing into a String cannot fail, and no Markdown section returns an error.
+    let _ = sections::walk(&mut w);
+    w.out
+}
+
+/// The document being written.
+struct Summary<'a> {
+    r: &'a RunResult,
+    out: String,
+}
+
+impl SectionWriter for Summary<'_> {
+    fn section(&mut self, section: Section) -> Result<(), ReportError> {
+        let (s, r) = (&mut self.out, self.r);
+        match section {
+            Section::Header => header(s, r),
+            Section::Charts | Section::Closing => {}
+            Section::Comparison => comparison(s, r),
+            Section::Thresholds => thresholds(s, r),
+            Section::Requests => requests(s, r),
+            Section::Stages => stages(s, r),
+            Section::Errors => errors(s, r),
+        }
+        Ok(())
+    }
+}
+
+fn verdict_icon(v: Verdict) -> &'static str {
+    match v {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
         Verdict::Aborted => "⚠️",
-    };
+    }
+}
+
+/// The first reason (first line), the title, every reason, the totals, warnings, target.
+fn header(s: &mut String, r: &RunResult) {
+    let icon = verdict_icon(r.verdict);
     // The first line says why, when the run did not pass.
     if let Some(first) = r.reasons.first() {
         let _ = writeln!(
@@ -95,20 +130,20 @@ pub fn render_markdown(r: &RunResult) -> String {
     let _ = write!(
         s,
         "**{}** requests in {} · **{}** · p50 **{}** · p95 **{}** · p99 **{}** · errors **{}** ({})",
-        t.requests,
+        f::count(t.requests),
         f::duration(r.duration_s),
         f::rps(t.throughput_rps),
         lat(t.latency_ms.p50),
         lat(t.latency_ms.p95),
         lat(t.latency_ms.p99),
-        t.errors,
+        f::count(t.errors),
         f::pct(t.error_rate)
     );
     if f::shows_dropped(r) {
         let _ = write!(s, " · dropped **{}**", f::dropped_cell(t));
     }
     if t.retries > 0 {
-        let _ = write!(s, " · retries **{}**", t.retries);
+        let _ = write!(s, " · retries **{}**", f::count(t.retries));
     }
     s.push_str("\n\n");
     for w in &r.warnings {
@@ -122,63 +157,133 @@ pub fn render_markdown(r: &RunResult) -> String {
             cell(&r.started_at)
         );
     }
+}
 
-    if !r.thresholds.is_empty() {
-        s.push_str("### Thresholds\n\n");
-        head(&mut s, &["threshold", "observed", "limit", "result"], 1..3);
-        for th in &r.thresholds {
-            row(
-                &mut s,
-                &[
-                    th.expr.clone(),
-                    f::threshold_observed(th),
-                    f::with_unit(th.limit, &th.unit),
-                    if th.pass { "✅ pass" } else { "❌ FAIL" }.to_string(),
-                ],
-            );
-        }
-        s.push('\n');
+/// The comparison: changed and inconclusive metrics in a table, the unchanged ones folded
+/// into a `<details>` block.
+fn comparison(s: &mut String, r: &RunResult) {
+    let Some(c) = &r.comparison else {
+        return;
+    };
+    let v = match c.verdict {
+        ComparisonVerdict::Pass => "✅ pass",
+        ComparisonVerdict::Fail => "❌ FAIL",
+    };
+    let _ = writeln!(
+        s,
+        "### Baseline comparison: {v}\n\nAgainst {} ({}). {}\n",
+        cell(&c.baseline_file),
+        cell(&c.baseline_created_at),
+        cell(&c.method)
+    );
+    if c.scenario_changed {
+        s.push_str("> ⚠️ **The scenario file changed since the baseline was taken.**\n\n");
     }
-
-    if let Some(c) = &r.comparison {
-        let v = match c.verdict {
-            ComparisonVerdict::Pass => "✅ pass",
-            ComparisonVerdict::Fail => "❌ FAIL",
-        };
+    for m in &c.env_mismatch {
+        let _ = writeln!(s, "> ⚠️ Environment differs: {}\n", cell(m));
+    }
+    for n in &c.notes {
+        let _ = writeln!(s, "> ℹ️ {}\n", cell(n));
+    }
+    let (changed, unchanged): (Vec<&MetricComparison>, Vec<&MetricComparison>) =
+        sections::comparison_groups(c)
+            .into_iter()
+            .flat_map(|(_, rows)| rows)
+            .partition(|m| m.verdict != MetricVerdict::Unchanged);
+    if !changed.is_empty() {
+        comparison_table(s, &changed);
+    }
+    if !unchanged.is_empty() {
+        let n = unchanged.len();
         let _ = writeln!(
             s,
-            "### Baseline comparison: {v}\n\nAgainst {} ({}). {}\n",
-            cell(&c.baseline_file),
-            cell(&c.baseline_created_at),
-            cell(&c.method)
+            "<details><summary>{} unchanged metric{}</summary>\n",
+            f::count(n as u64),
+            if n == 1 { "" } else { "s" }
         );
-        if c.scenario_changed {
-            s.push_str("> ⚠️ **The scenario file changed since the baseline was taken.**\n\n");
-        }
-        for m in &c.env_mismatch {
-            let _ = writeln!(s, "> ⚠️ Environment differs: {}\n", cell(m));
-        }
-        for n in &c.notes {
-            let _ = writeln!(s, "> ℹ️ {}\n", cell(n));
-        }
-        head(&mut s, &f::COMPARISON_HEADERS, 1..6);
-        for m in &c.metrics {
-            let mut cells = f::comparison_cells(m).to_vec();
-            let icon = match m.verdict {
-                crate::result::MetricVerdict::Regressed => "🔴 ",
-                crate::result::MetricVerdict::Improved => "🟢 ",
-                crate::result::MetricVerdict::Unchanged => "",
-                crate::result::MetricVerdict::Inconclusive => "🟡 ",
-                crate::result::MetricVerdict::NoData => "🔴 ",
-            };
-            if let Some(last) = cells.last_mut() {
-                *last = format!("{icon}{last}");
-            }
-            row(&mut s, &cells);
-        }
-        s.push('\n');
+        comparison_table(s, &unchanged);
+        s.push_str("</details>\n\n");
     }
+}
 
+fn comparison_table(s: &mut String, metrics: &[&MetricComparison]) {
+    head(s, &f::COMPARISON_HEADERS, 1..6);
+    for m in metrics {
+        let mut cells = f::comparison_cells(m).to_vec();
+        let icon = match m.verdict {
+            MetricVerdict::Regressed | MetricVerdict::NoData => "🔴 ",
+            MetricVerdict::Improved => "🟢 ",
+            MetricVerdict::Unchanged => "",
+            MetricVerdict::Inconclusive => "🟡 ",
+        };
+        if let Some(last) = cells.last_mut() {
+            *last = format!("{icon}{last}");
+        }
+        row(s, &cells);
+    }
+    s.push('\n');
+}
+
+fn thresholds(s: &mut String, r: &RunResult) {
+    if r.thresholds.is_empty() {
+        return;
+    }
+    s.push_str("### Thresholds\n\n");
+    head(s, &["threshold", "observed", "limit", "result"], 1..3);
+    for th in &r.thresholds {
+        row(
+            s,
+            &[
+                th.expr.clone(),
+                f::threshold_observed(th),
+                f::with_unit(th.limit, &th.unit),
+                if th.pass { "✅ pass" } else { "❌ FAIL" }.to_string(),
+            ],
+        );
+    }
+    s.push('\n');
+}
+
+/// Per request name, folded, when there is more than one (one is the totals line).
+fn requests(s: &mut String, r: &RunResult) {
+    if r.requests.len() < 2 {
+        return;
+    }
+    let dropped = f::shows_dropped(r);
+    s.push_str("<details><summary>Requests</summary>\n\n");
+    let mut headers = vec!["request"];
+    headers.extend(f::metric_headers(dropped));
+    head(s, &headers, 1..headers.len());
+    for (name, m) in &r.requests {
+        let mut cells = vec![name.clone()];
+        cells.extend(f::metric_row(m, dropped));
+        row(s, &cells);
+    }
+    let mut cells = vec!["all requests".to_string()];
+    cells.extend(f::metric_row(&r.totals, dropped));
+    row(s, &cells);
+    s.push_str("\n</details>\n\n");
+}
+
+fn stages(s: &mut String, r: &RunResult) {
+    if r.stages.is_empty() {
+        return;
+    }
+    let dropped = f::shows_dropped(r);
+    s.push_str("<details><summary>Stages</summary>\n\n");
+    let mut headers = vec!["stage"];
+    headers.extend(f::metric_headers(dropped));
+    head(s, &headers, 1..headers.len());
+    for st in &r.stages {
+        let mut cells = vec![format!("#{} · {}", st.index + 1, f::level(st))];
+        cells.extend(f::metric_row(&st.metrics, dropped));
+        row(s, &cells);
+    }
+    s.push_str("\n</details>\n\n");
+}
+
+fn errors(s: &mut String, r: &RunResult) {
+    let t = &r.totals;
     let classes: Vec<(&str, u64)> = t
         .errors_by_class
         .iter()
@@ -187,41 +292,23 @@ pub fn render_markdown(r: &RunResult) -> String {
         .collect();
     if !classes.is_empty() {
         s.push_str("### Errors\n\n");
-        head(&mut s, &["class", "count", "time to failure"], 1..2);
+        head(s, &["class", "count", "time to failure"], 1..2);
         for (class, n) in classes {
             row(
-                &mut s,
-                &[
-                    class.to_string(),
-                    n.to_string(),
-                    f::time_to_failure(t, class),
-                ],
+                s,
+                &[class.to_string(), f::count(n), f::time_to_failure(t, class)],
             );
         }
         s.push('\n');
-        if t.retries > 0 {
-            let _ = writeln!(s, "{}\n", cell(&f::retries_sentence(t)));
-        }
     }
-    if !r.stages.is_empty() {
-        let dropped = f::shows_dropped(r);
-        s.push_str("<details><summary>Stages</summary>\n\n");
-        let mut headers = vec!["stage"];
-        headers.extend(f::metric_headers(dropped));
-        head(&mut s, &headers, 1..headers.len());
-        for st in &r.stages {
-            let mut cells = vec![format!("#{} · {}", st.index + 1, f::level(st))];
-            cells.extend(f::metric_row(&st.metrics, dropped));
-            row(&mut s, &cells);
-        }
-        s.push_str("\n</details>\n");
+    if t.retries > 0 {
+        let _ = writeln!(s, "{}\n", cell(&f::retries_sentence(t)));
     }
-    s
 }
 
 /// Appends `md` to the file named by `GITHUB_STEP_SUMMARY`, when that variable is set (in a
 /// GitHub Actions job); does nothing otherwise.
-pub fn append_github_step_summary(md: &[u8]) -> anyhow::Result<()> {
+pub fn append_github_step_summary(md: &[u8]) -> Result<(), ReportError> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return Ok(());
     };
@@ -230,9 +317,9 @@ pub fn append_github_step_summary(md: &[u8]) -> anyhow::Result<()> {
         .create(true)
         .append(true)
         .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+        .map_err(|e| ReportError::io("opening", &path, e))?;
     file.write_all(md)
         .and_then(|()| file.write_all(b"\n"))
-        .with_context(|| format!("appending to {}", path.display()))?;
+        .map_err(|e| ReportError::io("appending to", &path, e))?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! returns bytes; where the bytes go (a file under the output folder) is decided here, once.
 
 pub mod charts;
+mod error;
 pub mod escape;
 pub mod format;
 mod glyphs;
@@ -11,7 +12,10 @@ pub mod junit;
 pub mod markdown;
 pub mod png;
 pub mod progress;
+pub(crate) mod sections;
 pub mod terminal;
+
+pub use error::ReportError;
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +33,7 @@ pub trait Reporter {
     /// File name inside the output folder, e.g. `report.html`.
     fn file_name(&self) -> &str;
     /// Renders the result into the file's bytes.
-    fn render(&self, result: &RunResult, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>>;
+    fn render(&self, result: &RunResult, ctx: &ReportContext<'_>) -> Result<Vec<u8>, ReportError>;
 }
 
 /// Writes each reporter's bytes to `dir/<file_name>`, creating `dir`. Each file is written
@@ -40,16 +44,16 @@ pub fn write_all(
     result: &RunResult,
     ctx: &ReportContext<'_>,
     dir: &Path,
-) -> anyhow::Result<Vec<PathBuf>> {
-    use anyhow::Context;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|e| ReportError::io("creating", dir, e))?;
     let mut written = Vec::new();
     for r in reporters {
-        let bytes = r
-            .render(result, ctx)
-            .with_context(|| format!("rendering {}", r.file_name()))?;
+        let bytes = r.render(result, ctx).map_err(|e| ReportError::Render {
+            file: r.file_name().to_string(),
+            source: Box::new(e),
+        })?;
         let path = dir.join(r.file_name());
-        write_atomic(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        write_atomic(&path, &bytes).map_err(|e| ReportError::io("writing", &path, e))?;
         written.push(path);
     }
     Ok(written)
@@ -139,20 +143,17 @@ pub fn write_standard(
     ctx: &ReportContext<'_>,
     dir: &Path,
     opts: &ReportOptions,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> Result<Vec<PathBuf>, ReportError> {
     let reporters = standard_reporters(opts);
     let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
     let written = write_all(&refs, result, ctx, dir)?;
-    {
-        use anyhow::Context;
-        remove_stale(dir, &written)
-            .with_context(|| format!("removing the previous run's reports in {}", dir.display()))?;
-    }
+    remove_stale(dir, &written)
+        .map_err(|e| ReportError::io("removing the previous run's reports in", dir, e))?;
     // The job summary is a convenience: failing to append to it must not fail the run.
     if let Err(e) =
         markdown::append_github_step_summary(markdown::render_markdown(result).as_bytes())
     {
-        eprintln!("perfgate: could not append to GITHUB_STEP_SUMMARY: {e:#}");
+        eprintln!("perfgate: could not append to GITHUB_STEP_SUMMARY: {e}");
     }
     Ok(written)
 }

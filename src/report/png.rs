@@ -2,14 +2,13 @@
 //! `stages.png`): one [`Reporter`] per chart, drawn by [`super::charts`] on plotters' bitmap
 //! backend into an in-memory RGB buffer with the embedded DejaVu font, then PNG-encoded.
 
-use anyhow::Context;
 use image::codecs::png::PngEncoder;
 use image::{ColorType, ImageEncoder};
 use plotters::prelude::*;
 
 use super::charts::{self, Chart};
 use super::glyphs::TextFix;
-use super::{ReportContext, Reporter};
+use super::{ReportContext, ReportError, Reporter};
 use crate::result::RunResult;
 
 /// Writes one chart as `<slug>.png`.
@@ -41,7 +40,7 @@ impl Reporter for PngChart {
         &self.file_name
     }
 
-    fn render(&self, result: &RunResult, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
+    fn render(&self, result: &RunResult, ctx: &ReportContext<'_>) -> Result<Vec<u8>, ReportError> {
         render_png(self.chart, result, ctx, self.size)
     }
 }
@@ -52,12 +51,12 @@ pub fn render_png(
     result: &RunResult,
     ctx: &ReportContext<'_>,
     (w, h): (u32, u32),
-) -> anyhow::Result<Vec<u8>> {
+) -> Result<Vec<u8>, ReportError> {
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
         let backend = BitMapBackend::with_buffer(&mut rgb, (w, h));
         let area = TextFix::new(backend, dejavu::sans::regular())
-            .context("loading the embedded DejaVu Sans font")?
+            .map_err(|_| ReportError::Font)?
             .into_drawing_area();
         chart.draw(&area, result, ctx)?;
         area.present()?;
@@ -65,6 +64,9 @@ pub fn render_png(
     let mut png = Vec::new();
     PngEncoder::new(&mut png)
         .write_image(&rgb, w, h, ColorType::Rgb8)
-        .with_context(|| format!("encoding {}.png", chart.slug()))?;
+        .map_err(|source| ReportError::Encode {
+            file: format!("{}.png", chart.slug()),
+            source,
+        })?;
     Ok(png)
 }

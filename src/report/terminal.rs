@@ -1,11 +1,12 @@
-//! The terminal summary printed after a run (`summary.txt` when written to a folder): a header
-//! line, tables per request name and per stage (with dropped arrivals in the open model),
-//! errors by class with their time to failure and a sample message, retries, the thresholds
-//! and, when there is a baseline, the comparison per request name; then the warnings and, for
-//! a run that did not pass, its reasons, the most important one on the last line. Built with
-//! `tabled`, readable in 100 columns; plain text unless `color` is set.
+//! The terminal summary printed after a run (`summary.txt` when written to a folder), walked
+//! section by section in the one section order (`sections.rs`): a header line; the baseline
+//! comparison per request name (changed and inconclusive metrics first, unchanged ones folded into
+//! one line unless `verbose`); the thresholds; tables per request name and per stage (with dropped
+//! arrivals in the open model); errors by class with their time to failure and a sample message,
+//! and retries; then the warnings and, for a run that did not pass, its reasons, the most important
+//! one on the last line. Built with `tabled`, readable in 100 columns; plain text unless `color` is
+//! set (widths ignore the ANSI escapes).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use tabled::builder::Builder;
@@ -13,8 +14,9 @@ use tabled::settings::object::{Columns, Object, Rows};
 use tabled::settings::{Alignment, Style, Width};
 
 use super::format as f;
-use super::{ReportContext, Reporter};
-use crate::result::{MetricComparison, MetricVerdict, RunResult, Verdict};
+use super::sections::{self, Section, SectionWriter};
+use super::{ReportContext, ReportError, Reporter};
+use crate::result::{ComparisonVerdict, MetricComparison, MetricVerdict, RunResult, Verdict};
 
 /// Most secondary reasons listed above the last line; the rest are counted.
 const MAX_ALSO: usize = 8;
@@ -27,6 +29,8 @@ const NAME_WIDTH: usize = 20;
 pub struct TerminalReport {
     /// ANSI colors for verdicts; off by default (and for files).
     pub color: bool,
+    /// List every compared metric, the unchanged ones too (`--verbose`).
+    pub verbose: bool,
 }
 
 impl Reporter for TerminalReport {
@@ -34,16 +38,304 @@ impl Reporter for TerminalReport {
         "summary.txt"
     }
 
-    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<u8>> {
-        Ok(render_terminal(result, self.color).into_bytes())
+    fn render(&self, result: &RunResult, _ctx: &ReportContext<'_>) -> Result<Vec<u8>, ReportError> {
+        Ok(render_terminal(result, *self).into_bytes())
     }
 }
 
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
+/// The summary text.
+pub fn render_terminal(r: &RunResult, opts: TerminalReport) -> String {
+    let mut w = Summary {
+        r,
+        opts,
+        out: String::new(),
+    };
+    // Writing into a String cannot fail, and no text section returns an error.
+    let _ = sections::walk(&mut w);
+    w.out
+}
+
+/// The summary being written.
+struct Summary<'a> {
+    r: &'a RunResult,
+    opts: TerminalReport,
+    out: String,
+}
+
+impl SectionWriter for Summary<'_> {
+    fn section(&mut self, section: Section) -> Result<(), ReportError> {
+        match section {
+            Section::Header => self.header(),
+            Section::Charts => {}
+            Section::Comparison => self.comparison(),
+            Section::Thresholds => self.thresholds(),
+            Section::Requests => self.requests(),
+            Section::Stages => self.stages(),
+            Section::Errors => self.errors(),
+            Section::Closing => self.closing(),
+        }
+        Ok(())
+    }
+}
+
+impl Summary<'_> {
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.opts.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict_word(&self, v: Verdict) -> String {
+        match v {
+            Verdict::Pass => self.paint("PASS", "1;32"),
+            Verdict::Fail => self.paint("FAIL", "1;31"),
+            Verdict::Aborted => self.paint("ABORTED", "1;33"),
+        }
+    }
+
+    fn header(&mut self) {
+        let r = self.r;
+        let verdict = self.verdict_word(r.verdict);
+        let t = &r.totals;
+        let _ = writeln!(
+            self.out,
+            "perfgate · {} ({}) · {verdict} · {} · {} requests, {}, {} errors",
+            clean(&r.scenario.name),
+            clean(&r.scenario.kind),
+            f::duration(r.duration_s),
+            f::count(t.requests),
+            f::rps(t.throughput_rps),
+            f::pct(t.error_rate)
+        );
+        if f::shows_dropped(r) {
+            let _ = writeln!(
+                self.out,
+                "dropped: {} of {} arrivals (max_in_flight was reached)",
+                f::dropped_cell(t),
+                f::count(t.requests + t.dropped)
+            );
+        }
+        if !r.scenario.target.is_empty() {
+            let _ = writeln!(self.out, "target: {}", clean(&r.scenario.target));
+        }
+    }
+
+    fn comparison(&mut self) {
+        let Some(c) = &self.r.comparison else {
+            return;
+        };
+        let verdict = match c.verdict {
+            ComparisonVerdict::Pass => self.paint("PASS", "1;32"),
+            ComparisonVerdict::Fail => self.paint("FAIL", "1;31"),
+        };
+        let _ = writeln!(
+            self.out,
+            "\nBaseline comparison: {verdict} (baseline {}, {})",
+            clean(&c.baseline_file),
+            clean(&c.baseline_created_at)
+        );
+        if c.scenario_changed {
+            self.out
+                .push_str("warning: the scenario file changed since the baseline was taken\n");
+        }
+        for m in &c.env_mismatch {
+            let _ = writeln!(self.out, "warning: environment differs: {}", clean(m));
+        }
+        for n in &c.notes {
+            let _ = writeln!(self.out, "note: {}", clean(n));
+        }
+        // Tables of what changed or could not be judged; the unchanged rows of every table
+        // fold into one line at the end.
+        let mut folded = 0_u64;
+        for (request, metrics) in sections::comparison_groups(c) {
+            let name = if request == crate::result::TOTAL_KEY {
+                "all requests".to_string()
+            } else {
+                clean(request)
+            };
+            let shown: Vec<&MetricComparison> = if self.opts.verbose {
+                metrics
+            } else {
+                let all = metrics.len();
+                let shown: Vec<_> = metrics
+                    .into_iter()
+                    .filter(|m| m.verdict != MetricVerdict::Unchanged)
+                    .collect();
+                folded += (all - shown.len()) as u64;
+                shown
+            };
+            if shown.is_empty() {
+                continue;
+            }
+            let rows = shown.iter().map(|m| self.comparison_row(m)).collect();
+            let _ = writeln!(
+                self.out,
+                "request: {name}\n{}",
+                table(&f::COMPARISON_HEADERS, rows, 1..6)
+            );
+        }
+        match folded {
+            0 => {}
+            1 => self
+                .out
+                .push_str("+ 1 unchanged metric (--verbose lists it)\n"),
+            n => {
+                let _ = writeln!(
+                    self.out,
+                    "+ {} unchanged metrics (--verbose lists them)",
+                    f::count(n)
+                );
+            }
+        }
+    }
+
+    fn comparison_row(&self, m: &MetricComparison) -> Vec<String> {
+        let mut cells = f::comparison_cells(m);
+        cells[0] = clean(&m.metric);
+        let code = match m.verdict {
+            MetricVerdict::Regressed | MetricVerdict::NoData => "31",
+            MetricVerdict::Improved => "32",
+            MetricVerdict::Unchanged => "0",
+            MetricVerdict::Inconclusive => "33",
+        };
+        cells[6] = self.paint(&cells[6], code);
+        cells.to_vec()
+    }
+
+    fn thresholds(&mut self) {
+        if self.r.thresholds.is_empty() {
+            return;
+        }
+        let rows: Vec<Vec<String>> = self
+            .r
+            .thresholds
+            .iter()
+            .map(|t| {
+                vec![
+                    clean(&t.expr),
+                    f::threshold_observed(t),
+                    f::with_unit(t.limit, &t.unit),
+                    if t.pass {
+                        self.paint("PASS", "32")
+                    } else {
+                        self.paint("FAIL", "31")
+                    },
+                ]
+            })
+            .collect();
+        let mut t = build(&["threshold", "observed", "limit", "result"], rows);
+        t.modify(Columns::new(1..3).not(Rows::first()), Alignment::right());
+        t.modify(Columns::first(), Width::truncate(48).suffix("…"));
+        let _ = writeln!(self.out, "\nThresholds\n{t}");
+    }
+
+    fn requests(&mut self) {
+        let r = self.r;
+        let dropped = f::shows_dropped(r);
+        let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)), dropped);
+        rows.extend(metric_rows(
+            std::iter::once(("all requests".to_string(), &r.totals)),
+            dropped,
+        ));
+        let headers = metric_headers("request", dropped);
+        let _ = writeln!(
+            self.out,
+            "\nRequests\n{}",
+            table(&headers, rows, 1..headers.len())
+        );
+    }
+
+    fn stages(&mut self) {
+        let r = self.r;
+        if r.stages.is_empty() {
+            return;
+        }
+        let dropped = f::shows_dropped(r);
+        let rows = metric_rows(
+            r.stages
+                .iter()
+                .map(|st| (format!("#{} {}", st.index + 1, f::level(st)), &st.metrics)),
+            dropped,
+        );
+        let headers = metric_headers("stage", dropped);
+        let _ = writeln!(
+            self.out,
+            "\nStages\n{}",
+            table(&headers, rows, 1..headers.len())
+        );
+    }
+
+    fn errors(&mut self) {
+        let r = self.r;
+        let classes: Vec<(&str, u64)> = r
+            .totals
+            .errors_by_class
+            .iter()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        if !classes.is_empty() {
+            let rows: Vec<Vec<String>> = classes
+                .iter()
+                .map(|(class, n)| {
+                    let sample = r
+                        .error_samples
+                        .iter()
+                        .find(|e| e.class == *class)
+                        .map(|e| format!("{}: {}", clean(&e.request), clean(&e.message)))
+                        .unwrap_or_default();
+                    vec![
+                        class.to_string(),
+                        f::count(*n),
+                        f::time_to_failure(&r.totals, class),
+                        sample,
+                    ]
+                })
+                .collect();
+            let mut t = build(
+                &["class", "count", "time to failure", "sample message"],
+                rows,
+            );
+            t.modify(Columns::new(1..2).not(Rows::first()), Alignment::right());
+            t.modify(Columns::new(3..4), Width::truncate(56).suffix("…"));
+            let _ = writeln!(self.out, "\nErrors\n{t}");
+        }
+        if r.totals.retries > 0 {
+            let _ = writeln!(self.out, "{}", f::retries_sentence(&r.totals));
+        }
+    }
+
+    /// Warnings, then the reasons: the first reason is the last line, what a reader of a CI
+    /// log sees first.
+    fn closing(&mut self) {
+        let r = self.r;
+        if !r.warnings.is_empty() {
+            self.out.push('\n');
+            for w in &r.warnings {
+                let _ = writeln!(self.out, "warning: {}", clean(w));
+            }
+        }
+        let Some((first, rest)) = r.reasons.split_first() else {
+            return;
+        };
+        self.out.push('\n');
+        for reason in rest.iter().take(MAX_ALSO) {
+            let _ = writeln!(self.out, "also: {}", clean(reason));
+        }
+        if rest.len() > MAX_ALSO {
+            let _ = writeln!(
+                self.out,
+                "also: {} more (every reason is in result.json, report.html and summary.md)",
+                rest.len() - MAX_ALSO
+            );
+        }
+        let label = match r.verdict {
+            Verdict::Aborted => self.verdict_word(Verdict::Aborted),
+            _ => self.verdict_word(Verdict::Fail),
+        };
+        let _ = writeln!(self.out, "{label}: {}", clean(first));
     }
 }
 
@@ -55,8 +347,8 @@ fn clean(text: &str) -> String {
         .collect()
 }
 
-/// A table with a left-aligned name column and numbers right-aligned in columns `numeric`.
-fn table(headers: &[&str], rows: Vec<Vec<String>>, numeric: std::ops::Range<usize>) -> String {
+/// A table with a header row, in the summary's style.
+fn build(headers: &[&str], rows: Vec<Vec<String>>) -> tabled::Table {
     let mut b = Builder::default();
     b.push_record(headers.iter().map(|h| h.to_string()));
     for r in rows {
@@ -64,6 +356,12 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>, numeric: std::ops::Range<usiz
     }
     let mut t = b.build();
     t.with(Style::sharp());
+    t
+}
+
+/// A table with a left-aligned name column and numbers right-aligned in columns `numeric`.
+fn table(headers: &[&str], rows: Vec<Vec<String>>, numeric: std::ops::Range<usize>) -> String {
+    let mut t = build(headers, rows);
     t.modify(Columns::new(numeric).not(Rows::first()), Alignment::right());
     t.modify(Columns::first(), Width::truncate(NAME_WIDTH).suffix("…"));
     t.to_string()
@@ -79,6 +377,12 @@ fn without_max<T>(mut cells: Vec<T>, dropped: bool) -> Vec<T> {
     cells
 }
 
+fn metric_headers(first: &'static str, dropped: bool) -> Vec<&'static str> {
+    let mut headers = vec![first];
+    headers.extend(without_max(f::metric_headers(dropped), dropped));
+    headers
+}
+
 fn metric_rows<'a>(
     items: impl Iterator<Item = (String, &'a crate::result::Metrics)>,
     dropped: bool,
@@ -90,196 +394,4 @@ fn metric_rows<'a>(
             row
         })
         .collect()
-}
-
-/// The summary text.
-pub fn render_terminal(r: &RunResult, color: bool) -> String {
-    let mut s = String::new();
-    let verdict = match r.verdict {
-        Verdict::Pass => paint("PASS", "1;32", color),
-        Verdict::Fail => paint("FAIL", "1;31", color),
-        Verdict::Aborted => paint("ABORTED", "1;33", color),
-    };
-    let dropped = f::shows_dropped(r);
-    let _ = writeln!(
-        s,
-        "perfgate · {} ({}) · {verdict} · {} · {} requests, {}, {} errors",
-        clean(&r.scenario.name),
-        clean(&r.scenario.kind),
-        f::duration(r.duration_s),
-        r.totals.requests,
-        f::rps(r.totals.throughput_rps),
-        f::pct(r.totals.error_rate)
-    );
-    if dropped {
-        let _ = writeln!(
-            s,
-            "dropped: {} of {} arrivals (max_in_flight was reached)",
-            f::dropped_cell(&r.totals),
-            r.totals.requests + r.totals.dropped
-        );
-    }
-    if !r.scenario.target.is_empty() {
-        let _ = writeln!(s, "target: {}", clean(&r.scenario.target));
-    }
-    let mut headers = vec!["request"];
-    headers.extend(without_max(f::metric_headers(dropped), dropped));
-    let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)), dropped);
-    rows.extend(metric_rows(
-        std::iter::once(("all requests".to_string(), &r.totals)),
-        dropped,
-    ));
-    let _ = writeln!(s, "\nRequests\n{}", table(&headers, rows, 1..headers.len()));
-    if !r.stages.is_empty() {
-        headers[0] = "stage";
-        let rows = metric_rows(
-            r.stages
-                .iter()
-                .map(|st| (format!("#{} {}", st.index + 1, f::level(st)), &st.metrics)),
-            dropped,
-        );
-        let _ = writeln!(s, "\nStages\n{}", table(&headers, rows, 1..headers.len()));
-    }
-    let classes: Vec<_> = r
-        .totals
-        .errors_by_class
-        .iter()
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    if !classes.is_empty() {
-        let rows: Vec<Vec<String>> = classes
-            .iter()
-            .map(|(class, n)| {
-                let sample = r
-                    .error_samples
-                    .iter()
-                    .find(|e| e.class == *class)
-                    .map(|e| format!("{}: {}", clean(&e.request), clean(&e.message)))
-                    .unwrap_or_default();
-                vec![
-                    class.to_string(),
-                    n.to_string(),
-                    f::time_to_failure(&r.totals, class),
-                    sample,
-                ]
-            })
-            .collect();
-        let mut t = Builder::default();
-        t.push_record(["class", "count", "time to failure", "sample message"]);
-        for row in rows {
-            t.push_record(row);
-        }
-        let mut t = t.build();
-        t.with(Style::sharp());
-        t.modify(Columns::new(3..4), Width::truncate(56).suffix("…"));
-        let _ = writeln!(s, "\nErrors\n{t}");
-    }
-    if r.totals.retries > 0 {
-        let _ = writeln!(s, "{}", f::retries_sentence(&r.totals));
-    }
-
-    if !r.thresholds.is_empty() {
-        let rows: Vec<Vec<String>> = r
-            .thresholds
-            .iter()
-            .map(|t| {
-                vec![
-                    clean(&t.expr),
-                    f::threshold_observed(t),
-                    f::with_unit(t.limit, &t.unit),
-                    if t.pass {
-                        paint("PASS", "32", color)
-                    } else {
-                        paint("FAIL", "31", color)
-                    },
-                ]
-            })
-            .collect();
-        let mut b = Builder::default();
-        b.push_record(["threshold", "observed", "limit", "result"]);
-        for row in rows {
-            b.push_record(row);
-        }
-        let mut t = b.build();
-        t.with(Style::sharp());
-        t.modify(Columns::first(), Width::truncate(48).suffix("…"));
-        let _ = writeln!(s, "\nThresholds\n{t}");
-    }
-
-    if let Some(c) = &r.comparison {
-        let _ = writeln!(
-            s,
-            "\nBaseline comparison: {} (baseline {}, {})",
-            match c.verdict {
-                crate::result::ComparisonVerdict::Pass => paint("PASS", "1;32", color),
-                crate::result::ComparisonVerdict::Fail => paint("FAIL", "1;31", color),
-            },
-            clean(&c.baseline_file),
-            clean(&c.baseline_created_at)
-        );
-        if c.scenario_changed {
-            s.push_str("warning: the scenario file changed since the baseline was taken\n");
-        }
-        for m in &c.env_mismatch {
-            let _ = writeln!(s, "warning: environment differs: {}", clean(m));
-        }
-        for n in &c.notes {
-            let _ = writeln!(s, "note: {}", clean(n));
-        }
-        let mut by_request: BTreeMap<&str, Vec<&MetricComparison>> = BTreeMap::new();
-        for m in &c.metrics {
-            by_request.entry(m.request.as_str()).or_default().push(m);
-        }
-        for (request, metrics) in by_request {
-            let rows = metrics
-                .iter()
-                .map(|m| {
-                    let mut cells = f::comparison_cells(m);
-                    cells[0] = clean(&m.metric);
-                    let code = match m.verdict {
-                        MetricVerdict::Regressed => "31",
-                        MetricVerdict::Improved => "32",
-                        MetricVerdict::Unchanged => "0",
-                        MetricVerdict::Inconclusive => "33",
-                        MetricVerdict::NoData => "31",
-                    };
-                    cells[6] = paint(&cells[6], code, color);
-                    cells.to_vec()
-                })
-                .collect();
-            let _ = writeln!(
-                s,
-                "request: {}\n{}",
-                clean(request),
-                table(&f::COMPARISON_HEADERS, rows, 1..6)
-            );
-        }
-    }
-    if !r.warnings.is_empty() {
-        s.push('\n');
-        for w in &r.warnings {
-            let _ = writeln!(s, "warning: {}", clean(w));
-        }
-    }
-    // The first reason is the last line: what a reader of a CI log sees first.
-    if let Some((first, rest)) = r.reasons.split_first() {
-        s.push('\n');
-        for reason in rest.iter().take(MAX_ALSO) {
-            let _ = writeln!(s, "also: {}", clean(reason));
-        }
-        if rest.len() > MAX_ALSO {
-            let _ = writeln!(
-                s,
-                "also: {} more (every reason is in result.json, report.html and summary.md)",
-                rest.len() - MAX_ALSO
-            );
-        }
-        let label = match r.verdict {
-            Verdict::Aborted => paint("ABORTED", "1;33", color),
-            _ => paint("FAIL", "1;31", color),
-        };
-        let _ = writeln!(s, "{label}: {}", clean(first));
-    }
-    s
 }

@@ -4,8 +4,12 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{caption, desc_font, headroom, label_font, legend, no_data, Chart, BASELINE, P99};
-use crate::report::ReportContext;
+use super::{
+    caption, desc_font, headroom, label_font, legend, no_data, Chart, BASELINE, P99, X_LABELS,
+    Y_LABELS,
+};
+use crate::report::format::LatencyAxis;
+use crate::report::{ReportContext, ReportError};
 use crate::result::{RunResult, TOTAL_KEY};
 
 pub use crate::metrics::codec::decode_histogram;
@@ -63,7 +67,7 @@ pub fn latency_distribution<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
     ctx: &ReportContext<'_>,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -79,19 +83,22 @@ where
         .filter(|x| x.is_finite())
         .fold(1.0_f64, f64::max);
     let ymax = headroom(all().map(|p| p.1));
+    let axis = LatencyAxis::for_max(ymax);
+    let y_tick = |v: &f64| axis.tick(*v);
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
         .margin(14)
         .margin_right(40)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
+        .x_label_area_size(X_LABELS)
+        .y_label_area_size(Y_LABELS)
         .build_cartesian_2d(0.0..xmax, 0.0..ymax)?;
     chart
         .configure_mesh()
         .x_desc("percentile (log scale of nines)")
-        .y_desc("latency (ms)")
+        .y_desc(format!("latency ({})", axis.unit))
         .x_labels(xmax.floor() as usize + 1)
         .x_label_formatter(&|x| nines_label(*x))
+        .y_label_formatter(&y_tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .light_line_style(RGBColor(240, 240, 240))

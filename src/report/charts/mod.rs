@@ -17,12 +17,11 @@ pub use time::{latency_over_time, throughput_over_time};
 
 use std::sync::OnceLock;
 
-use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::ReportContext;
+use super::{ReportContext, ReportError};
 use crate::result::RunResult;
 
 /// Size every chart is drawn at (SVG scales it to the page width).
@@ -93,7 +92,7 @@ impl Chart {
         area: &DrawingArea<DB, Shift>,
         result: &RunResult,
         ctx: &ReportContext<'_>,
-    ) -> anyhow::Result<()>
+    ) -> Result<(), ReportError>
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
@@ -106,87 +105,75 @@ impl Chart {
             Chart::Distribution => latency_distribution(area, result, ctx),
             Chart::Stages => stage_bars(area, result),
         }
+        .map_err(|e| match e {
+            ReportError::Plot(message) => ReportError::Chart {
+                chart: self.slug(),
+                message,
+            },
+            other => other,
+        })
     }
 }
 
 /// Registers the embedded DejaVu Sans as plotters' `sans-serif` (once per process). Text
 /// layout needs it for SVG too, since plotters measures text with the same font code.
-pub fn ensure_font() -> anyhow::Result<()> {
+pub fn ensure_font() -> Result<(), ReportError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
             .is_ok()
     });
     if !ok {
-        bail!("the embedded DejaVu Sans font could not be loaded");
+        return Err(ReportError::Font);
     }
     Ok(())
 }
 
 /// Renders `chart` as an SVG document whose text uses the generic `sans-serif` family.
-pub fn svg(chart: Chart, result: &RunResult, ctx: &ReportContext<'_>) -> anyhow::Result<String> {
+pub fn svg(
+    chart: Chart,
+    result: &RunResult,
+    ctx: &ReportContext<'_>,
+) -> Result<String, ReportError> {
     let mut out = String::new();
     {
         let area = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
         chart.draw(&area, result, ctx)?;
-        area.present()?;
+        area.present().map_err(|e| ReportError::Chart {
+            chart: chart.slug(),
+            message: e.to_string(),
+        })?;
     }
     Ok(out)
 }
 
+/// The smallest text of a chart, in plotters' font size. plotters writes an SVG `font-size`
+/// of size / 1.24 (and the PNG's em is size / 1.16), so 22 is a 17.7 px font at the charts'
+/// 1200 px width: still ≥ 11 px when the report shows a chart 750 px wide.
+pub const MIN_FONT: f64 = 22.0;
+
 pub(super) fn caption() -> TextStyle<'static> {
-    (FONT, 26).into_font().color(&BLACK)
+    (FONT, 28).into_font().color(&BLACK)
 }
 
-/// Tick and legend labels: 17 px at the charts' 1200 px width stays ≥ 11 px when the report
-/// shows a chart 800 px wide.
+/// Tick, legend and bar labels.
 pub(super) fn label_font() -> TextStyle<'static> {
-    (FONT, 17).into_font().color(&RGBColor(40, 40, 40))
+    (FONT, MIN_FONT).into_font().color(&RGBColor(40, 40, 40))
 }
 
+/// Axis descriptions.
 pub(super) fn desc_font() -> TextStyle<'static> {
-    (FONT, 18).into_font().color(&BLACK)
+    (FONT, MIN_FONT + 1.0).into_font().color(&BLACK)
 }
 
-/// A tick label: no trailing ".0", thousands separated, at most two decimals
-/// (`160000.0` → `160,000`, `2.50` → `2.5`, `0.126` → `0.13`).
+/// Height of the x label area (ticks and the axis description) of every chart.
+pub(super) const X_LABELS: u32 = 64;
+/// Width of a y label area (ticks and the rotated axis description).
+pub(super) const Y_LABELS: u32 = 100;
+
+/// A tick label: [`crate::report::format::number`] (no trailing ".0", thousands separated).
 pub(super) fn tick(v: &f64) -> String {
-    let v = *v;
-    if !v.is_finite() {
-        return String::new();
-    }
-    let decimals = if v.abs() >= 100.0 || v == v.trunc() {
-        0
-    } else if v.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    let text = format!("{v:.decimals$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
-    let (sign, digits) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
-    };
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
+    crate::report::format::number(*v)
 }
 
 /// A titled empty frame with a centred "no data" note.
@@ -194,7 +181,7 @@ pub(super) fn no_data<DB>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     why: &str,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -225,7 +212,7 @@ pub(super) fn headroom(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-pub(super) fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> anyhow::Result<()>
+pub(super) fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), ReportError>
 where
     DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
@@ -244,18 +231,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tick_labels_have_no_trailing_zeros_and_group_thousands() {
-        assert_eq!(tick(&160000.0), "160,000");
-        assert_eq!(tick(&8.0), "8");
-        assert_eq!(tick(&2.5), "2.5");
-        assert_eq!(tick(&0.126), "0.13");
-        assert_eq!(tick(&12.26), "12.3");
-        assert_eq!(tick(&1234.6), "1,235");
-        assert_eq!(tick(&-2000.0), "-2,000");
-        assert_eq!(tick(&0.0), "0");
-    }
 
     #[test]
     fn headroom_is_positive_for_empty_or_zero_data() {

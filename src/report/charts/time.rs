@@ -8,9 +8,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     caption, desc_font, headroom, label_font, legend, no_data, tick, Chart, CLASS_COLORS, LEVEL,
-    P50, P90, P99, STAGE_LINE, WARMUP,
+    P50, P90, P99, STAGE_LINE, WARMUP, X_LABELS, Y_LABELS,
 };
-use crate::report::ReportContext;
+use crate::report::format::LatencyAxis;
+use crate::report::{ReportContext, ReportError};
 use crate::result::{RunResult, Window};
 
 /// The time span covered by the windows: first start .. last start + 1 s.
@@ -60,7 +61,7 @@ fn time_decorations<DB>(
     result: &RunResult,
     (x0, x1): (f64, f64),
     ymax: f64,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -182,6 +183,28 @@ fn time_desc(k: usize, latency: bool) -> String {
     }
 }
 
+/// The load level of `pts` as a step outline: each point's level held over its span.
+fn level_steps(pts: &[Point]) -> Vec<(f64, f64)> {
+    pts.iter()
+        .flat_map(|p| [(p.t0, p.active), (p.t1, p.active)])
+        .collect()
+}
+
+/// The load level as both time charts draw it: a muted step area behind the data.
+fn level_area<DB: DrawingBackend>(steps: Vec<(f64, f64)>) -> AreaSeries<DB, f64, f64> {
+    AreaSeries::new(steps, 0.0, LEVEL.mix(0.10)).border_style(LEVEL.mix(0.35))
+}
+
+/// The legend mark of [`level_area`].
+fn level_mark((x, y): (i32, i32)) -> Rectangle<(i32, i32)> {
+    Rectangle::new([(x, y - 6), (x + 18, y + 6)], LEVEL.mix(0.25).filled())
+}
+
+/// True when the run's level is an arrival rate (req/s, the open model), not virtual users.
+fn level_is_rate(result: &RunResult) -> bool {
+    result.stages.first().is_some_and(|s| s.unit == "rps")
+}
+
 /// Reads one value of a point.
 type PointValue = fn(&Point) -> f64;
 
@@ -192,7 +215,7 @@ pub fn latency_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
     ctx: &ReportContext<'_>,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -214,20 +237,22 @@ where
             .chain(reference.iter().flat_map(|(a, b)| [*a, *b])),
     ) * LEGEND_ROOM;
     let amax = headroom(pts.iter().map(|p| p.active)) * LEGEND_ROOM;
+    let axis = LatencyAxis::for_max(ymax);
+    let y_tick = |v: &f64| axis.tick(*v);
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
         .margin(14)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .right_y_label_area_size(80)
+        .x_label_area_size(X_LABELS)
+        .y_label_area_size(Y_LABELS)
+        .right_y_label_area_size(Y_LABELS)
         .build_cartesian_2d(span.0..span.1, 0.0..ymax)?
         .set_secondary_coord(span.0..span.1, 0.0..amax);
     chart
         .configure_mesh()
         .x_desc(time_desc(k, true))
-        .y_desc("latency (ms)")
+        .y_desc(format!("latency ({})", axis.unit))
         .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .y_label_formatter(&y_tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .light_line_style(RGBColor(240, 240, 240))
@@ -240,16 +265,10 @@ where
         .axis_desc_style(desc_font())
         .draw()?;
     // The level first, as a muted area behind everything: a load shape, not a data line.
-    let steps: Vec<(f64, f64)> = pts
-        .iter()
-        .flat_map(|p| [(p.t0, p.active), (p.t1, p.active)])
-        .collect();
     chart
-        .draw_secondary_series(
-            AreaSeries::new(steps, 0.0, LEVEL.mix(0.10)).border_style(LEVEL.mix(0.35)),
-        )?
+        .draw_secondary_series(level_area(level_steps(&pts)))?
         .label(format!("{} (right axis)", level_unit(result)))
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], LEVEL.mix(0.25).filled()));
+        .legend(level_mark);
     time_decorations(&mut chart, result, span, ymax)?;
     if let Some((p50, p99)) = reference {
         for (name, value, color) in [("baseline p50", p50, P50), ("baseline p99", p99, P99)] {
@@ -300,12 +319,24 @@ where
 /// Color of the dropped-arrivals line (dashed, so it reads apart from the error classes).
 const DROPPED: RGBColor = RGBColor(20, 20, 20);
 
+/// What the right axis of the throughput chart shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RightAxis {
+    /// Errors (by class) and dropped arrivals per second.
+    Errors,
+    /// The virtual users, as on the latency chart (a closed run without errors).
+    Level,
+}
+
 /// Chart 2: throughput per window, and errors per second split by class and dropped arrivals
-/// per second (open model) on a secondary axis.
+/// per second (open model) on a secondary axis. The load level is the same muted step area as
+/// on the latency chart: on the left axis for an arrival rate (same unit as throughput, so the
+/// gap between target and achieved shows), on the right axis for virtual users when there are
+/// no errors to show there.
 pub fn throughput_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
-) -> anyhow::Result<()>
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
@@ -317,38 +348,66 @@ where
     }
     let (pts, k) = points(ts);
     let span = time_span(ts);
-    let ymax = headroom(pts.iter().map(|p| p.rps)) * LEGEND_ROOM;
-    let any_dropped = pts.iter().any(|p| p.dropped > 0.0);
-    let emax = headroom(
+    let rate = level_is_rate(result);
+    let ymax = headroom(
         pts.iter()
-            .flat_map(|p| p.classes.iter().copied().chain([p.errors, p.dropped])),
+            .flat_map(|p| [p.rps, if rate { p.active } else { 0.0 }]),
     ) * LEGEND_ROOM;
+    let any_dropped = pts.iter().any(|p| p.dropped > 0.0);
+    let any_failures = pts.iter().any(|p| p.errors > 0.0 || p.dropped > 0.0);
+    let right = if any_failures || rate {
+        RightAxis::Errors
+    } else {
+        RightAxis::Level
+    };
+    let emax = match right {
+        RightAxis::Errors => headroom(
+            pts.iter()
+                .flat_map(|p| p.classes.iter().copied().chain([p.errors, p.dropped])),
+        ),
+        RightAxis::Level => headroom(pts.iter().map(|p| p.active)),
+    } * LEGEND_ROOM;
     let mut chart = ChartBuilder::on(area)
         .caption(title, caption())
         .margin(14)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .right_y_label_area_size(80)
+        .x_label_area_size(X_LABELS)
+        .y_label_area_size(Y_LABELS)
+        .right_y_label_area_size(Y_LABELS)
         .build_cartesian_2d(span.0..span.1, 0.0..ymax)?
         .set_secondary_coord(span.0..span.1, 0.0..emax);
     chart
         .configure_mesh()
         .x_desc(time_desc(k, false))
         .y_desc("throughput (req/s)")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .light_line_style(RGBColor(240, 240, 240))
         .draw()?;
     chart
         .configure_secondary_axes()
-        .y_desc(if any_dropped {
-            "errors and dropped arrivals (per s)"
-        } else {
-            "errors (per s)"
+        .y_desc(match right {
+            RightAxis::Level => format!("{} (shaded)", level_unit(result)),
+            RightAxis::Errors if any_dropped => "errors and dropped arrivals (per s)".into(),
+            RightAxis::Errors => "errors (per s)".into(),
         })
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(desc_font())
         .draw()?;
+    // The level first, behind everything, as on the latency chart.
+    if rate {
+        chart
+            .draw_series(level_area(level_steps(&pts)))?
+            .label("target arrival rate (shaded)")
+            .legend(level_mark);
+    } else if right == RightAxis::Level {
+        chart
+            .draw_secondary_series(level_area(level_steps(&pts)))?
+            .label(format!("{} (right axis)", level_unit(result)))
+            .legend(level_mark);
+    }
     time_decorations(&mut chart, result, span, ymax)?;
 
     let width = stroke(pts.len());
