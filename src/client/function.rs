@@ -21,6 +21,16 @@ pub type FnResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 type BoxFuture = Pin<Box<dyn Future<Output = FnResult> + Send>>;
 type Func = Arc<dyn Fn(CallContext) -> BoxFuture + Send + Sync>;
 
+/// A param a function reads has the wrong type (the call fails with class `function`).
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    #[error("param `{name}` must be a whole number, got {value}")]
+    NotWhole {
+        name: String,
+        value: serde_json::Value,
+    },
+}
+
 /// What a function is called with: the request's `params` from the scenario.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
@@ -39,12 +49,13 @@ impl CallContext {
     }
 
     /// A whole-number parameter, or `default` when absent; an error when it is not a number.
-    pub fn u64_param(&self, name: &str, default: u64) -> Result<u64, String> {
+    pub fn u64_param(&self, name: &str, default: u64) -> Result<u64, ParamError> {
         match self.params.get(name) {
             None => Ok(default),
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| format!("param `{name}` must be a whole number, got {v}")),
+            Some(v) => v.as_u64().ok_or_else(|| ParamError::NotWhole {
+                name: name.to_string(),
+                value: v.clone(),
+            }),
         }
     }
 

@@ -1,15 +1,14 @@
 //! What a request is sent to (the client side of a run; named `client` so that no tool
 //! mistakes it for Cargo's `target/` build folder). The engine drives any [`Target`]: each worker gets its own
 //! [`Session`] (its own connection) and asks it to execute request `i` of the scenario.
-//! [`PlanTarget`] is the real one: HTTP (`http.rs`) and in-process functions
-//! (`function.rs`) mixed as the scenario says. `demo.rs` is the embedded demo server.
+//! [`PlanTarget`] is the real one: HTTP (`http/`: one file per transport over one shared
+//! outcome routine) and in-process functions (`function.rs`) mixed as the scenario says.
+//! `demo.rs` is the embedded demo server.
 //! `target.timeout` bounds every request, in-process calls included (`watchdog.rs`: one timer
 //! per session, not one per call).
 
-mod classify;
 pub mod demo;
 mod function;
-mod h1;
 mod http;
 mod watchdog;
 
@@ -18,8 +17,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use function::{BoundCall, CallContext, FnResult, Registry};
-pub use http::{HttpSession, HttpSpec};
+pub use function::{BoundCall, CallContext, FnResult, ParamError, Registry};
+pub use http::{HttpSession, HttpSpec, PrepareError};
 
 use crate::metrics::Outcome;
 use crate::scenario::{Action, Plan};
@@ -59,8 +58,17 @@ pub enum TargetError {
     Resolve { host: String, reason: String },
     #[error("{url} is unreachable: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("{0}")]
-    Invalid(String),
+    #[error("bad base URL {url}: {source}")]
+    BaseUrl {
+        url: String,
+        source: ::http::uri::InvalidUri,
+    },
+    #[error("HTTP requests need a base URL")]
+    NoBaseUrl,
+    #[error("no function `{0}`")]
+    NoFunction(String),
+    #[error(transparent)]
+    Request(#[from] PrepareError),
 }
 
 impl PlanTarget {
@@ -83,9 +91,7 @@ impl PlanTarget {
                 Action::Call(c) => {
                     let call =
                         BoundCall::new(registry, &c.function, CallContext::new(c.params.clone()))
-                            .ok_or_else(|| {
-                            TargetError::Invalid(format!("no function `{}`", c.function))
-                        })?;
+                            .ok_or_else(|| TargetError::NoFunction(c.function.clone()))?;
                     actions.push(Prepared::Call(call));
                 }
             }
@@ -93,8 +99,7 @@ impl PlanTarget {
         let http = if http_reqs.is_empty() {
             None
         } else {
-            let base = base_url
-                .ok_or_else(|| TargetError::Invalid("HTTP requests need a base URL".into()))?;
+            let base = base_url.ok_or(TargetError::NoBaseUrl)?;
             let addr = preflight(base, plan.target.timeout).await?;
             let spec = HttpSpec::new(
                 base,
@@ -102,8 +107,7 @@ impl PlanTarget {
                 plan.target.timeout,
                 plan.target.retry_idempotent,
                 &http_reqs,
-            )
-            .map_err(TargetError::Invalid)?;
+            )?;
             Some(Arc::new(spec))
         };
         Ok(PlanTarget {
@@ -116,9 +120,10 @@ impl PlanTarget {
 
 /// Resolves `base`'s host and opens (and closes) one TCP connection to it.
 pub async fn preflight(base: &str, timeout: Duration) -> Result<SocketAddr, TargetError> {
-    let uri: ::http::Uri = base
-        .parse()
-        .map_err(|e| TargetError::Invalid(format!("bad base URL {base}: {e}")))?;
+    let uri: ::http::Uri = base.parse().map_err(|source| TargetError::BaseUrl {
+        url: base.to_string(),
+        source,
+    })?;
     let host = uri
         .host()
         .unwrap_or_default()

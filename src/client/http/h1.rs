@@ -5,7 +5,7 @@
 //! Content-Length, chunked and until-close bodies are read and handed to a sink as they
 //! stream, never collected. Per request there is no allocation, channel message, task
 //! wake-up or timer registration. What this client does not cover (TLS, `CONNECT`, a
-//! scenario that sets `Transfer-Encoding` itself) stays on hyper/reqwest in `http.rs`.
+//! scenario that sets `Transfer-Encoding` itself) stays on hyper/reqwest (`hyper.rs`, `tls.rs`).
 //!
 //! One call of [`H1Conn::exchange`] writes the request exactly once: this module never
 //! re-sends. A failed exchange says what arrived before it failed ([`Failure`]): the status

@@ -1,5 +1,6 @@
 //! Error classification: which class (`connect`, `timeout`, `reset`, `tls`, `protocol`) a
-//! transport error belongs to. One place, so hyper and reqwest errors are judged alike.
+//! transport error belongs to, and its message. One place, so I/O, hyper and reqwest errors
+//! are judged alike on every transport.
 
 use std::error::Error;
 use std::io;
@@ -7,7 +8,7 @@ use std::io;
 use crate::metrics::ErrorClass;
 
 /// The class of an I/O error by its kind, when the kind says it.
-pub fn classify_io(e: &io::Error) -> Option<ErrorClass> {
+pub(super) fn classify_io(e: &io::Error) -> Option<ErrorClass> {
     use io::ErrorKind::*;
     match e.kind() {
         ConnectionRefused | AddrNotAvailable | NotFound | HostUnreachable | NetworkUnreachable => {
@@ -33,7 +34,7 @@ fn io_in_chain(e: &(dyn Error + 'static)) -> Option<ErrorClass> {
     None
 }
 
-pub fn classify_hyper(e: &hyper::Error) -> ErrorClass {
+pub(super) fn classify_hyper(e: &hyper::Error) -> ErrorClass {
     if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() {
         return ErrorClass::Protocol;
     }
@@ -49,7 +50,7 @@ pub fn classify_hyper(e: &hyper::Error) -> ErrorClass {
     ErrorClass::Protocol
 }
 
-pub fn classify_reqwest(e: &reqwest::Error) -> ErrorClass {
+pub(super) fn classify_reqwest(e: &reqwest::Error) -> ErrorClass {
     if e.is_timeout() {
         return ErrorClass::Timeout;
     }
@@ -78,4 +79,19 @@ pub fn classify_reqwest(e: &reqwest::Error) -> ErrorClass {
     } else {
         ErrorClass::Protocol
     }
+}
+
+/// An error's message with its sources, each said once.
+pub(super) fn error_chain(e: &(dyn Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
 }

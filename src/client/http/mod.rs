@@ -1,0 +1,616 @@
+//! The HTTP target: requests prepared once for the whole run ([`HttpSpec`]), and one
+//! [`HttpSession`] per worker that sends them on one of three transports, picked once per
+//! run and dispatched statically:
+//!
+//! - `lean.rs`: `http://` on the lean HTTP/1.1 client of `h1.rs`, the hot path: one
+//!   keep-alive connection per worker, requests serialized once, answers parsed in place.
+//! - `hyper.rs`: `http://` requests the lean client does not cover (`CONNECT`, a
+//!   scenario-set `Transfer-Encoding`), or every `http://` request with
+//!   `PERFGATE_HTTP_CLIENT=hyper` (to compare the two); why it stays is in its module doc.
+//! - `tls.rs`: `https://` through reqwest with rustls, one client (and so one connection)
+//!   per worker.
+//!
+//! Every transport hands its answer to `outcome.rs`, which streams and counts the body,
+//! searches it for `expect.body_contains`, and judges the answer, once for all three.
+//! Bodies are read and discarded as they stream. `classify.rs` gives transport errors
+//! their class.
+//!
+//! **No request is sent twice without a trace.** When a reused keep-alive connection closes
+//! before any answer, the request is an error of class `reset` ("keep-alive connection
+//! closed by the server before the response"); the server may well have received it. Only
+//! with `target.retry_idempotent: true`, and only for GET, HEAD and OPTIONS on `http://`,
+//! is it sent once more on a new connection; the retry's [`Outcome`] carries the failed
+//! first attempt ([`FirstAttempt`]), which the recorder counts as a request of its own,
+//! and `retries` counts the retry. A retry that runs out of time still reports its first
+//! attempt. What each transport may re-send on its own (nothing that was written) is in
+//! its module doc. `retry_idempotent` does not apply to `https://`.
+//!
+//! A failed outcome carries `status` only when the response head was complete and parsed,
+//! and `bytes` counts the body bytes that arrived before the failure.
+//!
+//! The request timeout is one timer per session ([`Watchdog`]), re-armed only when it fires
+//! early, not a timer registered and cancelled per request. It covers a request and its
+//! retry together.
+
+mod classify;
+mod h1;
+mod hyper;
+mod lean;
+mod outcome;
+mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use tokio::time::Instant;
+
+use self::h1::Progress;
+use self::hyper::Hyper;
+use self::lean::Lean;
+use self::tls::Tls;
+use super::watchdog::Watchdog;
+use crate::metrics::{ErrorClass, FirstAttempt, Outcome};
+use crate::scenario::{Expect, HttpRequest};
+
+/// Why a scenario's HTTP requests cannot be prepared. Validation refuses most of these
+/// before; this is what is left for a plan built in code.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("bad base URL: {0}")]
+    BaseUrl(#[source] http::uri::InvalidUri),
+    #[error("the base URL has no host")]
+    NoHost,
+    #[error("bad Host header {authority:?}: {source}")]
+    Host {
+        authority: String,
+        source: http::header::InvalidHeaderValue,
+    },
+    #[error("header name {name:?}: {source}")]
+    HeaderName {
+        name: String,
+        source: http::header::InvalidHeaderName,
+    },
+    #[error("header {name}: {source}")]
+    HeaderValue {
+        name: String,
+        source: http::header::InvalidHeaderValue,
+    },
+    #[error("method {method:?}: {source}")]
+    Method {
+        method: String,
+        source: http::method::InvalidMethod,
+    },
+    #[error("bad path {path}: {source}")]
+    Path {
+        path: String,
+        source: http::uri::InvalidUri,
+    },
+}
+
+/// One request, prepared once for the whole run.
+#[derive(Debug)]
+pub struct Prepared {
+    method: Method,
+    /// Origin-form (`/path?query`) for hyper.
+    uri: Uri,
+    /// Absolute URL for reqwest.
+    url: String,
+    headers: HeaderMap,
+    body: Bytes,
+    /// The whole request as the lean client writes it.
+    wire: Vec<u8>,
+    expect_status: Option<Vec<u16>>,
+    contains: Option<Vec<u8>>,
+    /// `target.retry_idempotent` and an idempotent method (GET, HEAD, OPTIONS).
+    retry: bool,
+}
+
+/// Where HTTP requests go, shared by all workers.
+#[derive(Debug)]
+pub struct HttpSpec {
+    pub base: String,
+    pub tls: bool,
+    /// Resolved once at preflight.
+    pub addr: SocketAddr,
+    pub timeout: Duration,
+    pub requests: Vec<Prepared>,
+    /// `http://` on the lean client (`h1.rs`) rather than hyper.
+    pub lean: bool,
+}
+
+impl HttpSpec {
+    /// Prepares `reqs` against `base` (already resolved to `addr`). `retry_idempotent`:
+    /// the scenario's `target.retry_idempotent`.
+    pub fn new(
+        base: &str,
+        addr: SocketAddr,
+        timeout: Duration,
+        retry_idempotent: bool,
+        reqs: &[(&HttpRequest, &Expect)],
+    ) -> Result<Self, PrepareError> {
+        let base_uri: Uri = base.parse().map_err(PrepareError::BaseUrl)?;
+        let tls = base_uri.scheme_str() == Some("https");
+        let authority = base_uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .ok_or(PrepareError::NoHost)?;
+        let host = HeaderValue::from_str(&authority).map_err(|source| PrepareError::Host {
+            authority: authority.clone(),
+            source,
+        })?;
+        let prefix = base_uri.path().trim_end_matches('/').to_string();
+        let mut requests = Vec::new();
+        for (r, expect) in reqs {
+            let path = format!("{prefix}{}", r.path);
+            let mut headers = HeaderMap::new();
+            headers.insert(http::header::HOST, host.clone());
+            headers.insert(
+                http::header::USER_AGENT,
+                HeaderValue::from_static(concat!("perfgate/", env!("CARGO_PKG_VERSION"))),
+            );
+            for (n, v) in &r.headers {
+                let name = HeaderName::from_bytes(n.as_bytes()).map_err(|source| {
+                    PrepareError::HeaderName {
+                        name: n.clone(),
+                        source,
+                    }
+                })?;
+                let value =
+                    HeaderValue::from_str(v).map_err(|source| PrepareError::HeaderValue {
+                        name: n.clone(),
+                        source,
+                    })?;
+                headers.insert(name, value);
+            }
+            // The body's length is framed by the client, from the body (validation refuses a
+            // scenario-set Content-Length; this keeps every client in step regardless).
+            headers.remove(http::header::CONTENT_LENGTH);
+            let method =
+                Method::from_bytes(r.method.as_bytes()).map_err(|source| PrepareError::Method {
+                    method: r.method.clone(),
+                    source,
+                })?;
+            let uri: Uri = path.parse().map_err(|source| PrepareError::Path {
+                path: path.clone(),
+                source,
+            })?;
+            let body = r.body.clone().map(Bytes::from).unwrap_or_default();
+            let target = uri.path_and_query().map_or("/", |p| p.as_str());
+            let wire = h1::serialize(
+                method.as_str(),
+                target,
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+                &body,
+            );
+            let retry =
+                retry_idempotent && matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+            requests.push(Prepared {
+                url: format!("{}://{authority}{path}", if tls { "https" } else { "http" }),
+                method,
+                uri,
+                headers,
+                body,
+                wire,
+                expect_status: expect.status.clone(),
+                contains: expect.body_contains.as_ref().map(|s| s.as_bytes().to_vec()),
+                retry,
+            });
+        }
+        let lean = !tls
+            && std::env::var_os("PERFGATE_HTTP_CLIENT").is_none_or(|v| v != "hyper")
+            && requests.iter().all(|p| {
+                p.method != Method::CONNECT
+                    && !p.headers.contains_key(http::header::TRANSFER_ENCODING)
+            });
+        Ok(HttpSpec {
+            base: base.to_string(),
+            tls,
+            addr,
+            timeout,
+            requests,
+            lean,
+        })
+    }
+}
+
+/// Why a reused keep-alive connection failed a request it may have delivered.
+const KEEP_ALIVE_CLOSED: &str = "keep-alive connection closed by the server before the response";
+
+/// One attempt at an `http://` request.
+struct Attempt {
+    outcome: Outcome,
+    /// A reused keep-alive connection closed before one byte of answer: the one case
+    /// `retry_idempotent` retries.
+    closed_unanswered: bool,
+}
+
+impl Attempt {
+    fn done(outcome: Outcome) -> Self {
+        Attempt {
+            outcome,
+            closed_unanswered: false,
+        }
+    }
+}
+
+/// An `http://` transport: one attempt at a request, which the session may retry.
+trait Attempts {
+    fn attempt(
+        &mut self,
+        addr: SocketAddr,
+        p: &Prepared,
+        carry: &mut Vec<u8>,
+    ) -> impl Future<Output = Attempt> + Send;
+}
+
+impl Attempts for Lean {
+    fn attempt(
+        &mut self,
+        addr: SocketAddr,
+        p: &Prepared,
+        carry: &mut Vec<u8>,
+    ) -> impl Future<Output = Attempt> + Send {
+        Lean::attempt(self, addr, p, carry)
+    }
+}
+
+impl Attempts for Hyper {
+    fn attempt(
+        &mut self,
+        addr: SocketAddr,
+        p: &Prepared,
+        carry: &mut Vec<u8>,
+    ) -> impl Future<Output = Attempt> + Send {
+        Hyper::attempt(self, addr, p, carry)
+    }
+}
+
+/// The transport a session sends on, picked once from the spec. (hyper's connection state
+/// is large and off the hot path: boxed, so the lean variant stays small.)
+enum Transport {
+    Lean(Lean),
+    Hyper(Box<Hyper>),
+    Tls(Tls),
+}
+
+impl Transport {
+    fn for_spec(spec: &HttpSpec) -> Self {
+        if spec.tls {
+            Transport::Tls(Tls::default())
+        } else if spec.lean {
+            Transport::Lean(Lean::default())
+        } else {
+            Transport::Hyper(Box::default())
+        }
+    }
+
+    /// What has arrived of the answer in progress.
+    fn progress(&self) -> Progress {
+        match self {
+            Transport::Lean(t) => t.progress(),
+            Transport::Hyper(t) => t.progress(),
+            Transport::Tls(t) => t.progress(),
+        }
+    }
+
+    /// Drops the connection: after a timeout its state is unknown.
+    fn reset(&mut self) {
+        match self {
+            Transport::Lean(t) => t.reset(),
+            Transport::Hyper(t) => t.reset(),
+            Transport::Tls(t) => t.reset(),
+        }
+    }
+}
+
+/// While a retry runs: the failed first attempt and when the retry started, so that a retry
+/// cut short by the timeout still reports it.
+type Pending = Option<(Outcome, Instant)>;
+
+/// A worker's HTTP session: its own connection.
+pub struct HttpSession {
+    spec: Arc<HttpSpec>,
+    transport: Transport,
+    /// The body search's buffer, reused across requests.
+    carry: Vec<u8>,
+    /// Made on the first request.
+    watchdog: Option<Watchdog>,
+    first_attempt: Pending,
+}
+
+impl HttpSession {
+    pub fn new(spec: Arc<HttpSpec>) -> Self {
+        HttpSession {
+            transport: Transport::for_spec(&spec),
+            spec,
+            carry: Vec::new(),
+            watchdog: None,
+            first_attempt: None,
+        }
+    }
+
+    pub async fn execute(&mut self, idx: usize) -> Outcome {
+        let HttpSession {
+            spec,
+            transport,
+            carry,
+            watchdog,
+            first_attempt,
+        } = self;
+        let timeout = spec.timeout;
+        let Some(req) = spec.requests.get(idx) else {
+            return Outcome::error(ErrorClass::Protocol, "no such request");
+        };
+        let deadline = Instant::now() + timeout;
+        *first_attempt = None;
+        let watchdog = watchdog.get_or_insert_with(|| Watchdog::new(timeout));
+        let exchange = async {
+            match transport {
+                Transport::Lean(t) => retrying(t, spec.addr, req, carry, first_attempt).await,
+                Transport::Hyper(t) => {
+                    retrying(&mut **t, spec.addr, req, carry, first_attempt).await
+                }
+                Transport::Tls(t) => t.exchange(timeout, req, carry).await,
+            }
+        };
+        match watchdog.run(deadline, exchange).await {
+            Some(o) => o,
+            None => {
+                // What arrived before the timeout: the status of a complete head, the bytes.
+                let arrived = transport.progress();
+                // The connection is in an unknown state: start afresh next time.
+                transport.reset();
+                let mut timed_out = Outcome::error(
+                    ErrorClass::Timeout,
+                    format!("no complete answer within {timeout:?}"),
+                );
+                timed_out.status = arrived.status;
+                timed_out.bytes = arrived.bytes;
+                with_first_attempt(first_attempt, timed_out)
+            }
+        }
+    }
+}
+
+/// One `http://` request: one attempt, and with `retry_idempotent` one counted retry when a
+/// reused connection closed before any answer.
+async fn retrying(
+    transport: &mut impl Attempts,
+    addr: SocketAddr,
+    p: &Prepared,
+    carry: &mut Vec<u8>,
+    first_attempt: &mut Pending,
+) -> Outcome {
+    let first = transport.attempt(addr, p, carry).await;
+    if !(p.retry && first.closed_unanswered) {
+        return first.outcome;
+    }
+    *first_attempt = Some((first.outcome, Instant::now()));
+    let retry = transport.attempt(addr, p, carry).await.outcome;
+    with_first_attempt(first_attempt, retry)
+}
+
+/// Attaches the failed first attempt, when `retry` is a retry.
+fn with_first_attempt(first_attempt: &mut Pending, mut retry: Outcome) -> Outcome {
+    if let Some((first, started)) = first_attempt.take() {
+        let retry_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        retry.retry_of = Some(Box::new(FirstAttempt {
+            outcome: first,
+            retry_us,
+        }));
+    }
+    retry
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// What a scripted server does with one request on a connection.
+    #[derive(Debug, Clone, Copy)]
+    enum Act {
+        Answer,
+        /// Reads the request and closes without answering.
+        Close,
+        /// Reads the request and never answers.
+        Hang,
+        /// Sends a head promising 100 bytes and 10 of them, then stalls.
+        HalfBody,
+    }
+
+    /// A loopback server: connection `i` follows `script[i]` request by request (the last
+    /// script repeats). Returns its address and the count of requests it received.
+    async fn scripted(script: Vec<Vec<Act>>) -> (SocketAddr, Arc<AtomicU64>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = Arc::new(AtomicU64::new(0));
+        let count = Arc::clone(&received);
+        tokio::spawn(async move {
+            for i in 0.. {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let acts = script[i.min(script.len() - 1)].clone();
+                let count = Arc::clone(&count);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    for act in acts {
+                        // One request: a head, and a body of its Content-Length.
+                        let mut chunk = [0u8; 1024];
+                        let end = loop {
+                            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break end + 4;
+                            }
+                            match conn.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let length: usize = head
+                            .split("content-length:")
+                            .nth(1)
+                            .and_then(|v| v.lines().next()?.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < end + length {
+                            match conn.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buf.drain(..end + length);
+                        count.fetch_add(1, Ordering::SeqCst);
+                        match act {
+                            Act::Answer => {
+                                let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                                if conn.write_all(ok).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Act::Close => return,
+                            Act::Hang => {
+                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                            Act::HalfBody => {
+                                let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+                                let _ = conn.write_all(head).await;
+                                let _ = conn.write_all(b"0123456789").await;
+                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, received)
+    }
+
+    /// A session on `addr` with one request `method /x`; `lean` picks the client.
+    fn session(
+        addr: SocketAddr,
+        method: &str,
+        retry_idempotent: bool,
+        lean: bool,
+        timeout: Duration,
+    ) -> HttpSession {
+        let req = HttpRequest {
+            method: method.into(),
+            path: "/x".into(),
+            headers: Vec::new(),
+            body: (method == "POST").then(|| "{}".into()),
+        };
+        let expect = Expect {
+            status: None,
+            body_contains: None,
+        };
+        let base = format!("http://{addr}");
+        let mut spec =
+            HttpSpec::new(&base, addr, timeout, retry_idempotent, &[(&req, &expect)]).unwrap();
+        spec.lean = lean;
+        HttpSession::new(Arc::new(spec))
+    }
+
+    fn is_keep_alive_reset(o: &Outcome) -> bool {
+        o.error == Some(ErrorClass::Reset)
+            && o.status == 0
+            && o.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with(KEEP_ALIVE_CLOSED))
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_closed_before_the_answer_is_a_reset_never_a_resend() {
+        for lean in [true, false] {
+            for (method, retry) in [("GET", false), ("POST", false), ("POST", true)] {
+                let (addr, received) = scripted(vec![vec![Act::Answer, Act::Close]]).await;
+                let mut s = session(addr, method, retry, lean, Duration::from_secs(5));
+                let first = s.execute(0).await;
+                assert_eq!((first.error, first.status), (None, 200));
+                let second = s.execute(0).await;
+                let case = format!("lean {lean}, {method}, retry_idempotent {retry}");
+                assert!(is_keep_alive_reset(&second), "{case}: {second:?}");
+                assert!(second.retry_of.is_none(), "{case}");
+                assert_eq!(received.load(Ordering::SeqCst), 2, "{case}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn retry_idempotent_sends_a_get_once_more_and_reports_the_first_attempt() {
+        for lean in [true, false] {
+            let (addr, received) =
+                scripted(vec![vec![Act::Answer, Act::Close], vec![Act::Answer]]).await;
+            let mut s = session(addr, "GET", true, lean, Duration::from_secs(5));
+            assert_eq!(s.execute(0).await.error, None);
+            let retried = s.execute(0).await;
+            assert_eq!((retried.error, retried.status), (None, 200), "lean {lean}");
+            let first = retried
+                .retry_of
+                .as_ref()
+                .expect("the first attempt is reported");
+            assert!(is_keep_alive_reset(&first.outcome), "{:?}", first.outcome);
+            assert!(first.outcome.retry_of.is_none());
+            // Three requests reached the server: the answered one, the lost one, the retry.
+            assert_eq!(received.load(Ordering::SeqCst), 3, "lean {lean}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retry_cut_by_the_timeout_still_reports_its_first_attempt() {
+        for lean in [true, false] {
+            let (addr, received) =
+                scripted(vec![vec![Act::Answer, Act::Close], vec![Act::Hang]]).await;
+            let mut s = session(addr, "GET", true, lean, Duration::from_millis(300));
+            assert_eq!(s.execute(0).await.error, None);
+            let timed_out = s.execute(0).await;
+            assert_eq!(timed_out.error, Some(ErrorClass::Timeout), "lean {lean}");
+            let first = timed_out.retry_of.as_ref().expect("first attempt kept");
+            assert!(is_keep_alive_reset(&first.outcome), "{:?}", first.outcome);
+            assert_eq!(received.load(Ordering::SeqCst), 3, "lean {lean}");
+            // The next request starts clean: no stale first attempt rides along.
+            let next = s.execute(0).await;
+            assert!(next.retry_of.is_none(), "lean {lean}: {next:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fresh_connection_closed_before_the_answer_is_not_retried() {
+        let (addr, received) = scripted(vec![vec![Act::Close]]).await;
+        let mut s = session(addr, "GET", true, true, Duration::from_secs(5));
+        let o = s.execute(0).await;
+        assert_eq!(o.error, Some(ErrorClass::Reset));
+        assert!(!is_keep_alive_reset(&o) && o.retry_of.is_none(), "{o:?}");
+        assert_eq!(received.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_timeout_mid_body_keeps_the_status_and_the_bytes_that_arrived() {
+        for lean in [true, false] {
+            let (addr, received) = scripted(vec![vec![Act::HalfBody]]).await;
+            let mut s = session(addr, "GET", false, lean, Duration::from_millis(200));
+            let o = s.execute(0).await;
+            assert_eq!(o.error, Some(ErrorClass::Timeout), "lean {lean}");
+            assert_eq!((o.status, o.bytes), (200, 10), "lean {lean}");
+            assert_eq!(received.load(Ordering::SeqCst), 1);
+        }
+        // Before any answer there is no status to report.
+        let (addr, _) = scripted(vec![vec![Act::Hang]]).await;
+        let mut s = session(addr, "GET", false, true, Duration::from_millis(100));
+        let o = s.execute(0).await;
+        assert_eq!(
+            (o.error, o.status, o.bytes),
+            (Some(ErrorClass::Timeout), 0, 0)
+        );
+    }
+}
