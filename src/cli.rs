@@ -1,6 +1,17 @@
-//! Command-line definitions (clap derive) and dispatch. Arguments are mapped to the plain
-//! option structs of [`crate::app`]; nothing past this file sees clap types.
+//! Command-line definitions (clap derive) and their mapping onto [`crate::app`]: one clap
+//! struct per command, one `From` impl per command that turns it into the app's plain
+//! options, and [`dispatch`], which only calls the command. Nothing past this file sees clap
+//! types, and no command runs here.
+//!
+//! A flag is defined once: in its command's struct, or in a group flattened into every
+//! command that takes it ([`GateCli`], [`MeasureCli`]). Adding one is a field there, the
+//! field it fills in the app's options, and a line in the `From` impl; the impls
+//! destructure exhaustively, so the compiler points at the line that is missing.
+//!
+//! [`main`] is the binary; [`main_from`] drives the same command line from any arguments,
+//! for embedding binaries and tests.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +20,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{self, exit, AppError};
-use crate::client::demo::{DemoOptions, DemoServer};
+use crate::client::demo::DemoOptions;
 use crate::client::Registry;
 use crate::scenario::units::{parse_duration, parse_tolerance_pair, TolMetric, TolValue};
 
@@ -33,96 +44,57 @@ pub enum Command {
     /// Run a scenario, check its thresholds and baseline, write reports.
     Run(RunCli),
     /// Check scenario files without running them.
-    Validate {
-        #[arg(required = true)]
-        scenarios: Vec<PathBuf>,
-        /// Print the resulting stages, requests and thresholds.
-        #[arg(long)]
-        explain: bool,
-    },
+    Validate(ValidateCli),
     /// Compare a saved result.json with a baseline, without running.
-    Compare {
-        result: PathBuf,
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-        #[command(flatten)]
-        gate: GateCli,
-        /// Also write the report files into this folder.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// List every compared metric in the summary, the unchanged ones too.
-        #[arg(long, short)]
-        verbose: bool,
-    },
+    Compare(CompareCli),
     /// Manage baselines.
     Baseline {
         #[command(subcommand)]
         command: BaselineCommand,
     },
     /// Regenerate report.html, the PNG charts and the rest from a saved result.json.
-    Report {
-        result: PathBuf,
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-        /// Output folder (default: the result's folder).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Report(ReportCli),
     /// Merge results of one scenario run at the same time from several load generators.
-    Merge {
-        #[arg(required = true, num_args = 2..)]
-        results: Vec<PathBuf>,
-        /// Output folder (default: reports/<scenario-name>-merged).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Skip report.html and the PNG charts.
-        #[arg(long)]
-        no_report: bool,
-        /// Merge runs that did not overlap in time (refused by default).
-        #[arg(long)]
-        allow_disjoint: bool,
-    },
+    Merge(MergeCli),
     /// Run the built-in demo server (what `base_url: embedded` starts).
-    DemoServer {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// Added to every answer, e.g. 2ms.
-        #[arg(long, value_parser = duration, default_value = "0ms")]
-        latency: Duration,
-        /// Uniform ± around the latency, e.g. 1ms.
-        #[arg(long, value_parser = duration, default_value = "0ms")]
-        jitter: Duration,
-        /// Fraction of answers replaced by a 500, e.g. 0.01.
-        #[arg(long, default_value_t = 0.0)]
-        error_rate: f64,
-        #[arg(long, default_value_t = 0x5eed)]
-        seed: u64,
-    },
+    DemoServer(DemoServerCli),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Run the scenario (or take --from RESULT) and write its baseline atomically.
-    Refresh {
-        scenario: PathBuf,
-        /// Use this result.json instead of running.
-        #[arg(long)]
-        from: Option<PathBuf>,
-        /// Accept an aborted run or failed thresholds.
-        #[arg(long)]
-        force: bool,
-        /// Write this file instead of the scenario's baseline.
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-        #[arg(long)]
-        base_url: Option<String>,
-        #[arg(long)]
-        threads: Option<usize>,
-        #[arg(long)]
-        repeat: Option<u32>,
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Refresh(RefreshCli),
+}
+
+/// How a scenario is measured: shared by `run` and `baseline refresh`.
+#[derive(Debug, Args)]
+pub struct MeasureCli {
+    /// Send HTTP requests here instead of the scenario's base_url.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Runtime worker threads (default: the CPUs this process may use).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Run the measurement N times and use the medians.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    repeat: Option<u32>,
+    /// No live progress.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// How a result is judged against its baseline: shared by `run` and `compare`.
+#[derive(Debug, Args)]
+pub struct GateCli {
+    /// Override a tolerance, e.g. --tolerance p99=15% (p50 p90 p95 p99 mean throughput error_rate).
+    #[arg(long = "tolerance", value_parser = tolerance)]
+    tolerances: Vec<(TolMetric, TolValue)>,
+    /// Inconclusive metrics (past tolerance, not significant) fail too.
+    #[arg(long)]
+    strict: bool,
+    /// A machine different from the baseline's is an error (exit 2).
+    #[arg(long)]
+    strict_env: bool,
 }
 
 #[derive(Debug, Args)]
@@ -131,15 +103,8 @@ pub struct RunCli {
     /// Output folder (default: reports/<scenario-name>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Send HTTP requests here instead of the scenario's base_url.
-    #[arg(long)]
-    base_url: Option<String>,
-    /// Runtime worker threads (default: the CPUs this process may use).
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    threads: Option<u16>,
-    /// No live progress.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    measure: MeasureCli,
     /// List every compared metric in the summary, the unchanged ones too.
     #[arg(long, short)]
     verbose: bool,
@@ -157,22 +122,241 @@ pub struct RunCli {
     /// When a regression is found, rerun once and fail only if the rerun agrees.
     #[arg(long)]
     confirm: bool,
-    /// Run the measurement N times and compare medians.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
-    repeat: Option<u32>,
 }
 
 #[derive(Debug, Args)]
-pub struct GateCli {
-    /// Override a tolerance, e.g. --tolerance p99=15% (p50 p90 p95 p99 mean throughput error_rate).
-    #[arg(long = "tolerance", value_parser = tolerance)]
-    tolerances: Vec<(TolMetric, TolValue)>,
-    /// Inconclusive metrics (past tolerance, not significant) fail too.
+pub struct ValidateCli {
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Print the resulting stages, requests and thresholds.
     #[arg(long)]
-    strict: bool,
-    /// A machine different from the baseline's is an error (exit 2).
+    explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareCli {
+    result: PathBuf,
     #[arg(long)]
-    strict_env: bool,
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateCli,
+    /// Also write the report files into this folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// List every compared metric in the summary, the unchanged ones too.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshCli {
+    scenario: PathBuf,
+    /// Use this result.json instead of running.
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// Accept an aborted run or failed thresholds.
+    #[arg(long)]
+    force: bool,
+    /// Write this file instead of the scenario's baseline.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    measure: MeasureCli,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportCli {
+    result: PathBuf,
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Output folder (default: the result's folder).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeCli {
+    #[arg(required = true, num_args = 2..)]
+    results: Vec<PathBuf>,
+    /// Output folder (default: reports/<scenario-name>-merged).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Skip report.html and the PNG charts.
+    #[arg(long)]
+    no_report: bool,
+    /// Merge runs that did not overlap in time (refused by default).
+    #[arg(long)]
+    allow_disjoint: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoServerCli {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Added to every answer, e.g. 2ms.
+    #[arg(long, value_parser = duration, default_value = "0ms")]
+    latency: Duration,
+    /// Uniform ± around the latency, e.g. 1ms.
+    #[arg(long, value_parser = duration, default_value = "0ms")]
+    jitter: Duration,
+    /// Fraction of answers replaced by a 500, e.g. 0.01.
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+    #[arg(long, default_value_t = 0x5eed)]
+    seed: u64,
+}
+
+impl From<RunCli> for app::RunArgs {
+    fn from(cli: RunCli) -> Self {
+        let RunCli {
+            scenario,
+            out,
+            measure:
+                MeasureCli {
+                    base_url,
+                    threads,
+                    repeat,
+                    quiet,
+                },
+            verbose,
+            no_report,
+            no_baseline,
+            baseline,
+            gate:
+                GateCli {
+                    tolerances,
+                    strict,
+                    strict_env,
+                },
+            confirm,
+        } = cli;
+        app::RunArgs {
+            scenario,
+            out,
+            base_url,
+            threads: threads.map(usize::from),
+            quiet,
+            verbose,
+            no_report,
+            no_baseline,
+            baseline,
+            tolerances,
+            strict,
+            strict_env,
+            confirm,
+            repeat,
+            // The command line is the process: Ctrl-C and SIGTERM end the run cleanly.
+            handle_signals: true,
+        }
+    }
+}
+
+impl From<CompareCli> for app::CompareArgs {
+    fn from(cli: CompareCli) -> Self {
+        let CompareCli {
+            result,
+            baseline,
+            gate:
+                GateCli {
+                    tolerances,
+                    strict,
+                    strict_env,
+                },
+            out,
+            verbose,
+        } = cli;
+        app::CompareArgs {
+            result,
+            baseline,
+            tolerances,
+            strict,
+            strict_env,
+            out,
+            verbose,
+        }
+    }
+}
+
+impl From<RefreshCli> for app::RefreshArgs {
+    fn from(cli: RefreshCli) -> Self {
+        let RefreshCli {
+            scenario,
+            from,
+            force,
+            baseline,
+            measure:
+                MeasureCli {
+                    base_url,
+                    threads,
+                    repeat,
+                    quiet,
+                },
+        } = cli;
+        app::RefreshArgs {
+            scenario,
+            from,
+            force,
+            baseline,
+            base_url,
+            threads: threads.map(usize::from),
+            quiet,
+            repeat,
+            handle_signals: true,
+        }
+    }
+}
+
+impl From<ReportCli> for app::ReportArgs {
+    fn from(cli: ReportCli) -> Self {
+        let ReportCli {
+            result,
+            baseline,
+            out,
+        } = cli;
+        app::ReportArgs {
+            result,
+            baseline,
+            out,
+        }
+    }
+}
+
+impl From<MergeCli> for app::MergeArgs {
+    fn from(cli: MergeCli) -> Self {
+        let MergeCli {
+            results,
+            out,
+            no_report,
+            allow_disjoint,
+        } = cli;
+        app::MergeArgs {
+            results,
+            out,
+            no_report,
+            allow_disjoint,
+        }
+    }
+}
+
+impl From<DemoServerCli> for app::DemoServerArgs {
+    fn from(cli: DemoServerCli) -> Self {
+        let DemoServerCli {
+            addr,
+            latency,
+            jitter,
+            error_rate,
+            seed,
+        } = cli;
+        app::DemoServerArgs {
+            addr,
+            options: DemoOptions {
+                latency,
+                jitter,
+                error_rate,
+                seed,
+            },
+        }
+    }
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -183,10 +367,22 @@ fn tolerance(s: &str) -> Result<(TolMetric, TolValue), String> {
     parse_tolerance_pair(s)
 }
 
-/// The whole program: parses the command line and runs it. Call this from your own binary
-/// with a [`Registry`] that holds your functions.
+/// The whole program: parses the process's command line and runs it. Call this from your
+/// own binary with a [`Registry`] that holds your functions.
 pub fn main(registry: Registry) -> ExitCode {
-    let cli = match Cli::try_parse() {
+    main_from(std::env::args_os(), registry)
+}
+
+/// The whole program on `args` (the first is the program's name, as in
+/// `std::env::args_os()`): what [`main`] does, for binaries that build their own command
+/// line and for tests that drive the CLI in-process. Prints what the command prints and
+/// returns its exit code; `run` and `baseline refresh` handle Ctrl-C as the binary does.
+pub fn main_from<I, T>(args: I, registry: Registry) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -206,127 +402,176 @@ pub fn main(registry: Registry) -> ExitCode {
 /// Runs a parsed command; returns the exit code.
 pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
     match cli.command {
-        Command::Run(r) => app::run(
-            &app::RunArgs {
-                scenario: r.scenario,
-                out: r.out,
-                base_url: r.base_url,
-                threads: r.threads.map(usize::from),
-                quiet: r.quiet,
-                verbose: r.verbose,
-                no_report: r.no_report,
-                no_baseline: r.no_baseline,
-                baseline: r.baseline,
-                tolerances: r.gate.tolerances,
-                strict: r.gate.strict,
-                strict_env: r.gate.strict_env,
-                confirm: r.confirm,
-                repeat: r.repeat,
-                handle_signals: true,
-            },
-            registry,
-        ),
-        Command::Validate { scenarios, explain } => {
+        Command::Run(c) => app::run(&c.into(), registry),
+        Command::Validate(ValidateCli { scenarios, explain }) => {
             Ok(app::validate(&scenarios, explain, registry))
         }
-        Command::Compare {
-            result,
-            baseline,
-            gate,
-            out,
-            verbose,
-        } => app::compare(
-            &app::CompareArgs {
-                result,
-                baseline,
-                tolerances: gate.tolerances,
-                strict: gate.strict,
-                strict_env: gate.strict_env,
-                out,
-                verbose,
-            },
-            registry,
-        ),
+        Command::Compare(c) => app::compare(&c.into(), registry),
         Command::Baseline {
-            command:
-                BaselineCommand::Refresh {
-                    scenario,
-                    from,
-                    force,
-                    baseline,
-                    base_url,
-                    threads,
-                    repeat,
-                    quiet,
-                },
-        } => app::refresh(
-            &app::RefreshArgs {
-                scenario,
-                from,
-                force,
-                baseline,
-                base_url,
-                threads,
-                quiet,
-                repeat,
-                handle_signals: true,
-            },
-            registry,
-        ),
-        Command::Report {
-            result,
-            baseline,
-            out,
-        } => app::report(&app::ReportArgs {
-            result,
-            baseline,
-            out,
-        }),
-        Command::Merge {
-            results,
-            out,
-            no_report,
-            allow_disjoint,
-        } => app::merge(
-            &app::MergeArgs {
-                results,
-                out,
-                no_report,
-                allow_disjoint,
-            },
-            registry,
-        ),
-        Command::DemoServer {
-            addr,
-            latency,
-            jitter,
-            error_rate,
-            seed,
-        } => {
-            if !(0.0..=1.0).contains(&error_rate) {
-                return Err(AppError::Input(
-                    "--error-rate is a fraction from 0 to 1".into(),
-                ));
-            }
-            let server = DemoServer::start(
-                addr,
-                DemoOptions {
-                    latency,
-                    jitter,
-                    error_rate,
-                    seed,
-                },
-            )
-            .map_err(|e| AppError::Run(format!("cannot listen on {addr}: {e}")))?;
-            println!("demo server listening on {}", server.base_url());
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| AppError::Run(e.to_string()))?;
-            rt.block_on(async {
-                let _ = tokio::signal::ctrl_c().await;
-            });
-            Ok(exit::PASS)
+            command: BaselineCommand::Refresh(c),
+        } => app::refresh(&c.into(), registry),
+        Command::Report(c) => app::report(&c.into()),
+        Command::Merge(c) => app::merge(&c.into(), registry),
+        Command::DemoServer(c) => app::demo_server(&c.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The command `perfgate <args>` parses to (`args` split at spaces).
+    fn parse(args: &str) -> Command {
+        match Cli::try_parse_from(std::iter::once("perfgate").chain(args.split_whitespace())) {
+            Ok(cli) => cli.command,
+            Err(e) => panic!("{args}: {e}"),
         }
+    }
+
+    /// Whether clap refuses `perfgate <args>`.
+    fn refused(args: &str) -> bool {
+        Cli::try_parse_from(std::iter::once("perfgate").chain(args.split_whitespace())).is_err()
+    }
+
+    #[test]
+    fn every_run_flag_reaches_the_run_args() {
+        let run = parse(concat!(
+            "run s.yaml --out o --base-url http://h:1 --threads 3 -q -v --no-report",
+            " --baseline b.json --tolerance p99=15% --strict --strict-env --confirm --repeat 4",
+        ));
+        let Command::Run(c) = run else {
+            panic!("not run");
+        };
+        let a = app::RunArgs::from(c);
+        assert_eq!(a.scenario, Path::new("s.yaml"));
+        assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+        assert_eq!(a.base_url.as_deref(), Some("http://h:1"));
+        assert_eq!(a.threads, Some(3));
+        assert!(a.quiet && a.verbose && a.no_report && !a.no_baseline);
+        assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
+        assert_eq!(a.tolerances, [(TolMetric::P99, TolValue::Percent(15.0))]);
+        assert!(a.strict && a.strict_env && a.confirm);
+        assert_eq!(a.repeat, Some(4));
+        assert!(a.handle_signals, "the binary handles Ctrl-C");
+
+        let Command::Run(c) = parse("run s.yaml --no-baseline") else {
+            panic!("not run");
+        };
+        let a = app::RunArgs::from(c);
+        assert!(a.no_baseline && !a.quiet && !a.verbose && !a.strict);
+        assert_eq!((a.threads, a.repeat, a.baseline), (None, None, None));
+        assert!(refused("run s.yaml --no-baseline --baseline b.json"));
+    }
+
+    #[test]
+    fn every_compare_flag_reaches_the_compare_args() {
+        let compare = parse(concat!(
+            "compare r.json --baseline b.json --tolerance error_rate=0.5pp",
+            " --strict --strict-env --out o --verbose",
+        ));
+        let Command::Compare(c) = compare else {
+            panic!("not compare");
+        };
+        let a = app::CompareArgs::from(c);
+        assert_eq!(a.result, Path::new("r.json"));
+        assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
+        assert_eq!(
+            a.tolerances,
+            [(TolMetric::ErrorRate, TolValue::Points(0.5))]
+        );
+        assert!(a.strict && a.strict_env && a.verbose);
+        assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+    }
+
+    #[test]
+    fn every_refresh_flag_reaches_the_refresh_args() {
+        let refresh = parse(concat!(
+            "baseline refresh s.yaml --from r.json --force --baseline b.json",
+            " --base-url http://h:1 --threads 2 --repeat 5 --quiet",
+        ));
+        let Command::Baseline {
+            command: BaselineCommand::Refresh(c),
+        } = refresh
+        else {
+            panic!("not refresh");
+        };
+        let a = app::RefreshArgs::from(c);
+        assert_eq!(a.scenario, Path::new("s.yaml"));
+        assert_eq!(a.from.as_deref(), Some(Path::new("r.json")));
+        assert!(a.force && a.quiet && a.handle_signals);
+        assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
+        assert_eq!(a.base_url.as_deref(), Some("http://h:1"));
+        assert_eq!((a.threads, a.repeat), (Some(2), Some(5)));
+        // The measuring flags are the run's, limits included.
+        assert!(refused("baseline refresh s.yaml --threads 0"));
+        assert!(refused("baseline refresh s.yaml --repeat 21"));
+    }
+
+    #[test]
+    fn every_report_merge_and_demo_server_flag_reaches_its_args() {
+        let Command::Report(c) = parse("report r.json --baseline b.json --out o") else {
+            panic!("not report");
+        };
+        let a = app::ReportArgs::from(c);
+        assert_eq!(a.result, Path::new("r.json"));
+        assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
+        assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+
+        let Command::Merge(c) = parse("merge a.json b.json --out o --no-report --allow-disjoint")
+        else {
+            panic!("not merge");
+        };
+        let a = app::MergeArgs::from(c);
+        assert_eq!(a.results, [Path::new("a.json"), Path::new("b.json")]);
+        assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+        assert!(a.no_report && a.allow_disjoint);
+        assert!(refused("merge a.json"), "merging needs two results");
+
+        let Command::DemoServer(c) = parse(
+            "demo-server --addr 127.0.0.1:0 --latency 2ms --jitter 1ms --error-rate 0.25 --seed 7",
+        ) else {
+            panic!("not demo-server");
+        };
+        let a = app::DemoServerArgs::from(c);
+        assert_eq!(a.addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(a.options.latency, Duration::from_millis(2));
+        assert_eq!(a.options.jitter, Duration::from_millis(1));
+        assert_eq!((a.options.error_rate, a.options.seed), (0.25, 7));
+        let Command::DemoServer(c) = parse("demo-server") else {
+            panic!("not demo-server");
+        };
+        let a = app::DemoServerArgs::from(c);
+        assert_eq!(a.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(
+            (a.options.latency, a.options.seed),
+            (Duration::ZERO, 0x5eed)
+        );
+    }
+
+    #[test]
+    fn main_from_drives_the_command_line_in_process_with_its_registry() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/inprocess.yaml");
+        let validate = |path: &Path, registry: Registry| {
+            main_from(
+                [OsString::from("perfgate"), "validate".into(), path.into()],
+                registry,
+            )
+        };
+        assert_eq!(
+            validate(&shipped, Registry::with_builtins()),
+            ExitCode::SUCCESS
+        );
+        // The registry passed in is the one the scenario is checked against.
+        assert_eq!(validate(&shipped, Registry::new()), ExitCode::from(2));
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(&bad, "name: [").unwrap();
+        assert_eq!(validate(&bad, Registry::with_builtins()), ExitCode::from(2));
+        assert_eq!(
+            main_from(["perfgate", "run", "--no-such-flag"], Registry::new()),
+            ExitCode::from(2)
+        );
     }
 }

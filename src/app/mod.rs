@@ -4,6 +4,7 @@
 
 mod baseline_cmd;
 mod compare_cmd;
+mod demo_cmd;
 mod merge_cmd;
 mod output;
 mod run_cmd;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub use baseline_cmd::{refresh, RefreshArgs};
 pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
+pub use demo_cmd::{demo_server, DemoServerArgs};
 pub use merge_cmd::{merge, MergeArgs};
 pub use run_cmd::{run, RunArgs};
 

@@ -1,0 +1,38 @@
+//! `perfgate demo-server`: the embedded demo server on a fixed address, in the foreground,
+//! until Ctrl-C. The server runs on its own thread and runtime (`client::demo`); this
+//! command only waits for the signal.
+
+use std::net::SocketAddr;
+
+use super::{exit, AppError};
+use crate::client::demo::{DemoOptions, DemoServer};
+
+/// What `perfgate demo-server` was asked to do.
+#[derive(Debug, Clone)]
+pub struct DemoServerArgs {
+    /// Where to listen (port 0: any free port, printed at start).
+    pub addr: SocketAddr,
+    /// Latency, jitter, error rate and seed of the answers.
+    pub options: DemoOptions,
+}
+
+/// Serves until Ctrl-C. `--error-rate` outside 0..=1 is invalid input (exit 2); an address
+/// it cannot listen on is exit 3.
+pub fn demo_server(args: &DemoServerArgs) -> Result<i32, AppError> {
+    if !(0.0..=1.0).contains(&args.options.error_rate) {
+        return Err(AppError::Input(
+            "--error-rate is a fraction from 0 to 1".into(),
+        ));
+    }
+    let server = DemoServer::start(args.addr, args.options.clone())
+        .map_err(|e| AppError::Run(format!("cannot listen on {}: {e}", args.addr)))?;
+    println!("demo server listening on {}", server.base_url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Run(e.to_string()))?;
+    rt.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    Ok(exit::PASS)
+}
