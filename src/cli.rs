@@ -573,5 +573,20 @@ mod tests {
             main_from(["perfgate", "run", "--no-such-flag"], Registry::new()),
             ExitCode::from(2)
         );
+        // Checked in app::demo_server before it listens.
+        assert_eq!(
+            main_from(
+                [
+                    "perfgate",
+                    "demo-server",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--error-rate",
+                    "2"
+                ],
+                Registry::new()
+            ),
+            ExitCode::from(2)
+        );
     }
 }

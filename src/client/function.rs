@@ -24,6 +24,7 @@ type Func = Arc<dyn Fn(CallContext) -> BoxFuture + Send + Sync>;
 /// A param a function reads has the wrong type (the call fails with class `function`).
 #[derive(Debug, thiserror::Error)]
 pub enum ParamError {
+    /// The param is present but not a whole number.
     #[error("param `{name}` must be a whole number, got {value}")]
     NotWhole {
         name: String,

@@ -54,19 +54,25 @@ enum Prepared {
 /// Why a target cannot be used: the run does not start (exit code 3).
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
+    /// The base URL's host has no address.
     #[error("cannot resolve {host}: {reason}")]
     Resolve { host: String, reason: String },
+    /// The host accepts no TCP connection (refused, or not within `target.timeout`).
     #[error("{url} is unreachable: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The base URL does not parse.
     #[error("bad base URL {url}: {source}")]
     BaseUrl {
         url: String,
         source: ::http::uri::InvalidUri,
     },
+    /// The plan has HTTP requests and no base URL.
     #[error("HTTP requests need a base URL")]
     NoBaseUrl,
+    /// A `call` names a function the registry does not hold.
     #[error("no function `{0}`")]
     NoFunction(String),
+    /// An HTTP request cannot be prepared.
     #[error(transparent)]
     Request(#[from] PrepareError),
 }

@@ -60,30 +60,37 @@ use crate::scenario::{Expect, HttpRequest};
 /// before; this is what is left for a plan built in code.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
+    /// The base URL does not parse.
     #[error("bad base URL: {0}")]
     BaseUrl(#[source] http::uri::InvalidUri),
+    /// The base URL names no host.
     #[error("the base URL has no host")]
     NoHost,
+    /// The base URL's host and port are not a valid `Host` header.
     #[error("bad Host header {authority:?}: {source}")]
     Host {
         authority: String,
         source: http::header::InvalidHeaderValue,
     },
+    /// A header name is not a valid HTTP token.
     #[error("header name {name:?}: {source}")]
     HeaderName {
         name: String,
         source: http::header::InvalidHeaderName,
     },
+    /// A header value holds a byte HTTP does not allow.
     #[error("header {name}: {source}")]
     HeaderValue {
         name: String,
         source: http::header::InvalidHeaderValue,
     },
+    /// A method is not a valid HTTP token.
     #[error("method {method:?}: {source}")]
     Method {
         method: String,
         source: http::method::InvalidMethod,
     },
+    /// A request path (after the base URL's prefix) is not a valid origin-form target.
     #[error("bad path {path}: {source}")]
     Path {
         path: String,
