@@ -33,7 +33,7 @@ use tokio::net::TcpStream;
 use super::classify::{classify_hyper, classify_io, error_chain};
 use super::h1::Progress;
 use super::outcome::{read_body, BodySource, Chunk};
-use super::{Attempt, Prepared, KEEP_ALIVE_CLOSED};
+use super::{Attempt, Attempts, Prepared, KEEP_ALIVE_CLOSED};
 use crate::metrics::{ErrorClass, Outcome};
 
 /// One worker's hyper connection, opened on first use and after any failure.
@@ -152,15 +152,12 @@ impl Hyper {
         }
         Ok(())
     }
+}
 
+impl Attempts for Hyper {
     /// One exchange. A request that hyper hands back unwritten (its idle connection had
     /// closed) goes out once on a new connection: nothing was sent yet.
-    pub(super) async fn attempt(
-        &mut self,
-        addr: SocketAddr,
-        p: &Prepared,
-        carry: &mut Vec<u8>,
-    ) -> Attempt {
+    async fn attempt(&mut self, addr: SocketAddr, p: &Prepared, carry: &mut Vec<u8>) -> Attempt {
         self.progress = Progress::default();
         let mut fresh_again = false;
         loop {

@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use super::classify::classify_io;
 use super::h1::{Failure, H1Conn, Progress};
 use super::outcome::{arrived, BodyScan};
-use super::{Attempt, Prepared, KEEP_ALIVE_CLOSED};
+use super::{Attempt, Attempts, Prepared, KEEP_ALIVE_CLOSED};
 use crate::metrics::{ErrorClass, Outcome};
 
 /// One worker's lean connection, opened on first use and after any failure.
@@ -34,14 +34,11 @@ impl Lean {
     pub(super) fn reset(&mut self) {
         self.conn = None;
     }
+}
 
+impl Attempts for Lean {
     /// One exchange: the request is written once.
-    pub(super) async fn attempt(
-        &mut self,
-        addr: SocketAddr,
-        p: &Prepared,
-        carry: &mut Vec<u8>,
-    ) -> Attempt {
+    async fn attempt(&mut self, addr: SocketAddr, p: &Prepared, carry: &mut Vec<u8>) -> Attempt {
         let head = p.method == Method::HEAD;
         let reused = self.conn.is_some();
         if !reused {

@@ -244,7 +244,8 @@ impl Attempt {
     }
 }
 
-/// An `http://` transport: one attempt at a request, which the session may retry.
+/// An `http://` transport (`lean.rs`, `hyper.rs`): one attempt at a request, which the
+/// session may retry.
 trait Attempts {
     fn attempt(
         &mut self,
@@ -252,28 +253,6 @@ trait Attempts {
         p: &Prepared,
         carry: &mut Vec<u8>,
     ) -> impl Future<Output = Attempt> + Send;
-}
-
-impl Attempts for Lean {
-    fn attempt(
-        &mut self,
-        addr: SocketAddr,
-        p: &Prepared,
-        carry: &mut Vec<u8>,
-    ) -> impl Future<Output = Attempt> + Send {
-        Lean::attempt(self, addr, p, carry)
-    }
-}
-
-impl Attempts for Hyper {
-    fn attempt(
-        &mut self,
-        addr: SocketAddr,
-        p: &Prepared,
-        carry: &mut Vec<u8>,
-    ) -> impl Future<Output = Attempt> + Send {
-        Hyper::attempt(self, addr, p, carry)
-    }
 }
 
 /// The transport a session sends on, picked once from the spec. (hyper's connection state
