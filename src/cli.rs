@@ -1,10 +1,10 @@
 //! Command-line definitions (clap derive) and their mapping onto [`crate::app`]: one clap
 //! struct per command, one `From` impl per command that turns it into the app's plain
-//! options, and [`dispatch`], which only calls the command. Nothing past this file sees clap
+//! options, and `dispatch`, which only calls the command. Nothing past this file sees clap
 //! types, and no command runs here.
 //!
 //! A flag is defined once: in its command's struct, or in a group flattened into every
-//! command that takes it ([`GateCli`], [`MeasureCli`]). Adding one is a field there, the
+//! command that takes it (`GateCli`, `MeasureCli`). Adding one is a field there, the
 //! field it fills in the app's options, and a line in the `From` impl; the impls
 //! destructure exhaustively, so the compiler points at the line that is missing.
 //!
@@ -34,13 +34,13 @@ const EXIT_CODES: &str = "Exit codes:
 /// noise-aware baseline comparison, and reports.
 #[derive(Debug, Parser)]
 #[command(name = "perfgate", version, after_help = EXIT_CODES)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a scenario, check its thresholds and baseline, write reports.
     Run(RunCli),
     /// Check scenario files without running them.
@@ -61,14 +61,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BaselineCommand {
+pub(crate) enum BaselineCommand {
     /// Run the scenario (or take --from RESULT) and write its baseline atomically.
     Refresh(RefreshCli),
 }
 
 /// How a scenario is measured: shared by `run` and `baseline refresh`.
 #[derive(Debug, Args)]
-pub struct MeasureCli {
+pub(crate) struct MeasureCli {
     /// Send HTTP requests here instead of the scenario's base_url.
     #[arg(long)]
     base_url: Option<String>,
@@ -85,7 +85,7 @@ pub struct MeasureCli {
 
 /// How a result is judged against its baseline: shared by `run` and `compare`.
 #[derive(Debug, Args)]
-pub struct GateCli {
+pub(crate) struct GateCli {
     /// Override a tolerance, e.g. --tolerance p99=15% (p50 p90 p95 p99 mean throughput error_rate).
     #[arg(long = "tolerance", value_parser = tolerance)]
     tolerances: Vec<(TolMetric, TolValue)>,
@@ -98,7 +98,7 @@ pub struct GateCli {
 }
 
 #[derive(Debug, Args)]
-pub struct RunCli {
+pub(crate) struct RunCli {
     scenario: PathBuf,
     /// Output folder (default: reports/<scenario-name>).
     #[arg(long)]
@@ -125,7 +125,7 @@ pub struct RunCli {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateCli {
+pub(crate) struct ValidateCli {
     #[arg(required = true)]
     scenarios: Vec<PathBuf>,
     /// Print the resulting stages, requests and thresholds.
@@ -134,7 +134,7 @@ pub struct ValidateCli {
 }
 
 #[derive(Debug, Args)]
-pub struct CompareCli {
+pub(crate) struct CompareCli {
     result: PathBuf,
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -149,7 +149,7 @@ pub struct CompareCli {
 }
 
 #[derive(Debug, Args)]
-pub struct RefreshCli {
+pub(crate) struct RefreshCli {
     scenario: PathBuf,
     /// Use this result.json instead of running.
     #[arg(long)]
@@ -165,7 +165,7 @@ pub struct RefreshCli {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportCli {
+pub(crate) struct ReportCli {
     result: PathBuf,
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -175,7 +175,7 @@ pub struct ReportCli {
 }
 
 #[derive(Debug, Args)]
-pub struct MergeCli {
+pub(crate) struct MergeCli {
     #[arg(required = true, num_args = 2..)]
     results: Vec<PathBuf>,
     /// Output folder (default: reports/<scenario-name>-merged).
@@ -190,7 +190,7 @@ pub struct MergeCli {
 }
 
 #[derive(Debug, Args)]
-pub struct DemoServerCli {
+pub(crate) struct DemoServerCli {
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     /// Added to every answer, e.g. 2ms.
@@ -400,7 +400,7 @@ where
 }
 
 /// Runs a parsed command; returns the exit code.
-pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
+pub(crate) fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
     match cli.command {
         Command::Run(c) => app::run(&c.into(), registry),
         Command::Validate(ValidateCli { scenarios, explain }) => {
