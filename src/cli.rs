@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, exit, AppError};
+use crate::app::{self, AppError};
 use crate::client::demo::{DemoOptions, DemoServer};
 use crate::client::Registry;
+use crate::exit::ExitCode as Exit;
 use crate::scenario::units::{parse_duration, parse_tolerance_pair, TolMetric, TolValue};
 
 const EXIT_CODES: &str = "Exit codes:
@@ -190,7 +191,12 @@ pub fn main(registry: Registry) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::INPUT as u8 } else { 0 });
+            return if e.use_stderr() {
+                Exit::Input
+            } else {
+                Exit::Pass
+            }
+            .into();
         }
     };
     let code = match dispatch(cli, &registry) {
@@ -200,11 +206,11 @@ pub fn main(registry: Registry) -> ExitCode {
             e.exit_code()
         }
     };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    code.into()
 }
 
 /// Runs a parsed command; returns the exit code.
-pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
+pub fn dispatch(cli: Cli, registry: &Registry) -> Result<Exit, AppError> {
     match cli.command {
         Command::Run(r) => app::run(
             &app::RunArgs {
@@ -326,7 +332,7 @@ pub fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
             rt.block_on(async {
                 let _ = tokio::signal::ctrl_c().await;
             });
-            Ok(exit::PASS)
+            Ok(Exit::Pass)
         }
     }
 }

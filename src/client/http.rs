@@ -262,7 +262,7 @@ impl HttpSession {
                 self.exchange_http(req).await
             }
         };
-        let outcome = watchdog.run(deadline, fut).await;
+        let outcome = watchdog.guard(deadline, fut).await;
         self.watchdog = Some(watchdog);
         match outcome {
             Some(o) => o,

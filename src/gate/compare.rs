@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::baseline::Baseline;
 use super::stats::{self, Significance, DEFAULT_ALPHA};
 use crate::result::{
-    Comparison, ComparisonVerdict, MetricComparison, MetricVerdict, Metrics, RunResult,
+    Comparison, ComparisonVerdict, Measurement, MetricComparison, MetricVerdict, Metrics,
     SeriesPoint, TOTAL_KEY,
 };
 use crate::scenario::units::{TolMetric, TolValue};
@@ -141,8 +141,8 @@ const REL_FLOOR: f64 = 1e-3;
 /// successful response on either side is `no_data`: it has no value, and it fails (a gate on
 /// missing data never passes). The comparison fails when any metric regressed or had no
 /// data, or with `strict` when any is inconclusive.
-pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
-    let base = &baseline.result;
+pub fn compare(current: &Measurement, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
+    let base = &baseline.result.measurement();
     let mut notes = Vec::new();
     let mut metrics = Vec::new();
 
@@ -366,7 +366,7 @@ fn finite(v: f64) -> f64 {
     }
 }
 
-fn summary<'a>(r: &'a RunResult, name: &str) -> Option<&'a Metrics> {
+fn summary<'a>(r: &'a Measurement, name: &str) -> Option<&'a Metrics> {
     if name == TOTAL_KEY {
         Some(&r.totals)
     } else {
@@ -377,7 +377,7 @@ fn summary<'a>(r: &'a RunResult, name: &str) -> Option<&'a Metrics> {
 /// The per-second points of `name`. For `_total` without a series (results written before
 /// `request_series` existed), the measured windows of `timeseries` stand in; they carry no
 /// p95 or mean, which the test then ignores (NaN).
-fn series<'a>(r: &'a RunResult, name: &str) -> Cow<'a, [SeriesPoint]> {
+fn series<'a>(r: &'a Measurement, name: &str) -> Cow<'a, [SeriesPoint]> {
     if let Some(s) = r.request_series.get(name) {
         return Cow::Borrowed(s);
     }
@@ -404,7 +404,7 @@ fn series<'a>(r: &'a RunResult, name: &str) -> Cow<'a, [SeriesPoint]> {
 }
 
 /// Differences between the machine and tool that took the baseline and this run, in words.
-pub fn env_mismatch(baseline: &Baseline, current: &RunResult) -> Vec<String> {
+pub fn env_mismatch(baseline: &Baseline, current: &Measurement) -> Vec<String> {
     let (b, c) = (&baseline.provenance.host, &current.host);
     let mut out = Vec::new();
     if b.cpu_model != c.cpu_model {
