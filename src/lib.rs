@@ -3,13 +3,12 @@
 //! The layout reads as the pipeline, one folder a stage:
 //!
 //! ```text
-//! main → cli → app ──► scenario   YAML → validated Plan
-//!               │  ──► engine     schedule, drive workers ──► client (HTTP, in-process functions)
-//!               │                      │
-//!               │                 metrics  per-worker HDR histograms, 1-second windows
-//!               │                      ▼
-//!               │  ──► gate  ───► result ◄─── report
-//!               │      (judge)    (Measurement, RunResult, folds)   (terminal, JSON, HTML, PNG, …)
+//! main → cli → app ─► scenario            YAML → validated Plan
+//!                  ─► engine ─► client    schedule and drive the load (HTTP, in-process)
+//!                       │
+//!                       ▼
+//!                    metrics ─► result ◄─ gate     Measurement → judged RunResult
+//!                                      ◄─ report   terminal, JSON, HTML, PNG, JUnit, Markdown
 //! ```
 //!
 //! - `cli` maps the command line onto `app`, the top layer: the commands and the measure step

@@ -15,7 +15,7 @@ use crate::scenario::{self, Threshold};
 #[derive(Debug, Clone, Default)]
 pub struct MergeArgs {
     pub results: Vec<PathBuf>,
-    /// Default: reports/<scenario-name>-merged.
+    /// Default: `reports/<scenario-name>-merged`.
     pub out: Option<PathBuf>,
     pub no_report: bool,
     /// Merge runs that did not overlap in time (the same run twice is still refused).
