@@ -14,6 +14,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use perfgate::client::{PlanTarget, Registry};
 use perfgate::engine::{self, schedule, StopSignal};
 use perfgate::metrics::{Aggregator, Batch, ErrorClass, Outcome, ReqStats};
+use perfgate::result::LevelUnit;
 use perfgate::scenario::{self, LoadPlan, Model, Stage};
 
 /// Latencies (µs) spread like a real run: mostly around 0.5 ms, a tail to 40 ms.
@@ -88,7 +89,7 @@ fn merge(c: &mut Criterion) {
     });
     // A 64-worker second with 3 requests each: absorb every batch, then close the window.
     let names: Vec<String> = ["list", "create", "get"].map(String::from).to_vec();
-    let phases = schedule::phases(&LoadPlan {
+    let spans: Vec<_> = schedule::phases(&LoadPlan {
         model: Model::Closed {
             think_time: Duration::ZERO,
         },
@@ -98,7 +99,10 @@ fn merge(c: &mut Criterion) {
             duration: Duration::from_secs(3600),
         }],
         from_preset: false,
-    });
+    })
+    .iter()
+    .map(schedule::Phase::span)
+    .collect();
     let workers: Vec<Batch> = (0..64).map(|_| batch(0, names.len(), 500)).collect();
     g.throughput(Throughput::Elements(workers.len() as u64));
     g.bench_function("Aggregator absorb 64 batches + close_until", |b| {
@@ -114,7 +118,7 @@ fn merge(c: &mut Criterion) {
                     })
                     .collect::<Vec<_>>();
                 (
-                    Aggregator::new(names.clone(), phases.clone(), "vus"),
+                    Aggregator::new(names.clone(), spans.clone(), LevelUnit::Vus),
                     copies,
                 )
             },
@@ -204,7 +208,7 @@ fn engine_run(rt: &tokio::runtime::Runtime, target: &Arc<PlanTarget>, vus: f64) 
         from_preset: false,
     };
     let started = Instant::now();
-    let out = rt.block_on(engine::run(
+    let out = rt.block_on(engine::drive(
         Arc::clone(target),
         vec!["noop".into()],
         vec![1],

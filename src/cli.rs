@@ -19,9 +19,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, exit, AppError};
+use crate::app::{self, AppError};
 use crate::client::demo::DemoOptions;
 use crate::client::Registry;
+use crate::exit::ExitCode as Exit;
 use crate::scenario::units::{parse_duration, parse_tolerance_pair, TolMetric, TolValue};
 
 const EXIT_CODES: &str = "Exit codes:
@@ -386,7 +387,11 @@ where
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::INPUT as u8 } else { 0 });
+            return if e.use_stderr() {
+                Exit::Input.into()
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let code = match dispatch(cli, &registry) {
@@ -396,11 +401,11 @@ where
             e.exit_code()
         }
     };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    code.into()
 }
 
 /// Runs a parsed command; returns the exit code.
-pub(crate) fn dispatch(cli: Cli, registry: &Registry) -> Result<i32, AppError> {
+pub(crate) fn dispatch(cli: Cli, registry: &Registry) -> Result<Exit, AppError> {
     match cli.command {
         Command::Run(c) => app::run(&c.into(), registry),
         Command::Validate(ValidateCli { scenarios, explain }) => {

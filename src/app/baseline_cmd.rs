@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 
-use super::{exit, is_aborted, load_plan_for_run, load_result, output, AppError, RunArgs};
+use super::measure::measure_as_asked;
+use super::{load_plan_for_run, load_result, output, AppError, ExitCode, RunArgs};
 use crate::client::Registry;
 use crate::gate::{self, Baseline, CompareOptions};
+use crate::result::Verdict;
 
 #[derive(Debug, Clone, Default)]
 pub struct RefreshArgs {
@@ -23,14 +25,14 @@ pub struct RefreshArgs {
     pub handle_signals: bool,
 }
 
-pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError> {
+pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
     let path = args
         .baseline
         .clone()
         .unwrap_or_else(|| gate::default_path(&plan.name, &plan.baseline));
     check_baseline_writable(&path)?;
-    let mut result = match &args.from {
+    let measured = match &args.from {
         Some(p) => {
             let r = load_result(p)?;
             if r.scenario.name != plan.name {
@@ -41,7 +43,8 @@ pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError>
                     plan.name
                 )));
             }
-            if is_aborted(&r) && !args.force {
+            let r = r.into_measurement();
+            if r.aborted && !args.force {
                 return Err(AppError::Input(format!(
                     "{}: the run was aborted; a baseline needs a complete run\n  hint: rerun it, or pass --force",
                     p.display()
@@ -60,25 +63,20 @@ pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError>
                 no_baseline: true,
                 ..RunArgs::default()
             };
-            super::run_cmd::measure_plan(&plan, registry, &run_args)?
+            measure_as_asked(&plan, registry, &run_args)?
         }
     };
-    gate::judge(
-        &mut result,
-        &plan.thresholds,
-        None,
-        &CompareOptions::default(),
-    );
-    if is_aborted(&result) && !args.force {
+    let result = gate::judge(measured, &plan.thresholds, None, &CompareOptions::default());
+    if result.verdict == Verdict::Aborted && !args.force {
         eprintln!("perfgate: the run was aborted; the baseline was not changed");
-        return Ok(exit::RUN);
+        return Ok(ExitCode::Run);
     }
     if let Err(refused) = gate::check_refreshable(&result, args.force) {
         eprintln!("perfgate: {refused}; the baseline was not changed (--force takes it anyway)");
         return Ok(if args.from.is_some() {
-            exit::INPUT
+            ExitCode::Input
         } else {
-            exit::FAIL
+            ExitCode::Fail
         });
     }
     // A corrupt old baseline is replaced (that is what refresh is for), but said.
@@ -96,7 +94,7 @@ pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<i32, AppError>
     for line in gate::describe_change(old.as_ref(), &new) {
         println!("  {line}");
     }
-    Ok(exit::PASS)
+    Ok(ExitCode::Pass)
 }
 
 /// The baseline file must be writable before the run: not a folder, in a folder that

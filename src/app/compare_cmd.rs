@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{find_baseline, is_aborted, load_result, output, AppError};
+use super::{find_baseline, load_result, output, AppError, ExitCode};
 use crate::client::Registry;
 use crate::gate::{self, CompareOptions};
+use crate::result::Verdict;
 use crate::scenario::units::{TolMetric, TolValue};
 use crate::scenario::{self, BaselineSpec};
 
@@ -23,12 +24,12 @@ pub struct CompareArgs {
 }
 
 /// Compares and returns the exit code: 0 no regression, 1 regression, 2 bad input.
-pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<i32, AppError> {
-    let mut result = load_result(&args.result)?;
+pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+    let result = load_result(&args.result)?;
     if let Some(dir) = &args.out {
         output::check_writable(dir)?;
     }
-    if is_aborted(&result) {
+    if result.verdict == Verdict::Aborted {
         return Err(AppError::Input(format!(
             "{}: the run was aborted; its numbers are partial and not compared",
             args.result.display()
@@ -46,8 +47,7 @@ pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<i32, AppError>
     })?;
     let opts = CompareOptions::from_spec(&spec, &args.tolerances, args.strict);
     // Thresholds were judged when the result was made; keep them, redo the comparison.
-    result.comparison = Some(gate::compare(&result, &baseline, &opts));
-    gate::apply_verdict(&mut result, args.strict);
+    let result = gate::rejudge(result, &baseline, &opts);
     let dir = args.out.clone();
     output::emit_to(
         &result,
@@ -68,7 +68,7 @@ pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<i32, AppError>
             )));
         }
     }
-    Ok(result.exit_code)
+    Ok(result.exit())
 }
 
 fn scenario_spec(file: &str, name: &str, registry: &Registry) -> BaselineSpec {
@@ -94,7 +94,7 @@ pub struct ReportArgs {
 }
 
 /// Regenerates the HTML and PNG reports (and the rest) from a saved result.
-pub fn report(args: &ReportArgs) -> Result<i32, AppError> {
+pub fn report(args: &ReportArgs) -> Result<ExitCode, AppError> {
     let result = load_result(&args.result)?;
     let baseline = match &args.baseline {
         Some(p) => Some(gate::load(p)?.result),
@@ -111,5 +111,5 @@ pub fn report(args: &ReportArgs) -> Result<i32, AppError> {
     for p in written {
         println!("wrote {}", p.display());
     }
-    Ok(super::exit::PASS)
+    Ok(ExitCode::Pass)
 }

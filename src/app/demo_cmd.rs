@@ -4,8 +4,9 @@
 
 use std::net::SocketAddr;
 
-use super::{exit, AppError};
+use super::AppError;
 use crate::client::demo::{DemoOptions, DemoServer};
+use crate::exit::ExitCode;
 
 /// What `perfgate demo-server` was asked to do.
 #[derive(Debug, Clone)]
@@ -18,7 +19,7 @@ pub struct DemoServerArgs {
 
 /// Serves until Ctrl-C. `--error-rate` outside 0..=1 is invalid input (exit 2); an address
 /// it cannot listen on is exit 3.
-pub fn demo_server(args: &DemoServerArgs) -> Result<i32, AppError> {
+pub fn demo_server(args: &DemoServerArgs) -> Result<ExitCode, AppError> {
     if !(0.0..=1.0).contains(&args.options.error_rate) {
         return Err(AppError::Input(
             "--error-rate is a fraction from 0 to 1".into(),
@@ -34,5 +35,5 @@ pub fn demo_server(args: &DemoServerArgs) -> Result<i32, AppError> {
     rt.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
     });
-    Ok(exit::PASS)
+    Ok(ExitCode::Pass)
 }

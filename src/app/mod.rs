@@ -1,10 +1,13 @@
-//! The commands, as library functions: each takes plain options (no clap types) and returns
-//! the exit code or an [`AppError`] that carries its own. `cli.rs` only maps arguments here,
-//! so tests and user binaries drive exactly what the command line drives.
+//! The top layer: the commands as library functions, and the measure step. Each command
+//! takes plain options (no clap types) and returns an [`ExitCode`] or an [`AppError`] that
+//! carries its own. `cli.rs` only maps arguments here, so tests and user binaries drive
+//! exactly what the command line drives. This is the only layer that knows every stage:
+//! scenario → [`measure`] (engine, client, metrics) → `gate::judge` → reports.
 
 mod baseline_cmd;
 mod compare_cmd;
 mod demo_cmd;
+mod measure;
 mod merge_cmd;
 mod output;
 mod run_cmd;
@@ -14,25 +17,15 @@ use std::path::{Path, PathBuf};
 pub use baseline_cmd::{refresh, RefreshArgs};
 pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
 pub use demo_cmd::{demo_server, DemoServerArgs};
+pub use measure::{default_threads, measure, RunError, RunOptions};
 pub use merge_cmd::{merge, MergeArgs};
 pub use run_cmd::{run, RunArgs};
 
 use crate::client::Registry;
+pub use crate::exit::ExitCode;
 use crate::gate::{self, Baseline, BaselineError};
-use crate::result::{RunResult, Verdict};
+use crate::result::RunResult;
 use crate::scenario::{self, Plan, ScenarioError};
-
-/// Exit codes, as documented in README.md and `--help`.
-pub mod exit {
-    /// The run completed and every gate passed.
-    pub const PASS: i32 = 0;
-    /// The run completed and a gate failed (a threshold or a regression).
-    pub const FAIL: i32 = 1;
-    /// Invalid input: command line, scenario, baseline or result file.
-    pub const INPUT: i32 = 2;
-    /// The run could not complete: unreachable target, aborted, internal error.
-    pub const RUN: i32 = 3;
-}
 
 /// A command that could not do its job; the message is one clear paragraph.
 #[derive(Debug, thiserror::Error)]
@@ -50,10 +43,10 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            AppError::Run(_) => exit::RUN,
-            _ => exit::INPUT,
+            AppError::Run(_) => ExitCode::Run,
+            _ => ExitCode::Input,
         }
     }
 }
@@ -159,13 +152,9 @@ pub fn default_out(name: &str) -> PathBuf {
     Path::new("reports").join(name)
 }
 
-pub(crate) fn is_aborted(r: &RunResult) -> bool {
-    r.verdict == Verdict::Aborted
-}
-
 /// `perfgate validate`: checks each file; prints `ok` or the diagnostic. Exit 0 or 2.
-pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> i32 {
-    let mut code = exit::PASS;
+pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> ExitCode {
+    let mut code = ExitCode::Pass;
     for p in paths {
         match load_plan(p, registry) {
             Ok(plan) => {
@@ -185,7 +174,7 @@ pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> i32 {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                code = exit::INPUT;
+                code = ExitCode::Input;
             }
         }
     }

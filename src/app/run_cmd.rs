@@ -1,16 +1,16 @@
-//! `perfgate run`: load the scenario, run it (N times with `--repeat`), judge it against its
-//! thresholds and baseline (rerun once with `--confirm`), write the reports, return the exit
-//! code.
+//! `perfgate run`: load the scenario, measure it (N times with `--repeat`), judge it against
+//! its thresholds and baseline (measure and judge once more with `--confirm`), write the
+//! reports, return the exit code.
 
 use std::path::PathBuf;
 
-use super::{default_out, find_baseline, is_aborted, load_plan_for_run, output, AppError};
+use super::measure::measure_as_asked;
+use super::{default_out, find_baseline, load_plan_for_run, output, AppError, ExitCode};
 use crate::client::Registry;
 use crate::gate::{self, Baseline, CompareOptions};
-use crate::result::{MetricVerdict, RunResult};
-use crate::runner::{self, RunOptions};
+use crate::result::{MetricVerdict, RunResult, Verdict};
 use crate::scenario::units::{TolMetric, TolValue};
-use crate::scenario::{Model, Plan, ThresholdOrigin};
+use crate::scenario::{Plan, ThresholdOrigin};
 
 /// What `perfgate run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -41,66 +41,33 @@ pub struct RunArgs {
 }
 
 /// Runs the scenario and returns the exit code.
-pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
+pub fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
     let args = &RunArgs {
         base_url,
         ..args.clone()
     };
+    let dir = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
     // Checked before the load, so an unwritable --out does not lose the run (exit 2).
-    output::check_writable(&args.out.clone().unwrap_or_else(|| default_out(&plan.name)))?;
-    let baseline = if args.no_baseline {
-        None
-    } else {
-        let default = gate::default_path(&plan.name, &plan.baseline);
-        find_baseline(args.baseline.as_deref(), default, &plan.name)?
-    };
-    if baseline.is_none() && !args.no_baseline && !args.quiet {
-        eprintln!(
-            "perfgate: no baseline for `{}` yet; `perfgate baseline refresh {}` takes one",
-            plan.name,
-            args.scenario.display()
-        );
-    }
+    output::check_writable(&dir)?;
+    let baseline = baseline_for(&plan, args)?;
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
-    let repeat = args.repeat.unwrap_or(plan.baseline.repeat).max(1);
-
     let opted_out = opted_out_warning(&plan);
     if let Some(w) = &opted_out {
         eprintln!("perfgate: warning: {w}");
     }
-    let mut result = measure(&plan, registry, args, repeat)?;
-    result.warnings.extend(opted_out.clone());
-    gate::judge(&mut result, &plan.thresholds, baseline.as_ref(), &opts);
-
-    if args.confirm && regressed(&result) && !is_aborted(&result) {
+    let judge = || -> Result<RunResult, AppError> {
+        let mut m = measure_as_asked(&plan, registry, args)?;
+        m.warnings.extend(opted_out.clone());
+        Ok(gate::judge(m, &plan.thresholds, baseline.as_ref(), &opts))
+    };
+    let mut result = judge()?;
+    if args.confirm && regressed(&result) && result.verdict != Verdict::Aborted {
         // Said even with --quiet: it explains why the run takes twice as long.
         eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
-        let first = result;
-        let mut rerun = measure(&plan, registry, args, repeat)?;
-        rerun.warnings.extend(opted_out.clone());
-        gate::judge(&mut rerun, &plan.thresholds, baseline.as_ref(), &opts);
-        let confirmed = regressed(&rerun);
-        if let Some(c) = rerun.comparison.as_mut() {
-            c.notes.push(if confirmed {
-                "--confirm: the regression was confirmed by a rerun".to_string()
-            } else {
-                format!(
-                    "--confirm: the first run regressed ({}), the rerun did not; passing",
-                    regressed_metrics(&first).join(", ")
-                )
-            });
-        }
-        result = rerun;
+        result = confirmed(result, judge()?);
     }
 
-    let strict_env_failed = args.strict_env
-        && result
-            .comparison
-            .as_ref()
-            .is_some_and(|c| !c.env_mismatch.is_empty());
-
-    let dir = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
     output::emit(
         &result,
         baseline.as_ref().map(|b: &Baseline| &b.result),
@@ -108,17 +75,54 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<i32, AppError> {
         args.no_report,
         args.verbose,
     )?;
-    if strict_env_failed {
-        let lines = result
+    if args.strict_env {
+        if let Some(c) = result
             .comparison
             .as_ref()
-            .map(|c| c.env_mismatch.join("; "))
-            .unwrap_or_default();
-        return Err(AppError::Input(format!(
-            "--strict-env: this machine differs from the baseline's: {lines}"
-        )));
+            .filter(|c| !c.env_mismatch.is_empty())
+        {
+            return Err(AppError::Input(format!(
+                "--strict-env: this machine differs from the baseline's: {}",
+                c.env_mismatch.join("; ")
+            )));
+        }
     }
-    Ok(result.exit_code)
+    Ok(result.exit())
+}
+
+/// The baseline to compare with, unless `--no-baseline`; says how to take one when there is
+/// none yet.
+fn baseline_for(plan: &Plan, args: &RunArgs) -> Result<Option<Baseline>, AppError> {
+    if args.no_baseline {
+        return Ok(None);
+    }
+    let default = gate::default_path(&plan.name, &plan.baseline);
+    let baseline = find_baseline(args.baseline.as_deref(), default, &plan.name)?;
+    if baseline.is_none() && !args.quiet {
+        eprintln!(
+            "perfgate: no baseline for `{}` yet; `perfgate baseline refresh {}` takes one",
+            plan.name,
+            args.scenario.display()
+        );
+    }
+    Ok(baseline)
+}
+
+/// `--confirm`: the rerun's result decides, with a note saying whether it agreed with the
+/// first run.
+fn confirmed(first: RunResult, mut rerun: RunResult) -> RunResult {
+    let agreed = regressed(&rerun);
+    if let Some(c) = rerun.comparison.as_mut() {
+        c.notes.push(if agreed {
+            "--confirm: the regression was confirmed by a rerun".to_string()
+        } else {
+            format!(
+                "--confirm: the first run regressed ({}), the rerun did not; passing",
+                regressed_metrics(&first).join(", ")
+            )
+        });
+    }
+    rerun
 }
 
 /// The warning of a scenario that opts out of every threshold (`thresholds: []`).
@@ -130,62 +134,6 @@ pub(crate) fn opted_out_warning(plan: &Plan) -> Option<String> {
             plan.kind.name()
         )
     })
-}
-
-/// Runs the plan as `args` say (`--repeat` or the scenario's `baseline.repeat`), unjudged.
-pub(crate) fn measure_plan(
-    plan: &Plan,
-    registry: &Registry,
-    args: &RunArgs,
-) -> Result<RunResult, AppError> {
-    let repeat = args.repeat.unwrap_or(plan.baseline.repeat).max(1);
-    measure(plan, registry, args, repeat)
-}
-
-/// Runs the plan `repeat` times (stopping early if one is aborted) and folds the runs into
-/// medians.
-fn measure(
-    plan: &Plan,
-    registry: &Registry,
-    args: &RunArgs,
-    repeat: u32,
-) -> Result<RunResult, AppError> {
-    let mut runs = Vec::new();
-    for i in 0..repeat {
-        if repeat > 1 && !args.quiet {
-            eprintln!("perfgate: run {}/{repeat}", i + 1);
-        }
-        let (bar, hook) = crate::report::progress::progress(
-            plan.load.total_duration(),
-            plan.load.stages.len(),
-            match plan.load.model {
-                Model::Closed { .. } => "VUs",
-                Model::Open { .. } => "arrivals/s",
-            },
-            !args.quiet,
-        );
-        let opts = RunOptions {
-            threads: args.threads,
-            base_url: args.base_url.clone(),
-            handle_signals: args.handle_signals,
-            on_window: Some(hook),
-            ..RunOptions::default()
-        };
-        let r = runner::run_plan(plan, registry, opts).map_err(|e| AppError::Run(e.to_string()));
-        bar.finish_and_clear();
-        let r = r?;
-        let aborted = is_aborted(&r);
-        runs.push(r);
-        if aborted {
-            break;
-        }
-    }
-    if runs.len() == 1 || runs.last().is_some_and(is_aborted) {
-        return runs
-            .pop()
-            .ok_or_else(|| AppError::Run("no run completed".into()));
-    }
-    gate::median_result(&runs).ok_or_else(|| AppError::Run("no run completed".into()))
 }
 
 fn regressed(r: &RunResult) -> bool {

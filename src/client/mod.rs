@@ -200,7 +200,7 @@ impl Session for PlanSession {
                 let dog = self
                     .watchdog
                     .get_or_insert_with(|| watchdog::Watchdog::new(timeout));
-                match dog.run(deadline, c.call()).await {
+                match dog.guard(deadline, c.call()).await {
                     Some(o) => o,
                     None => Outcome::error(
                         crate::metrics::ErrorClass::Timeout,

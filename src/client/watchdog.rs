@@ -21,7 +21,11 @@ impl Watchdog {
     }
 
     /// Runs `fut` until it completes (`Some`) or `deadline` passes (`None`).
-    pub(crate) async fn run<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
+    pub(crate) async fn guard<F: Future>(
+        &mut self,
+        deadline: Instant,
+        fut: F,
+    ) -> Option<F::Output> {
         let mut fut = std::pin::pin!(fut);
         if self.sleep.deadline() > deadline {
             self.sleep.as_mut().reset(deadline);
@@ -51,12 +55,12 @@ mod tests {
     async fn one_timer_serves_request_after_request() {
         let mut w = Watchdog::new(Duration::from_millis(50));
         let quick = w
-            .run(Instant::now() + Duration::from_millis(50), async { 1 })
+            .guard(Instant::now() + Duration::from_millis(50), async { 1 })
             .await;
         assert_eq!(quick, Some(1));
         let start = Instant::now();
         let slow = w
-            .run(
+            .guard(
                 start + Duration::from_millis(50),
                 tokio::time::sleep(Duration::from_secs(5)),
             )

@@ -1,7 +1,7 @@
-//! The engine: turns the plan's load shape into a timeline and drives a [`Target`] with tokio
-//! tasks, one per virtual user (closed model) or per in-flight arrival (open model), until the
-//! deadline or a stop signal. It hands batches to the metrics aggregator and returns what it
-//! measured. It knows nothing of reports.
+//! The engine: turns the plan's load shape into a timeline ([`schedule`]) and drives a
+//! [`Target`] with tokio tasks ([`drive`]), one per virtual user (closed model) or per
+//! in-flight arrival (open model), until the deadline or a stop signal. It hands batches to
+//! the metrics aggregator and returns what it measured. It knows nothing of reports or gates.
 //!
 //! At the deadline no worker starts another request, and the requests in flight are awaited
 //! (each is bounded by the target's timeout) and recorded where they finish: they are the
@@ -19,15 +19,16 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
+use tokio::time::{Instant, Interval};
 
 pub use stop::StopSignal;
 pub use worker::Picker;
 
 use crate::client::Target;
 use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPool};
-use crate::result::Window;
+use crate::result::{LevelUnit, Window};
 use crate::scenario::{LoadPlan, Model};
+use schedule::Phase;
 use worker::{OpenShared, Pacing, WorkerCtx};
 
 /// How long workers get to finish their request after an abort, before they are cut off.
@@ -35,6 +36,8 @@ pub const ABORT_GRACE: Duration = Duration::from_millis(500);
 /// How long after its second a window may close: covers a worker between reading the clock
 /// and publishing the window it now holds.
 const CLOSE_SLACK: Duration = Duration::from_millis(100);
+/// Open model: workers started at once; more are started on demand, up to `max_in_flight`.
+const OPEN_INITIAL_WORKERS: usize = 16;
 
 /// What the engine measured.
 pub struct EngineOutput {
@@ -47,187 +50,288 @@ pub struct EngineOutput {
 /// Called with each closed 1-second window, for live progress.
 pub type WindowHook = Box<dyn FnMut(&Window) + Send>;
 
-/// Runs `load` against `target`. `names` and `weights` describe the scenario's requests (by
-/// index). Stops at the end of the last stage, or early when `stop` is aborted.
-pub async fn run<T: Target>(
+/// Drives `load` against `target`. `names` and `weights` describe the scenario's requests
+/// (by index). Stops at the end of the last stage, or early when `stop` is aborted.
+///
+/// Three steps: start the workers; until the deadline, feed the aggregator (and grow the
+/// open model's pool); then let the requests in flight finish (cut off after
+/// [`ABORT_GRACE`] on an abort) and close the last windows.
+pub async fn drive<T: Target>(
     target: Arc<T>,
     names: Vec<String>,
     weights: Vec<u32>,
     load: &LoadPlan,
     stop: StopSignal,
-    mut on_window: Option<WindowHook>,
+    on_window: Option<WindowHook>,
 ) -> EngineOutput {
     let phases = schedule::phases(load);
     let total = load.total_duration();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let unit = match load.model {
-        Model::Closed { .. } => "vus",
-        Model::Open { .. } => "rps",
+        Model::Closed { .. } => LevelUnit::Vus,
+        Model::Open { .. } => LevelUnit::Rps,
     };
-    let mut aggregator = Aggregator::new(names.clone(), phases.clone(), unit);
-    let pool = StatsPool::new();
-    aggregator.recycle_into(pool.clone());
-    let holds = Holds::new();
-
+    let spans = phases.iter().map(Phase::span).collect();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let started_at = chrono::Utc::now();
     let start = Instant::now();
-    let end = start + total;
-    let ctx = Arc::new(WorkerCtx {
+    let mut feed = Feed::new(
+        Aggregator::new(names.clone(), spans, unit),
+        rx,
         start,
-        end,
-        stop: stop.clone(),
-    });
-    let n = names.len();
-    let recorder = || Recorder::with_pool(n, tx.clone(), pool.clone()).watched(&holds, start);
-    let mut tasks = JoinSet::new();
-    // Open model: one more worker, sharing the arrival schedule; it asks for another through
-    // `grow_tx` when it finds every in-flight slot busy.
-    let spawn_open = |tasks: &mut JoinSet<()>,
-                      id: usize,
-                      shared: &Arc<OpenShared>,
-                      grow_tx: &UnboundedSender<()>| {
-        shared.workers.fetch_add(1, Ordering::Relaxed);
-        let grow_tx = grow_tx.clone();
-        tasks.spawn(worker::run(
-            target.session(),
-            Pacing::Open(Arc::clone(shared)),
-            Picker::new(&weights, id as u64 + 1),
-            recorder(),
-            Arc::clone(&ctx),
-            move || {
-                let _ = grow_tx.send(());
-            },
-        ));
-    };
-    let mut open: Option<(Arc<OpenShared>, UnboundedSender<()>)> = None;
-    let mut grow_rx: Option<UnboundedReceiver<()>> = None;
-
-    match load.model {
-        Model::Closed { think_time } => {
-            let vus = load.peak().ceil() as usize;
-            let phases = Arc::new(phases.clone());
-            for i in 0..vus {
-                let pacing = Pacing::Closed {
-                    index: i,
-                    think: think_time,
-                    phases: Arc::clone(&phases),
-                };
-                tasks.spawn(worker::run(
-                    target.session(),
-                    pacing,
-                    Picker::new(&weights, i as u64 + 1),
-                    recorder(),
-                    Arc::clone(&ctx),
-                    || {},
-                ));
-            }
-        }
-        Model::Open { max_in_flight } => {
-            let shared = Arc::new(OpenShared {
-                arrivals: schedule::Arrivals::new(&phases),
-                next_slot: AtomicU64::new(0),
-                workers: AtomicUsize::new(0),
-                max_in_flight: max_in_flight as usize,
-            });
-            // Workers beyond the first few are started on demand, up to max_in_flight.
-            let (grow_tx, rx_grow) = tokio::sync::mpsc::unbounded_channel::<()>();
-            for i in 0..(max_in_flight as usize).min(16) {
-                spawn_open(&mut tasks, i, &shared, &grow_tx);
-            }
-            open = Some((shared, grow_tx));
-            grow_rx = Some(rx_grow);
-        }
-    }
-
-    // Feed the aggregator and close windows until the deadline (or a stop); in the open
-    // model, also grow the worker pool when asked.
-    let run_until = async {
-        tokio::select! {
-            _ = tokio::time::sleep_until(end) => {}
-            _ = stop.stopped() => {}
-        }
-    };
-    tokio::pin!(run_until);
-    let mut tick = tokio::time::interval_at(
-        start + Duration::from_secs(1) + CLOSE_SLACK,
-        Duration::from_secs(1),
+        on_window,
     );
-    let mut next_id = tasks.len();
-    loop {
-        let grow = async {
-            match grow_rx.as_mut() {
-                Some(r) => r.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = &mut run_until => break,
-            Some(b) = rx.recv() => aggregator.absorb(b),
-            _ = tick.tick() => close_ready(&mut aggregator, &mut rx, &holds, start, &mut on_window),
-            Some(()) = grow => {
-                if let Some((shared, grow_tx)) = &open {
-                    if shared.workers.load(Ordering::Relaxed) < shared.max_in_flight {
-                        spawn_open(&mut tasks, next_id, shared, grow_tx);
-                        next_id += 1;
-                    }
-                }
-            }
+    let mut workers = Workers {
+        target,
+        weights,
+        ctx: Arc::new(WorkerCtx {
+            start,
+            end: start + total,
+            stop: stop.clone(),
+        }),
+        tx,
+        pool: feed.pool.clone(),
+        holds: feed.holds.clone(),
+        names: names.len(),
+        tasks: JoinSet::new(),
+        open: None,
+    };
+    let mut grow_rx = match load.model {
+        Model::Closed { think_time } => {
+            workers.spawn_closed(load.peak().ceil() as usize, think_time, &phases);
+            None
         }
-    }
-    drop(open);
+        Model::Open { max_in_flight } => Some(workers.spawn_open(&phases, max_in_flight)),
+    };
+
+    feed.until_deadline(&mut workers, grow_rx.as_mut(), start + total, &stop)
+        .await;
+    workers.open = None;
     drop(grow_rx);
     let elapsed = start.elapsed().min(total);
     // No new request from here on; those in flight finish (each within its timeout).
     stop.stop();
-
-    // Wait for the workers, still closing windows as they complete. An abort (now or while
-    // waiting) leaves them ABORT_GRACE, then cuts off the rest: a worker dropped mid-request
-    // records it as `interrupted`, and every recorder flushes when dropped.
-    let mut cut_at = stop.is_aborted().then(|| Instant::now() + ABORT_GRACE);
-    loop {
-        let cut = async {
-            match cut_at {
-                Some(t) => tokio::time::sleep_until(t).await,
-                None => std::future::pending().await,
-            }
-        };
-        let aborted = async {
-            match cut_at {
-                None => stop.aborted().await,
-                Some(_) => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            joined = tasks.join_next() => {
-                if joined.is_none() {
-                    break;
-                }
-            }
-            Some(b) = rx.recv() => aggregator.absorb(b),
-            _ = tick.tick() => close_ready(&mut aggregator, &mut rx, &holds, start, &mut on_window),
-            _ = aborted => cut_at = Some(Instant::now() + ABORT_GRACE),
-            _ = cut => {
-                tasks.abort_all();
-                while tasks.join_next().await.is_some() {}
-                break;
-            }
-        }
-    }
+    let Workers { tasks, tx, .. } = workers;
+    feed.wind_down(tasks, &stop).await;
     drop(tx);
-    while let Some(b) = rx.recv().await {
-        aggregator.absorb(b);
-    }
-    let metrics = aggregator.finish(elapsed.as_secs_f64());
-    if let Some(hook) = on_window.as_mut() {
-        if let Some(w) = metrics.timeseries.last() {
-            hook(w);
-        }
-    }
     EngineOutput {
-        metrics,
+        metrics: feed.finish(elapsed).await,
         elapsed,
         aborted: stop.is_aborted(),
         started_at,
+    }
+}
+
+/// The workers of a run and what it takes to start another.
+struct Workers<T> {
+    target: Arc<T>,
+    weights: Vec<u32>,
+    ctx: Arc<WorkerCtx>,
+    tx: UnboundedSender<Batch>,
+    pool: StatsPool,
+    holds: Holds,
+    /// Request names (by index).
+    names: usize,
+    tasks: JoinSet<()>,
+    /// Open model: the shared arrival schedule and the channel on which a worker asks for
+    /// another when it finds every in-flight slot busy.
+    open: Option<(Arc<OpenShared>, UnboundedSender<()>)>,
+}
+
+impl<T: Target> Workers<T> {
+    fn recorder(&self) -> Recorder {
+        Recorder::with_pool(self.names, self.tx.clone(), self.pool.clone())
+            .watched(&self.holds, self.ctx.start)
+    }
+
+    /// Closed model: one worker per virtual user of the peak; each follows the phases.
+    fn spawn_closed(&mut self, vus: usize, think: Duration, phases: &[Phase]) {
+        let phases = Arc::new(phases.to_vec());
+        for i in 0..vus {
+            let pacing = Pacing::Closed {
+                index: i,
+                think,
+                phases: Arc::clone(&phases),
+            };
+            self.tasks.spawn(worker::work(
+                self.target.session(),
+                pacing,
+                Picker::new(&self.weights, i as u64 + 1),
+                self.recorder(),
+                Arc::clone(&self.ctx),
+                || {},
+            ));
+        }
+    }
+
+    /// Open model: the first few workers over one shared arrival schedule; returns where
+    /// their requests for more arrive.
+    fn spawn_open(&mut self, phases: &[Phase], max_in_flight: u32) -> UnboundedReceiver<()> {
+        let shared = Arc::new(OpenShared {
+            arrivals: schedule::Arrivals::new(phases),
+            next_slot: AtomicU64::new(0),
+            workers: AtomicUsize::new(0),
+            max_in_flight: max_in_flight as usize,
+        });
+        let (grow_tx, grow_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        self.open = Some((shared, grow_tx));
+        for _ in 0..(max_in_flight as usize).min(OPEN_INITIAL_WORKERS) {
+            self.grow();
+        }
+        grow_rx
+    }
+
+    /// Open model: one more worker, unless `max_in_flight` are running.
+    fn grow(&mut self) {
+        let Some((shared, grow_tx)) = &self.open else {
+            return;
+        };
+        if shared.workers.load(Ordering::Relaxed) >= shared.max_in_flight {
+            return;
+        }
+        shared.workers.fetch_add(1, Ordering::Relaxed);
+        let id = self.tasks.len();
+        let grow_tx = grow_tx.clone();
+        let pacing = Pacing::Open(Arc::clone(shared));
+        let recorder = self.recorder();
+        self.tasks.spawn(worker::work(
+            self.target.session(),
+            pacing,
+            Picker::new(&self.weights, id as u64 + 1),
+            recorder,
+            Arc::clone(&self.ctx),
+            move || {
+                let _ = grow_tx.send(());
+            },
+        ));
+    }
+}
+
+/// The aggregator's side of a run: takes the workers' batches and closes each window once
+/// its second is over and no worker holds data for it.
+struct Feed {
+    aggregator: Aggregator,
+    rx: UnboundedReceiver<Batch>,
+    holds: Holds,
+    pool: StatsPool,
+    start: Instant,
+    tick: Interval,
+    on_window: Option<WindowHook>,
+}
+
+impl Feed {
+    fn new(
+        mut aggregator: Aggregator,
+        rx: UnboundedReceiver<Batch>,
+        start: Instant,
+        on_window: Option<WindowHook>,
+    ) -> Self {
+        let pool = StatsPool::new();
+        aggregator.recycle_into(pool.clone());
+        Feed {
+            aggregator,
+            rx,
+            holds: Holds::new(),
+            pool,
+            start,
+            tick: tokio::time::interval_at(
+                start + Duration::from_secs(1) + CLOSE_SLACK,
+                Duration::from_secs(1),
+            ),
+            on_window,
+        }
+    }
+
+    /// Until `end` (or a stop): absorbs batches, closes windows, and grows the open model's
+    /// pool when a worker asks.
+    async fn until_deadline<T: Target>(
+        &mut self,
+        workers: &mut Workers<T>,
+        mut grow_rx: Option<&mut UnboundedReceiver<()>>,
+        end: Instant,
+        stop: &StopSignal,
+    ) {
+        let run_until = async {
+            tokio::select! {
+                _ = tokio::time::sleep_until(end) => {}
+                _ = stop.stopped() => {}
+            }
+        };
+        tokio::pin!(run_until);
+        loop {
+            let grow = async {
+                match grow_rx.as_mut() {
+                    Some(r) => r.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = &mut run_until => break,
+                Some(b) = self.rx.recv() => self.aggregator.absorb(b),
+                _ = self.tick.tick() => self.close_ready(),
+                Some(()) = grow => workers.grow(),
+            }
+        }
+    }
+
+    /// Waits for the workers, still closing windows as they complete. An abort (now or while
+    /// waiting) leaves them [`ABORT_GRACE`], then cuts off the rest: a worker dropped
+    /// mid-request records it as `interrupted`, and every recorder flushes when dropped.
+    async fn wind_down(&mut self, mut tasks: JoinSet<()>, stop: &StopSignal) {
+        let mut cut_at = stop.is_aborted().then(|| Instant::now() + ABORT_GRACE);
+        loop {
+            let cut = async {
+                match cut_at {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let aborted = async {
+                match cut_at {
+                    None => stop.aborted().await,
+                    Some(_) => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                joined = tasks.join_next() => {
+                    if joined.is_none() {
+                        break;
+                    }
+                }
+                Some(b) = self.rx.recv() => self.aggregator.absorb(b),
+                _ = self.tick.tick() => self.close_ready(),
+                _ = aborted => cut_at = Some(Instant::now() + ABORT_GRACE),
+                _ = cut => {
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Takes the last batches (every sender is gone), closes the remaining windows and
+    /// builds the output; the last window goes to the hook too.
+    async fn finish(mut self, elapsed: Duration) -> MetricsOutput {
+        while let Some(b) = self.rx.recv().await {
+            self.aggregator.absorb(b);
+        }
+        let metrics = self.aggregator.finish(elapsed.as_secs_f64());
+        if let Some(hook) = self.on_window.as_mut() {
+            if let Some(w) = metrics.timeseries.last() {
+                hook(w);
+            }
+        }
+        metrics
+    }
+
+    fn close_ready(&mut self) {
+        close_ready(
+            &mut self.aggregator,
+            &mut self.rx,
+            &self.holds,
+            self.start,
+            &mut self.on_window,
+        );
     }
 }
 
@@ -258,18 +362,18 @@ fn close_ready(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Outcome, Phase};
+    use crate::metrics::{Outcome, Span};
 
     #[test]
     fn a_window_waits_for_the_worker_that_holds_data_for_it() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let phases = vec![Phase {
+        let spans = vec![Span {
             start_s: 0.0,
             end_s: 10.0,
             stage: Some(0),
             level: 1.0,
         }];
-        let mut agg = Aggregator::new(vec!["x".into()], phases, "vus");
+        let mut agg = Aggregator::new(vec!["x".into()], spans, LevelUnit::Vus);
         let holds = Holds::new();
         // Three seconds into the run: windows 0 and 1 are over.
         let start = Instant::now() - Duration::from_secs(3);

@@ -1,8 +1,30 @@
 //! The run's timeline: the warm-up and the stages as [`Phase`]s in seconds, the level in
 //! force at any moment (closed model), and the arrival times of the open model.
 
-use crate::metrics::Phase;
+use crate::metrics::Span;
 use crate::scenario::LoadPlan;
+
+/// A span of the run's timeline: the warm-up (`stage: None`) or one stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub stage: Option<usize>,
+    /// Virtual users or arrivals per second.
+    pub level: f64,
+}
+
+impl Phase {
+    /// What the aggregator needs of this phase.
+    pub fn span(&self) -> Span {
+        Span {
+            start_s: self.start_s,
+            end_s: self.end_s,
+            stage: self.stage,
+            level: self.level,
+        }
+    }
+}
 
 /// Phases in time order: the warm-up (when set) at the first stage's level, then each stage.
 pub fn phases(load: &LoadPlan) -> Vec<Phase> {

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::schedule::Phase;
 use super::schedule::{self, Arrivals};
 use super::stop::StopSignal;
 use crate::client::Session;
-use crate::metrics::{ErrorClass, Phase, Recorder};
+use crate::metrics::{ErrorClass, Recorder};
 
 /// Picks request indexes by weight with a per-worker xorshift generator: no shared state.
 #[derive(Clone)]
@@ -126,7 +127,7 @@ async fn idle_until(ctx: &WorkerCtx, until: Instant) -> bool {
 /// when the worker is dropped (an aborted run), the recorder counts it as `interrupted`.
 /// Before any idle wait that crosses into a later window, the worker hands over what it
 /// holds, so no window waits for an idle worker.
-pub async fn run<S: Session>(
+pub async fn work<S: Session>(
     mut session: S,
     mut pacing: Pacing,
     mut picker: Picker,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::baseline::Baseline;
 use super::stats::{self, Significance, DEFAULT_ALPHA};
 use crate::result::{
-    Comparison, ComparisonVerdict, MetricComparison, MetricVerdict, Metrics, RunResult,
+    Comparison, ComparisonVerdict, Measurement, MetricComparison, MetricVerdict, Metrics,
     SeriesPoint, TOTAL_KEY,
 };
 use crate::scenario::units::{TolMetric, TolValue};
@@ -141,75 +141,15 @@ const REL_FLOOR: f64 = 1e-3;
 /// successful response on either side is `no_data`: it has no value, and it fails (a gate on
 /// missing data never passes). The comparison fails when any metric regressed or had no
 /// data, or with `strict` when any is inconclusive.
-pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
-    let base = &baseline.result;
-    let mut notes = Vec::new();
-    let mut metrics = Vec::new();
-
-    let mut names: Vec<&str> = vec![TOTAL_KEY];
-    for name in base.requests.keys() {
-        if current.requests.contains_key(name) {
-            names.push(name);
-        } else {
-            notes.push(format!(
-                "request `{name}` is only in the baseline: not compared"
-            ));
-        }
-    }
-    for name in current.requests.keys() {
-        if !base.requests.contains_key(name) {
-            notes.push(format!(
-                "request `{name}` is new since the baseline: not compared"
-            ));
-        }
-    }
-
+pub fn compare(current: &Measurement, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
+    let base = &baseline.result.measurement();
+    let (names, mut notes) = compared_names(base, current);
+    let mut pending = Vec::new();
     for name in names {
-        let (Some(bm), Some(cm)) = (summary(base, name), summary(current, name)) else {
-            continue;
-        };
-        let bs = series(base, name);
-        let cs = series(current, name);
-        for (side, s) in [("baseline", &bs), ("this run", &cs)] {
-            if s.is_empty() {
-                notes.push(format!(
-                    "{name}: {side} has no per-second series, so changes past tolerance are inconclusive"
-                ));
-            }
-        }
-        for def in &METRICS {
-            let m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
-            if !m.no_data
-                && def.tol != TolMetric::ErrorRate
-                && (def.summary)(bm) == 0.0
-                && m.m.current != 0.0
-            {
-                notes.push(format!(
-                    "{name} {}: the baseline is 0, so the change is relative to {REL_FLOOR} {}",
-                    def.tol, def.unit
-                ));
-            }
-            metrics.push(m);
-        }
+        compare_request(name, base, current, opts, &mut pending, &mut notes);
     }
-
-    let metrics = judge_all(metrics, opts.alpha);
-
-    if let Some(r) = &current.repeat {
-        notes.push(format!("this run's values are medians of {} runs", r.runs));
-    }
-    if let Some(r) = &base.repeat {
-        notes.push(format!(
-            "the baseline's values are medians of {} runs",
-            r.runs
-        ));
-    }
-    if base.scenario.name != current.scenario.name {
-        notes.push(format!(
-            "the baseline was taken from scenario `{}`, this run is `{}`",
-            base.scenario.name, current.scenario.name
-        ));
-    }
+    let metrics = judge_all(pending, opts.alpha);
+    notes.extend(context_notes(base, current));
 
     let failed = metrics.iter().any(|m| {
         matches!(m.verdict, MetricVerdict::Regressed | MetricVerdict::NoData)
@@ -238,6 +178,90 @@ pub fn compare(current: &RunResult, baseline: &Baseline, opts: &CompareOptions) 
         notes,
         metrics,
     }
+}
+
+/// `_total` and the request names present on both sides; a note for each name on one side
+/// only.
+fn compared_names<'a>(base: &'a Measurement, current: &Measurement) -> (Vec<&'a str>, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut names: Vec<&str> = vec![TOTAL_KEY];
+    for name in base.requests.keys() {
+        if current.requests.contains_key(name) {
+            names.push(name);
+        } else {
+            notes.push(format!(
+                "request `{name}` is only in the baseline: not compared"
+            ));
+        }
+    }
+    for name in current.requests.keys() {
+        if !base.requests.contains_key(name) {
+            notes.push(format!(
+                "request `{name}` is new since the baseline: not compared"
+            ));
+        }
+    }
+    (names, notes)
+}
+
+/// Every metric of request `name` (or `_total`), before the verdicts; notes a side without a
+/// per-second series and a baseline of 0.
+fn compare_request(
+    name: &str,
+    base: &Measurement,
+    current: &Measurement,
+    opts: &CompareOptions,
+    pending: &mut Vec<Pending>,
+    notes: &mut Vec<String>,
+) {
+    let (Some(bm), Some(cm)) = (summary(base, name), summary(current, name)) else {
+        return;
+    };
+    let bs = series(base, name);
+    let cs = series(current, name);
+    for (side, s) in [("baseline", &bs), ("this run", &cs)] {
+        if s.is_empty() {
+            notes.push(format!(
+                "{name}: {side} has no per-second series, so changes past tolerance are inconclusive"
+            ));
+        }
+    }
+    for def in &METRICS {
+        let m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
+        if !m.no_data
+            && def.tol != TolMetric::ErrorRate
+            && (def.summary)(bm) == 0.0
+            && m.m.current != 0.0
+        {
+            notes.push(format!(
+                "{name} {}: the baseline is 0, so the change is relative to {REL_FLOOR} {}",
+                def.tol, def.unit
+            ));
+        }
+        pending.push(m);
+    }
+}
+
+/// What a reader of the comparison must know about the two sides: medians of several runs,
+/// another scenario.
+fn context_notes(base: &Measurement, current: &Measurement) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(r) = &current.repeat {
+        notes.push(format!("this run's values are medians of {} runs", r.runs));
+    }
+    if let Some(r) = &base.repeat {
+        notes.push(format!(
+            "the baseline's values are medians of {} runs",
+            r.runs
+        ));
+    }
+    if base.scenario.name != current.scenario.name {
+        notes.push(format!(
+            "the baseline was taken from scenario `{}`, this run is `{}`",
+            base.scenario.name, current.scenario.name
+        ));
+    }
+    notes
 }
 
 /// A compared metric before its verdict: the verdict needs every metric's p-value (Holm).
@@ -366,7 +390,7 @@ fn finite(v: f64) -> f64 {
     }
 }
 
-fn summary<'a>(r: &'a RunResult, name: &str) -> Option<&'a Metrics> {
+fn summary<'a>(r: &'a Measurement, name: &str) -> Option<&'a Metrics> {
     if name == TOTAL_KEY {
         Some(&r.totals)
     } else {
@@ -377,7 +401,7 @@ fn summary<'a>(r: &'a RunResult, name: &str) -> Option<&'a Metrics> {
 /// The per-second points of `name`. For `_total` without a series (results written before
 /// `request_series` existed), the measured windows of `timeseries` stand in; they carry no
 /// p95 or mean, which the test then ignores (NaN).
-fn series<'a>(r: &'a RunResult, name: &str) -> Cow<'a, [SeriesPoint]> {
+fn series<'a>(r: &'a Measurement, name: &str) -> Cow<'a, [SeriesPoint]> {
     if let Some(s) = r.request_series.get(name) {
         return Cow::Borrowed(s);
     }
@@ -404,7 +428,7 @@ fn series<'a>(r: &'a RunResult, name: &str) -> Cow<'a, [SeriesPoint]> {
 }
 
 /// Differences between the machine and tool that took the baseline and this run, in words.
-pub fn env_mismatch(baseline: &Baseline, current: &RunResult) -> Vec<String> {
+pub fn env_mismatch(baseline: &Baseline, current: &Measurement) -> Vec<String> {
     let (b, c) = (&baseline.provenance.host, &current.host);
     let mut out = Vec::new();
     if b.cpu_model != c.cpu_model {

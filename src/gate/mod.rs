@@ -1,17 +1,19 @@
-//! The gate: everything that decides whether a run passes. It owns absolute thresholds
-//! ([`thresholds`]), baseline files ([`baseline`]: load, atomic save, refresh guard), the
-//! comparison against a baseline with tolerances and a noise test ([`compare`](mod@compare), [`stats`]),
-//! folding `--repeat N` runs into medians ([`repeat`]), and the verdict with its exit code.
-//! Reporters render what the gate decided; they never decide anything themselves.
+//! The gate: everything that decides whether a run passes, and the only place a
+//! [`RunResult`] is made. It owns absolute thresholds ([`thresholds`]), baseline files
+//! ([`baseline`]: load, atomic save, refresh guard), the comparison against a baseline with
+//! tolerances and a noise test ([`compare`](mod@compare), [`stats`]), the verdict, and the
+//! sentences that say why a run failed ([`reasons`](mod@reasons)). Reporters render what the
+//! gate decided; they never decide anything themselves. The gate reads only the result model
+//! (`result/`) and the scenario's thresholds and tolerances.
 //!
-//! The usual sequence, for a finished run: [`judge`] (thresholds, then the comparison when a
-//! baseline is given, then the verdict). To refresh a baseline: [`check_refreshable`],
+//! The usual sequence, for a finished measurement: [`judge`] (thresholds, then the comparison
+//! when a baseline is given, then the verdict and its reasons). A saved result compared with
+//! a baseline afresh: [`rejudge`]. To refresh a baseline: [`check_refreshable`],
 //! [`Baseline::from_result`], [`describe_change`], [`save_atomic`].
 
 pub mod baseline;
 pub mod compare;
 pub mod reasons;
-pub mod repeat;
 pub mod stats;
 pub mod thresholds;
 
@@ -21,25 +23,202 @@ pub use baseline::{
 };
 pub use compare::{compare, env_mismatch, CompareOptions};
 pub use reasons::reasons;
-pub use repeat::median_result;
 pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
-pub use thresholds::{
-    apply_verdict, evaluate, no_success, verdict, EXIT_ABORTED, EXIT_FAIL, EXIT_PASS,
-};
+pub use thresholds::{evaluate, no_success, verdict};
 
-use crate::result::RunResult;
+use crate::result::{Comparison, Judgement, Measurement, RunResult, ThresholdResult};
 use crate::scenario::Threshold;
 
-/// Judges a finished run in place: evaluates `thresholds`, compares against `baseline` when
-/// one is given, then sets `verdict`, `exit_code` and `reasons` (an aborted run stays
-/// aborted, exit 3; a run in which no request succeeded fails, whatever `thresholds` say).
+/// Judges a measurement: evaluates `thresholds`, compares against `baseline` when one is
+/// given, then decides the verdict (an aborted run is aborted, exit 3; a run in which no
+/// request succeeded fails, whatever `thresholds` say) and says why it failed.
 pub fn judge(
-    result: &mut RunResult,
+    m: Measurement,
     thresholds: &[Threshold],
     baseline: Option<&Baseline>,
     opts: &CompareOptions,
-) {
-    result.thresholds = evaluate(thresholds, result);
-    result.comparison = baseline.map(|b| compare(result, b, opts));
-    apply_verdict(result, opts.strict);
+) -> RunResult {
+    let thresholds = evaluate(thresholds, &m);
+    let comparison = baseline.map(|b| compare(&m, b, opts));
+    decide(m, thresholds, comparison, opts.strict)
+}
+
+/// Judges a saved result against `baseline` afresh (`perfgate compare`): its thresholds stay
+/// as they were judged when it was made; the comparison, the verdict and the reasons are
+/// redone.
+pub fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
+    let (m, judged) = result.into_parts();
+    let comparison = compare(&m, baseline, opts);
+    decide(m, judged.thresholds, Some(comparison), opts.strict)
+}
+
+/// The verdict over what was held against `m`, and the reasons it failed.
+pub fn decide(
+    m: Measurement,
+    thresholds: Vec<ThresholdResult>,
+    comparison: Option<Comparison>,
+    strict: bool,
+) -> RunResult {
+    let verdict = verdict(&m, &thresholds, comparison.as_ref(), strict);
+    let mut r = RunResult::judged(
+        m,
+        Judgement {
+            verdict,
+            thresholds,
+            comparison,
+            reasons: Vec::new(),
+        },
+    );
+    r.reasons = reasons(&r, strict);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::ExitCode;
+    use crate::result::{Kind, LoadModel, Metrics, ScenarioInfo, Verdict};
+    use crate::scenario::{Op, ThresholdMetric};
+
+    fn measurement(ok: u64, p95: f64) -> Measurement {
+        let mut totals = Metrics {
+            requests: 100,
+            ok,
+            errors: 100 - ok,
+            ..Metrics::default()
+        };
+        totals.latency_ms.p95 = p95;
+        Measurement {
+            tool: Default::default(),
+            scenario: ScenarioInfo {
+                name: "s".into(),
+                kind: Kind::Load,
+                file: "s.yaml".into(),
+                hash: "h".into(),
+                description: None,
+                target: "in-process".into(),
+                model: LoadModel::Closed,
+            },
+            host: Default::default(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_s: 1.0,
+            aborted: false,
+            totals,
+            warmup: None,
+            requests: Default::default(),
+            stages: Vec::new(),
+            timeseries: Vec::new(),
+            request_series: Default::default(),
+            histograms: Default::default(),
+            error_samples: Vec::new(),
+            warnings: Vec::new(),
+            run_id: "r1".into(),
+            repeat: None,
+        }
+    }
+
+    fn p95_below(limit: f64) -> Threshold {
+        Threshold {
+            expr: format!("p95 < {limit}ms"),
+            scope: None,
+            metric: ThresholdMetric::P95,
+            op: Op::Lt,
+            limit,
+        }
+    }
+
+    fn judged(m: Measurement, limit: f64) -> RunResult {
+        judge(m, &[p95_below(limit)], None, &CompareOptions::default())
+    }
+
+    #[test]
+    fn a_failing_threshold_judges_to_fail_and_exit_1() {
+        let r = judged(measurement(100, 250.0), 200.0);
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(r.exit(), ExitCode::Fail);
+        assert!(!r.thresholds[0].pass);
+        assert_eq!(r.reasons.len(), 1, "{:?}", r.reasons);
+        assert!(r.reasons[0].contains("p95"), "{:?}", r.reasons);
+    }
+
+    #[test]
+    fn a_passing_measurement_judges_to_pass_and_exit_0() {
+        let r = judged(measurement(100, 150.0), 200.0);
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Pass, 0));
+        assert!(r.reasons.is_empty());
+        assert_eq!(r.schema, crate::result::RESULT_SCHEMA);
+        assert_eq!(r.run_id, "r1");
+    }
+
+    #[test]
+    fn an_aborted_measurement_judges_to_exit_3_whatever_the_thresholds() {
+        let mut m = measurement(100, 150.0);
+        m.aborted = true;
+        let r = judged(m, 200.0);
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Aborted, 3));
+        assert_eq!(r.exit(), ExitCode::Run);
+        assert!(r.reasons[0].starts_with("aborted"), "{:?}", r.reasons);
+    }
+
+    #[test]
+    fn no_success_fails_without_thresholds() {
+        let r = judge(measurement(0, 0.0), &[], None, &CompareOptions::default());
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));
+    }
+
+    #[test]
+    fn a_judged_result_gives_its_measurement_back() {
+        let m = measurement(100, 150.0);
+        let r = judged(m.clone(), 200.0);
+        assert_eq!(r.clone().into_measurement(), m);
+        // Judged again, it says the same.
+        assert_eq!(judged(r.clone().into_measurement(), 200.0), r);
+    }
+
+    /// Every key of `old` is in `new` with the same value (`new` may have keys added since).
+    fn assert_keeps(old: &serde_json::Value, new: &serde_json::Value, at: &str) {
+        use serde_json::Value;
+        match (old, new) {
+            (Value::Object(o), Value::Object(n)) => {
+                for (k, v) in o {
+                    let w = n.get(k).unwrap_or_else(|| panic!("{at}.{k} is gone"));
+                    assert_keeps(v, w, &format!("{at}.{k}"));
+                }
+            }
+            (Value::Array(o), Value::Array(n)) => {
+                assert_eq!(o.len(), n.len(), "{at}");
+                for (i, (v, w)) in o.iter().zip(n).enumerate() {
+                    assert_keeps(v, w, &format!("{at}[{i}]"));
+                }
+            }
+            _ => assert_eq!(old, new, "{at}"),
+        }
+    }
+
+    /// Results written by the previous format (the committed baselines) still load, write
+    /// back every key with the same value (every enum as the same string), and judge again
+    /// to the verdict, exit code and reasons they hold.
+    #[test]
+    fn committed_baselines_load_write_back_and_rejudge_the_same() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            seen += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let b = load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let written = serde_json::to_value(&b.result).unwrap();
+            assert_keeps(&file["result"], &written, &path.display().to_string());
+
+            let (m, j) = b.result.clone().into_parts();
+            let again = decide(m, j.thresholds, j.comparison, false);
+            assert_eq!(again, b.result, "{}", path.display());
+        }
+        assert!(seen >= 5, "{seen} baselines in {}", dir.display());
+    }
 }

@@ -35,7 +35,7 @@ pub fn reasons(result: &RunResult, strict: bool) -> Vec<String> {
             ),
         ));
     }
-    if no_success(result) {
+    if no_success(&result.totals) {
         ranked.push((1, no_success_sentence(&result.totals)));
     }
     for t in result.thresholds.iter().filter(|t| !t.pass) {
@@ -236,9 +236,15 @@ fn trim(digits: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::thresholds::{apply_verdict, evaluate};
+    use crate::gate::thresholds::evaluate;
     use crate::result::{Comparison, ComparisonVerdict};
     use crate::scenario::{Op, Threshold, ThresholdMetric};
+
+    /// `r` judged again over what it holds (thresholds, comparison).
+    fn decided(r: RunResult, strict: bool) -> RunResult {
+        let (m, j) = r.into_parts();
+        crate::gate::decide(m, j.thresholds, j.comparison, strict)
+    }
 
     fn result() -> RunResult {
         let mut r: RunResult = serde_json::from_value(serde_json::json!({
@@ -342,10 +348,10 @@ mod tests {
                     0.01,
                 ),
             ],
-            &r,
+            &r.measurement(),
         );
         r.comparison = Some(regressed_p50());
-        apply_verdict(&mut r, false);
+        r = decided(r, false);
         assert_eq!(r.verdict, Verdict::Fail);
         assert_eq!(
             r.reasons,
@@ -368,9 +374,9 @@ mod tests {
         r.totals.errors_by_class.reset = 245;
         r.thresholds = evaluate(
             &[th("p95 < 50ms", None, ThresholdMetric::P95, Op::Lt, 50.0)],
-            &r,
+            &r.measurement(),
         );
-        apply_verdict(&mut r, false);
+        r = decided(r, false);
         assert_eq!(r.exit_code, 1);
         assert_eq!(
             r.reasons,
@@ -380,7 +386,7 @@ mod tests {
             ]
         );
         r.verdict = Verdict::Aborted;
-        apply_verdict(&mut r, false);
+        r = decided(r, false);
         assert_eq!(r.exit_code, 3);
         assert!(r.reasons[0].starts_with("aborted by signal after 10.0 s"));
         assert!(r.reasons[1].starts_with("no request succeeded"));
@@ -392,9 +398,9 @@ mod tests {
         r.reasons = vec!["stale".into()];
         r.thresholds = evaluate(
             &[th("p99 < 1s", None, ThresholdMetric::P99, Op::Lt, 1000.0)],
-            &r,
+            &r.measurement(),
         );
-        apply_verdict(&mut r, false);
+        r = decided(r, false);
         assert_eq!(r.verdict, Verdict::Pass);
         assert!(r.reasons.is_empty());
     }
@@ -407,9 +413,9 @@ mod tests {
         c.metrics[0].verdict = MetricVerdict::Inconclusive;
         c.metrics[0].p_value = Some(0.3);
         r.comparison = Some(c);
-        apply_verdict(&mut r, false);
+        r = decided(r, false);
         assert!(r.reasons.is_empty());
-        apply_verdict(&mut r, true);
+        r = decided(r, true);
         assert_eq!(
             r.reasons,
             ["p50 +18.2 % vs baseline is inconclusive (--strict) (tolerance 10%, p = 0.300)"]
@@ -428,9 +434,9 @@ mod tests {
                 Op::Lt,
                 0.01,
             )],
-            &r,
+            &r.measurement(),
         );
-        apply_verdict(&mut r, false);
+        r = decided(r, false);
         assert_eq!(r.reasons, ["error_rate 1 % is not < 1 %"]);
     }
 }

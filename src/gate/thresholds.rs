@@ -1,15 +1,10 @@
 //! Absolute thresholds (`p95 < 250ms`, `checkout.error_rate < 1%`, `throughput > 500/s`) held
-//! against a run's summary metrics, and the run's overall verdict and exit code.
+//! against a run's summary metrics, and the run's overall verdict.
 
-use crate::result::{MetricVerdict, Metrics, RunResult, ThresholdResult, Verdict};
+use crate::result::{
+    Comparison, ComparisonVerdict, Measurement, MetricVerdict, Metrics, ThresholdResult, Verdict,
+};
 use crate::scenario::{Threshold, ThresholdMetric};
-
-/// Exit code of a run whose every gate passed.
-pub const EXIT_PASS: i32 = 0;
-/// Exit code of a run that completed but failed a threshold or regressed against its baseline.
-pub const EXIT_FAIL: i32 = 1;
-/// Exit code of a run that could not complete.
-pub const EXIT_ABORTED: i32 = 3;
 
 /// Holds every threshold against `result`: `result.totals` when unscoped, otherwise
 /// `result.requests[scope]`.
@@ -25,11 +20,11 @@ pub const EXIT_ABORTED: i32 = 3;
 ///   arrival was due: `error_rate < 1% (no request completed)`.
 ///
 /// Count and throughput thresholds are still judged on their zeros.
-pub fn evaluate(thresholds: &[Threshold], result: &RunResult) -> Vec<ThresholdResult> {
+pub fn evaluate(thresholds: &[Threshold], result: &Measurement) -> Vec<ThresholdResult> {
     thresholds.iter().map(|t| evaluate_one(t, result)).collect()
 }
 
-fn evaluate_one(t: &Threshold, result: &RunResult) -> ThresholdResult {
+fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
     let unit = t.metric.unit().to_string();
     let metrics = match &t.scope {
         None => Some(&result.totals),
@@ -112,51 +107,47 @@ pub fn dropped_rate(m: &Metrics) -> f64 {
     }
 }
 
-/// True when no request of the run succeeded: such a run never passes, whatever its
+/// True when no request succeeded in `totals`: such a run never passes, whatever its
 /// thresholds say (the no-success guard).
-pub fn no_success(result: &RunResult) -> bool {
-    result.totals.ok == 0
+pub fn no_success(totals: &Metrics) -> bool {
+    totals.ok == 0
 }
 
-/// The run's verdict and exit code from what is already in `result`: `result.verdict ==
-/// Aborted` (set by the engine) → (aborted, 3); no request succeeded, any failed threshold
-/// or a comparison verdict of fail → (fail, 1); otherwise (pass, 0). With `strict`, an
-/// inconclusive metric in the comparison fails the run too, whatever options the comparison
-/// was computed with.
-pub fn verdict(result: &RunResult, strict: bool) -> (Verdict, i32) {
-    if result.verdict == Verdict::Aborted {
-        return (Verdict::Aborted, EXIT_ABORTED);
+/// The verdict of a measurement over what was held against it: aborted when the run was
+/// aborted; fail when no request succeeded, any threshold failed or the comparison failed;
+/// pass otherwise. With `strict`, an inconclusive metric in the comparison fails the run
+/// too, whatever options the comparison was computed with.
+pub fn verdict(
+    m: &Measurement,
+    thresholds: &[ThresholdResult],
+    comparison: Option<&Comparison>,
+    strict: bool,
+) -> Verdict {
+    if m.aborted {
+        return Verdict::Aborted;
     }
-    let threshold_failed = result.thresholds.iter().any(|t| !t.pass);
-    let comparison_failed = result.comparison.as_ref().is_some_and(|c| {
-        c.verdict == crate::result::ComparisonVerdict::Fail
+    let threshold_failed = thresholds.iter().any(|t| !t.pass);
+    let comparison_failed = comparison.is_some_and(|c| {
+        c.verdict == ComparisonVerdict::Fail
             || c.metrics.iter().any(|m| {
                 m.verdict == MetricVerdict::NoData
                     || (strict && m.verdict == MetricVerdict::Inconclusive)
             })
     });
-    if no_success(result) || threshold_failed || comparison_failed {
-        (Verdict::Fail, EXIT_FAIL)
+    if no_success(&m.totals) || threshold_failed || comparison_failed {
+        Verdict::Fail
     } else {
-        (Verdict::Pass, EXIT_PASS)
+        Verdict::Pass
     }
-}
-
-/// Sets `result.verdict`, `result.exit_code` and `result.reasons` (one sentence per failed
-/// gate, most important first; see [`super::reasons`]).
-pub fn apply_verdict(result: &mut RunResult, strict: bool) {
-    let (v, code) = verdict(result, strict);
-    result.verdict = v;
-    result.exit_code = code;
-    result.reasons = super::reasons::reasons(result, strict);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::result::RunResult;
     use crate::scenario::Op;
 
-    fn result() -> RunResult {
+    fn result() -> Measurement {
         let mut totals = Metrics {
             requests: 1000,
             ok: 990,
@@ -169,7 +160,7 @@ mod tests {
         totals.latency_ms.p99 = 250.0;
         let mut list = totals.clone();
         list.latency_ms.p99 = 320.0;
-        let mut r: RunResult = serde_json::from_value(serde_json::json!({
+        let r: RunResult = serde_json::from_value(serde_json::json!({
             "schema": "perfgate/result/v1",
             "tool": {"name": "perfgate", "version": "0.1.0"},
             "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h"},
@@ -181,6 +172,7 @@ mod tests {
             "thresholds": [], "comparison": null
         }))
         .unwrap();
+        let mut r = r.into_measurement();
         r.totals = totals;
         r.requests.insert("list-items".into(), list);
         r
@@ -285,17 +277,18 @@ mod tests {
     }
 
     #[test]
-    fn verdicts_and_exit_codes() {
+    fn verdicts() {
         let mut r = result();
-        assert_eq!(verdict(&r, false), (Verdict::Pass, 0));
-        r.thresholds = evaluate(
+        assert_eq!(verdict(&r, &[], None, false), Verdict::Pass);
+        let failed = evaluate(
             &[th("p95 < 100ms", None, ThresholdMetric::P95, Op::Lt, 100.0)],
             &r,
         );
-        assert_eq!(verdict(&r, false), (Verdict::Fail, 1));
-        r.verdict = Verdict::Aborted;
-        assert_eq!(verdict(&r, false), (Verdict::Aborted, 3));
-        apply_verdict(&mut r, false);
-        assert_eq!((r.verdict, r.exit_code), (Verdict::Aborted, 3));
+        assert_eq!(verdict(&r, &failed, None, false), Verdict::Fail);
+        r.aborted = true;
+        assert_eq!(verdict(&r, &failed, None, false), Verdict::Aborted);
+        r.aborted = false;
+        r.totals.ok = 0;
+        assert_eq!(verdict(&r, &[], None, false), Verdict::Fail);
     }
 }

@@ -10,17 +10,21 @@
 use std::collections::BTreeMap;
 
 use super::recorder::{Batch, StatsPool};
-use super::stats::{ErrorClass, ReqStats};
+use super::stats::ReqStats;
+use crate::result::histogram::encode_histogram;
 use crate::result::{
-    ErrorCounts, ErrorSample, Metrics, SeriesPoint, StageResult, Window, TOTAL_KEY,
+    stage_key, ErrorClass, ErrorSample, LevelUnit, Metrics, SeriesPoint, StageResult, Window,
+    TOTAL_KEY,
 };
 
 /// Distinct messages kept per (request, class) for the report.
 const SAMPLES_PER_KEY: usize = 3;
 
-/// A span of the run's timeline: the warm-up (`stage: None`) or one stage.
+/// What the aggregator needs of the run's timeline, as plain data: a span of seconds and what
+/// its windows count towards, the warm-up (`stage: None`) or one stage, at which level. The
+/// engine's schedule makes these from its phases.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Phase {
+pub struct Span {
     pub start_s: f64,
     pub end_s: f64,
     pub stage: Option<usize>,
@@ -73,8 +77,8 @@ impl Acc {
 
 pub struct Aggregator {
     names: Vec<String>,
-    phases: Vec<Phase>,
-    unit: &'static str,
+    spans: Vec<Span>,
+    unit: LevelUnit,
     open: BTreeMap<u32, Acc>,
     /// Windows below this are closed.
     next_to_close: u32,
@@ -89,16 +93,16 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    /// `phases` in time order; `unit` is `vus` or `rps`.
-    pub fn new(names: Vec<String>, phases: Vec<Phase>, unit: &'static str) -> Self {
+    /// `spans` in time order; `unit` is that of their levels.
+    pub fn new(names: Vec<String>, spans: Vec<Span>, unit: LevelUnit) -> Self {
         let n = names.len();
-        let stage_count = phases.iter().filter(|p| p.stage.is_some()).count();
+        let stage_count = spans.iter().filter(|p| p.stage.is_some()).count();
         Aggregator {
             series: vec![Vec::new(); n + 1],
             stages: (0..stage_count).map(|_| Acc::new(n)).collect(),
             warmup: Acc::new(n),
             names,
-            phases,
+            spans,
             unit,
             open: BTreeMap::new(),
             next_to_close: 0,
@@ -157,7 +161,7 @@ impl Aggregator {
             win.throughput_rps += total.ok as f64 / len;
             win.attempted_rps += total.requests() as f64 / len;
             win.dropped += dropped;
-            add_counts(&mut win.errors_by_class, &total.error_counts());
+            win.errors_by_class.add(&total.error_counts());
         }
         match stage {
             Some(i) => {
@@ -193,18 +197,18 @@ impl Aggregator {
     fn window_shape(&self, w: u32) -> (Option<usize>, f64, f64) {
         let t = w as f64;
         let end = self.end_s();
-        match self.phase_at(t) {
+        match self.span_at(t) {
             Some(p) if t >= end => (p.stage, 0.0, 1.0),
             Some(p) => (p.stage, p.level, (end - t).clamp(0.0, 1.0)),
             None => (None, 0.0, 1.0),
         }
     }
 
-    fn phase_at(&self, t: f64) -> Option<&Phase> {
-        self.phases
+    fn span_at(&self, t: f64) -> Option<&Span> {
+        self.spans
             .iter()
             .find(|p| t >= p.start_s && t < p.end_s)
-            .or_else(|| self.phases.last().filter(|p| t >= p.end_s))
+            .or_else(|| self.spans.last().filter(|p| t >= p.end_s))
     }
 
     /// Closes every window below `until` and returns the newly closed ones.
@@ -262,7 +266,7 @@ impl Aggregator {
     }
 
     fn end_s(&self) -> f64 {
-        self.phases.last().map(|p| p.end_s).unwrap_or(0.0)
+        self.spans.last().map(|p| p.end_s).unwrap_or(0.0)
     }
 
     /// Closes every remaining window of a run that lasted `elapsed_s` and builds the output.
@@ -277,7 +281,7 @@ impl Aggregator {
         let n = self.names.len();
         let mut totals = Acc::new(n);
         let mut measured_s = 0.0;
-        for p in &self.phases {
+        for p in &self.spans {
             let Some(i) = p.stage else { continue };
             if p.start_s >= elapsed_s && i > 0 {
                 continue;
@@ -291,7 +295,7 @@ impl Aggregator {
             out.stages.push(StageResult {
                 index: i,
                 target: p.level,
-                unit: self.unit.to_string(),
+                unit: self.unit,
                 start_s: p.start_s,
                 end_s: end,
                 metrics: stage_total.summary(secs, acc.dropped),
@@ -305,7 +309,7 @@ impl Aggregator {
             out.histograms.insert(name.clone(), encode(s));
         }
         out.histograms.insert(TOTAL_KEY.to_string(), encode(&total));
-        if let Some(w) = self.phases.iter().find(|p| p.stage.is_none()) {
+        if let Some(w) = self.spans.iter().find(|p| p.stage.is_none()) {
             let wt = self.warmup.total();
             let secs = (w.end_s.min(elapsed_s) - w.start_s).max(0.0);
             out.warmup = Some(wt.summary(secs, self.warmup.dropped));
@@ -325,7 +329,7 @@ impl Aggregator {
             .flat_map(|((req, class), list)| {
                 let request = self.names.get(req).cloned().unwrap_or_default();
                 list.into_iter().map(move |(message, count)| ErrorSample {
-                    class: class.name().to_string(),
+                    class,
                     request: request.clone(),
                     message,
                     count,
@@ -354,26 +358,8 @@ fn point(t: f64, s: &ReqStats, len: f64) -> SeriesPoint {
     }
 }
 
-fn add_counts(a: &mut ErrorCounts, b: &ErrorCounts) {
-    a.connect += b.connect;
-    a.timeout += b.timeout;
-    a.reset += b.reset;
-    a.tls += b.tls;
-    a.protocol += b.protocol;
-    a.http_4xx += b.http_4xx;
-    a.http_5xx += b.http_5xx;
-    a.check += b.check;
-    a.function += b.function;
-    a.interrupted += b.interrupted;
-}
-
-/// Key of stage `i`'s histogram in `RunResult.histograms`.
-pub fn stage_key(i: usize) -> String {
-    format!("_stage/{i}")
-}
-
 fn encode(s: &ReqStats) -> String {
-    super::codec::encode_histogram(&s.hist)
+    encode_histogram(&s.hist)
 }
 
 #[cfg(test)]
@@ -381,21 +367,21 @@ mod tests {
     use super::*;
     use crate::metrics::{Outcome, Recorder};
 
-    fn phases() -> Vec<Phase> {
+    fn spans() -> Vec<Span> {
         vec![
-            Phase {
+            Span {
                 start_s: 0.0,
                 end_s: 1.0,
                 stage: None,
                 level: 2.0,
             },
-            Phase {
+            Span {
                 start_s: 1.0,
                 end_s: 3.0,
                 stage: Some(0),
                 level: 2.0,
             },
-            Phase {
+            Span {
                 start_s: 3.0,
                 end_s: 4.0,
                 stage: Some(1),
@@ -418,7 +404,7 @@ mod tests {
         b.record(1, 3, 700, &Outcome::error(ErrorClass::Http5xx, "boom"));
         drop(a);
         drop(b);
-        let mut agg = Aggregator::new(vec!["x".into(), "y".into()], phases(), "vus");
+        let mut agg = Aggregator::new(vec!["x".into(), "y".into()], spans(), LevelUnit::Vus);
         while let Ok(batch) = rx.try_recv() {
             agg.absorb(batch);
         }
@@ -457,7 +443,7 @@ mod tests {
     #[test]
     fn a_late_batch_stays_in_its_own_second() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let mut agg = Aggregator::new(vec!["x".into()], spans(), LevelUnit::Vus);
         let mut early = Recorder::new(1, tx.clone());
         early.record(0, 1, 100, &Outcome::ok(200, 0));
         drop(early);
@@ -483,7 +469,7 @@ mod tests {
     #[test]
     fn requests_finishing_after_the_end_count_in_the_last_stage_at_level_0() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let mut agg = Aggregator::new(vec!["x".into()], spans(), LevelUnit::Vus);
         let mut r = Recorder::new(1, tx);
         r.record(0, 6, 5_000_000, &Outcome::error(ErrorClass::Timeout, "t"));
         drop(r);
@@ -502,7 +488,7 @@ mod tests {
     #[test]
     fn error_sample_counts_are_occurrences_across_batches() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let mut agg = Aggregator::new(vec!["x".into()], spans(), LevelUnit::Vus);
         let mut r = Recorder::new(1, tx);
         for w in 1..3 {
             for _ in 0..7 {
@@ -520,7 +506,7 @@ mod tests {
 
     #[test]
     fn an_aborted_run_cuts_stages() {
-        let agg = Aggregator::new(vec!["x".into()], phases(), "vus");
+        let agg = Aggregator::new(vec!["x".into()], spans(), LevelUnit::Vus);
         let out = agg.finish(2.5);
         assert_eq!(out.stages.len(), 1);
         assert_eq!(out.stages[0].end_s, 2.5);

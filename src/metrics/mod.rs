@@ -4,12 +4,11 @@
 //! Memory is bounded by the number of windows and stages, never by the number of requests.
 
 mod aggregate;
-pub mod codec;
-mod merge;
 mod recorder;
 mod stats;
 
-pub use aggregate::{stage_key, Aggregator, MetricsOutput, Phase};
-pub use merge::{check_mergeable, merge_error_samples, merge_results, new_run_id, MergeRefusal};
+pub use aggregate::{Aggregator, MetricsOutput, Span};
 pub use recorder::{Batch, Holds, Recorder, Sample, StatsPool};
-pub use stats::{ErrorClass, FirstAttempt, Outcome, ReqStats};
+pub use stats::{FirstAttempt, Outcome, ReqStats};
+
+pub use crate::result::ErrorClass;

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-use super::stats::{ErrorClass, Outcome, ReqStats};
+use super::stats::{Outcome, ReqStats};
+use crate::result::ErrorClass;
 
 /// Distinct error messages a recorder keeps per window, in all.
 const MAX_SAMPLES: usize = 16;

@@ -6,64 +6,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use crate::result::{ClassTime, ErrorCounts, Latency, Metrics};
-
-/// Why a request failed. The order is the documented order of `errors_by_class`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ErrorClass {
-    /// The connection could not be made (refused, unreachable, DNS).
-    Connect,
-    /// No complete answer within the request timeout.
-    Timeout,
-    /// The connection was reset or closed mid-request.
-    Reset,
-    /// The TLS handshake or session failed.
-    Tls,
-    /// The answer was not valid HTTP.
-    Protocol,
-    Http4xx,
-    Http5xx,
-    /// The answer did not meet `expect`.
-    Check,
-    /// An in-process function returned an error or panicked.
-    Function,
-    /// Still in flight when an aborted run's grace period ended.
-    Interrupted,
-}
-
-impl ErrorClass {
-    pub const ALL: [ErrorClass; 10] = [
-        ErrorClass::Connect,
-        ErrorClass::Timeout,
-        ErrorClass::Reset,
-        ErrorClass::Tls,
-        ErrorClass::Protocol,
-        ErrorClass::Http4xx,
-        ErrorClass::Http5xx,
-        ErrorClass::Check,
-        ErrorClass::Function,
-        ErrorClass::Interrupted,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorClass::Connect => "connect",
-            ErrorClass::Timeout => "timeout",
-            ErrorClass::Reset => "reset",
-            ErrorClass::Tls => "tls",
-            ErrorClass::Protocol => "protocol",
-            ErrorClass::Http4xx => "http_4xx",
-            ErrorClass::Http5xx => "http_5xx",
-            ErrorClass::Check => "check",
-            ErrorClass::Function => "function",
-            ErrorClass::Interrupted => "interrupted",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+use crate::result::{ClassTime, ErrorClass, ErrorCounts, Latency, Metrics};
 
 /// The result of one request, as the target reports it.
 #[derive(Debug, Clone, Default)]

@@ -5,7 +5,8 @@
 //! no value. Plain text only; escaping is the caller's.
 
 use crate::result::{
-    MetricComparison, MetricVerdict, Metrics, RunResult, StageResult, ThresholdResult,
+    LevelUnit, LoadModel, MetricComparison, MetricVerdict, Metrics, RunResult, StageResult,
+    ThresholdResult,
 };
 
 /// Column headers matching [`metric_cells`].
@@ -231,11 +232,19 @@ pub fn duration(s: f64) -> String {
 
 /// The level a stage held, e.g. `1 VU`, `50 VUs` or `200 req/s`.
 pub fn level(stage: &StageResult) -> String {
-    level_of(stage.target, &stage.unit)
+    level_in(stage.target, stage.unit)
 }
 
-/// A load level `v` in `unit` (`vus`, `rps`, or a unit of the caller's), e.g. `1 VU`,
-/// `50 VUs`, `200 req/s`, `12.5 arrivals/s`.
+/// A load level `v` in `unit`, e.g. `1 VU`, `50 VUs`, `200 req/s`.
+pub fn level_in(v: f64, unit: LevelUnit) -> String {
+    match unit {
+        LevelUnit::Vus => level_of(v, "VUs"),
+        LevelUnit::Rps => level_of(v, "req/s"),
+    }
+}
+
+/// A load level `v` in a unit of the caller's words (`VUs` is singular for 1), e.g. `1 VU`,
+/// `12.5 arrivals/s`.
 pub fn level_of(v: f64, unit: &str) -> String {
     let n = if v.fract() == 0.0 && v.abs() < 1e15 {
         group(&format!("{v:.0}"))
@@ -243,9 +252,7 @@ pub fn level_of(v: f64, unit: &str) -> String {
         format!("{v:.1}")
     };
     match unit {
-        "" | "vus" | "VUs" if v == 1.0 => format!("{n} VU"),
-        "" | "vus" | "VUs" => format!("{n} VUs"),
-        "rps" => format!("{n} req/s"),
+        "VUs" if v == 1.0 => format!("{n} VU"),
         other => format!("{n} {other}"),
     }
 }
@@ -270,7 +277,7 @@ pub fn metric_cells(m: &Metrics) -> [String; 8] {
 /// True when a run's tables get a `dropped` column: the open model (where arrivals can be
 /// dropped), or any run that dropped some.
 pub fn shows_dropped(r: &RunResult) -> bool {
-    r.scenario.model == "open" || r.totals.dropped > 0
+    r.scenario.model == LoadModel::Open || r.totals.dropped > 0
 }
 
 /// [`METRIC_HEADERS`], with `dropped` after `requests` when `dropped` is set.
@@ -414,10 +421,10 @@ mod tests {
 
     #[test]
     fn levels_say_vu_in_the_singular() {
-        assert_eq!(level_of(1.0, "vus"), "1 VU");
-        assert_eq!(level_of(50.0, "vus"), "50 VUs");
+        assert_eq!(level_in(1.0, LevelUnit::Vus), "1 VU");
+        assert_eq!(level_in(50.0, LevelUnit::Vus), "50 VUs");
         assert_eq!(level_of(1.0, "VUs"), "1 VU");
-        assert_eq!(level_of(200.0, "rps"), "200 req/s");
+        assert_eq!(level_in(200.0, LevelUnit::Rps), "200 req/s");
         assert_eq!(level_of(12.5, "arrivals/s"), "12.5 arrivals/s");
     }
 }

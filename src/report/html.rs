@@ -191,9 +191,9 @@ fn header(out: &mut String, r: &RunResult) {
     }
     let h = &r.host;
     let rows: [(&str, String); 9] = [
-        ("kind", s.kind.clone()),
+        ("kind", s.kind.to_string()),
         ("target", s.target.clone()),
-        ("model", s.model.clone()),
+        ("model", s.model.to_string()),
         ("started", r.started_at.clone()),
         ("duration", f::duration(r.duration_s)),
         ("scenario file", s.file.clone()),
@@ -463,7 +463,7 @@ fn errors(out: &mut String, r: &RunResult) {
         let _ = writeln!(
             out,
             "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td><td class=\"msg\">{}</td></tr>",
-            esc(&s.class),
+            esc(s.class.name()),
             esc(&s.request),
             f::count(s.count),
             esc(&s.message)

@@ -110,7 +110,7 @@ fn header(s: &mut String, r: &RunResult) {
         s,
         "## {icon} perfgate: {} ({}) — {}\n",
         cell(&r.scenario.name),
-        cell(&r.scenario.kind),
+        cell(r.scenario.kind.name()),
         r.verdict.as_str().to_uppercase()
     );
     if r.reasons.len() > 1 {

@@ -8,8 +8,11 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::format as f;
-use crate::engine::WindowHook;
 use crate::result::Window;
+
+/// Called with each closed window: the same type as the engine's `WindowHook`, named here so
+/// that reports need nothing from the engine.
+pub type WindowFeed = Box<dyn FnMut(&Window) + Send>;
 
 /// A progress bar over the run's total length, and the hook that feeds it.
 pub fn progress(
@@ -17,7 +20,7 @@ pub fn progress(
     stages: usize,
     unit: &'static str,
     enabled: bool,
-) -> (ProgressBar, WindowHook) {
+) -> (ProgressBar, WindowFeed) {
     let target = if enabled {
         ProgressDrawTarget::stderr()
     } else {
@@ -37,7 +40,7 @@ pub fn progress(
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     let b = bar.clone();
-    let hook: WindowHook = Box::new(move |w: &Window| {
+    let hook: WindowFeed = Box::new(move |w: &Window| {
         b.set_position(w.t_s as u64 + 1);
         b.set_message(describe(w, stages, unit));
     });

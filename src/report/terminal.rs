@@ -103,7 +103,7 @@ impl Summary<'_> {
             self.out,
             "perfgate · {} ({}) · {verdict} · {} · {} requests, {}, {} errors",
             clean(&r.scenario.name),
-            clean(&r.scenario.kind),
+            clean(r.scenario.kind.name()),
             f::duration(r.duration_s),
             f::count(t.requests),
             f::rps(t.throughput_rps),
@@ -283,7 +283,7 @@ impl Summary<'_> {
                     let sample = r
                         .error_samples
                         .iter()
-                        .find(|e| e.class == *class)
+                        .find(|e| e.class.name() == *class)
                         .map(|e| format!("{}: {}", clean(&e.request), clean(&e.message)))
                         .unwrap_or_default();
                     vec![

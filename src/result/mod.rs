@@ -1,11 +1,23 @@
 //! The run's result as plain data: what `result.json` serializes, what a baseline file extends,
-//! what the gate reads and what every report renders. Nothing here runs anything.
+//! what the gate reads and what every report renders. Nothing here runs or judges anything.
+//!
+//! - [`Measurement`]: what a run measured, nothing judged (the measure step's product);
+//! - [`RunResult`]: a measurement with the gate's judgement, what `result.json` holds;
+//! - [`histogram`]: the stored form of a latency histogram;
+//! - [`fold`]: every way several results become one (`merge` of generators, `--repeat`
+//!   medians), so the gate and the reports read only this module.
 //!
 //! Keys follow `perfgate/result/v1` (see ARCHITECTURE.md): keys are added, never renamed.
 
 mod comparison;
+pub mod fold;
+pub mod histogram;
+mod measurement;
+mod vocabulary;
 
 pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
+pub use measurement::{Judgement, Measurement};
+pub use vocabulary::{ErrorClass, Kind, LevelUnit, LoadModel, Verdict};
 
 use std::collections::BTreeMap;
 
@@ -18,7 +30,27 @@ pub const RESULT_SCHEMA: &str = "perfgate/result/v1";
 /// (`histograms`, `request_series`).
 pub const TOTAL_KEY: &str = "_total";
 
-/// The whole result of one run: what `result.json` holds (`perfgate/result/v1`).
+/// Key of stage `i`'s histogram in [`RunResult::histograms`].
+pub fn stage_key(i: usize) -> String {
+    format!("_stage/{i}")
+}
+
+/// A new run id: the start time (UTC, to the microsecond), the process id and a counter, so
+/// two runs of one process or of two processes never share one.
+pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{}-{:x}-{}",
+        started.format("%Y%m%dT%H%M%S%.6fZ"),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The whole result of one run, judged: what `result.json` holds (`perfgate/result/v1`). In
+/// the library only the gate makes one (`gate::judge`, from a [`Measurement`]); otherwise it is
+/// read from a file.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunResult {
     /// `perfgate/result/v1`: keys are added, never renamed.
@@ -90,12 +122,11 @@ impl Default for ToolInfo {
     }
 }
 
-#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ScenarioInfo {
     pub name: String,
     /// smoke | load | stress | spike | soak
-    #[schemars(extend("enum" = ["smoke", "load", "stress", "spike", "soak"]))]
-    pub kind: String,
+    pub kind: Kind,
     pub file: String,
     /// sha256 of the scenario file's text as written (before `${VAR}` interpolation), without
     /// a first-line `# yaml-language-server:` modeline.
@@ -105,10 +136,9 @@ pub struct ScenarioInfo {
     /// The base URL (secrets redacted), `embedded`, or `in-process`.
     #[serde(default)]
     pub target: String,
-    /// closed | open
+    /// closed | open (`""` in results written before it was recorded)
     #[serde(default)]
-    #[schemars(extend("enum" = ["closed", "open"]))]
-    pub model: String,
+    pub model: LoadModel,
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -147,24 +177,6 @@ fn cpu_model() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".to_string())
-}
-
-#[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    Aborted,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Aborted => "aborted",
-        }
-    }
 }
 
 /// Summary metrics of a set of requests.
@@ -263,6 +275,37 @@ impl ErrorCounts {
     pub fn total(&self) -> u64 {
         self.iter().iter().map(|(_, n)| n).sum()
     }
+
+    /// Adds `other`'s counts, class by class.
+    pub fn add(&mut self, other: &ErrorCounts) {
+        let ErrorCounts {
+            connect,
+            timeout,
+            reset,
+            tls,
+            protocol,
+            http_4xx,
+            http_5xx,
+            check,
+            function,
+            interrupted,
+        } = other;
+        self.connect += connect;
+        self.timeout += timeout;
+        self.reset += reset;
+        self.tls += tls;
+        self.protocol += protocol;
+        self.http_4xx += http_4xx;
+        self.http_5xx += http_5xx;
+        self.check += check;
+        self.function += function;
+        self.interrupted += interrupted;
+    }
+
+    /// The count of `class`.
+    pub fn of(&self, class: ErrorClass) -> u64 {
+        self.iter()[class.index()].1
+    }
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -271,8 +314,7 @@ pub struct StageResult {
     /// The level held during the stage: virtual users (closed) or arrivals per second (open).
     pub target: f64,
     /// `vus` or `rps`.
-    #[schemars(extend("enum" = ["vus", "rps"]))]
-    pub unit: String,
+    pub unit: LevelUnit,
     pub start_s: f64,
     pub end_s: f64,
     pub metrics: Metrics,
@@ -321,7 +363,7 @@ pub struct SeriesPoint {
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorSample {
-    pub class: String,
+    pub class: ErrorClass,
     pub request: String,
     /// Redacted message; HTML-escaped only when rendered.
     pub message: String,

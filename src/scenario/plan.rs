@@ -8,35 +8,7 @@ use std::time::Duration;
 use super::secrets::Secrets;
 use super::units::{TolMetric, TolValue};
 
-/// smoke | load | stress | spike | soak
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Smoke,
-    Load,
-    Stress,
-    Spike,
-    Soak,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Smoke,
-        Kind::Load,
-        Kind::Stress,
-        Kind::Spike,
-        Kind::Soak,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Smoke => "smoke",
-            Kind::Load => "load",
-            Kind::Stress => "stress",
-            Kind::Spike => "spike",
-            Kind::Soak => "soak",
-        }
-    }
-}
+pub use crate::result::Kind;
 
 #[derive(Debug, Clone)]
 pub struct Plan {

@@ -155,7 +155,7 @@ fn realistic_unjudged() -> RunResult {
         .map(|(i, &lvl)| StageResult {
             index: i,
             target: lvl,
-            unit: "vus".into(),
+            unit: LevelUnit::Vus,
             start_s: 3.0 + 10.0 * i as f64,
             end_s: 13.0 + 10.0 * i as f64,
             metrics: metrics(
@@ -178,12 +178,12 @@ fn realistic_unjudged() -> RunResult {
         tool: ToolInfo::default(),
         scenario: ScenarioInfo {
             name: "checkout-stress".into(),
-            kind: "stress".into(),
+            kind: Kind::Stress,
             file: "scenarios/checkout.yaml".into(),
             hash: "abc123".into(),
             description: Some("Stress the checkout API".into()),
             target: "http://127.0.0.1:8080".into(),
-            model: "closed".into(),
+            model: LoadModel::Closed,
         },
         host: HostInfo {
             os: "linux".into(),
@@ -205,13 +205,13 @@ fn realistic_unjudged() -> RunResult {
         histograms,
         error_samples: vec![
             ErrorSample {
-                class: "timeout".into(),
+                class: ErrorClass::Timeout,
                 request: "list-items".into(),
                 message: "request timed out after 5s".into(),
                 count: 28,
             },
             ErrorSample {
-                class: "http_5xx".into(),
+                class: ErrorClass::Http5xx,
                 request: "get-item".into(),
                 message: "HTTP 503 Service Unavailable".into(),
                 count: 56,
@@ -305,7 +305,7 @@ pub fn baseline() -> RunResult {
 pub fn soak() -> RunResult {
     let mut r = realistic();
     r.scenario.name = "api-soak".into();
-    r.scenario.kind = "soak".into();
+    r.scenario.kind = Kind::Soak;
     r.timeseries = (0..3600)
         .map(|t| {
             let stage = if t < 30 { None } else { Some(0) };
@@ -322,7 +322,7 @@ pub fn soak() -> RunResult {
     r.stages = vec![StageResult {
         index: 0,
         target: 50.0,
-        unit: "vus".into(),
+        unit: LevelUnit::Vus,
         start_s: 30.0,
         end_s: 3600.0,
         metrics: metrics(3_570_000, 37, 1000.0, 14.0),
@@ -336,7 +336,15 @@ pub fn empty() -> RunResult {
     RunResult {
         schema: RESULT_SCHEMA.into(),
         tool: ToolInfo::default(),
-        scenario: ScenarioInfo::default(),
+        scenario: ScenarioInfo {
+            name: String::new(),
+            kind: Kind::Smoke,
+            file: String::new(),
+            hash: String::new(),
+            description: None,
+            target: String::new(),
+            model: LoadModel::default(),
+        },
         host: HostInfo::default(),
         started_at: String::new(),
         duration_s: 0.0,
@@ -367,7 +375,7 @@ pub fn single_window() -> RunResult {
     r.stages = vec![StageResult {
         index: 0,
         target: 1.0,
-        unit: "rps".into(),
+        unit: LevelUnit::Rps,
         start_s: 0.0,
         end_s: 1.0,
         metrics: Metrics::default(),
@@ -409,9 +417,9 @@ pub fn hostile() -> RunResult {
 pub fn overloaded() -> RunResult {
     let mut r = realistic_unjudged();
     r.scenario.name = "overloaded".into();
-    r.scenario.model = "open".into();
+    r.scenario.model = LoadModel::Open;
     for s in &mut r.stages {
-        s.unit = "rps".into();
+        s.unit = LevelUnit::Rps;
     }
     for (i, w) in r.timeseries.iter_mut().enumerate() {
         w.dropped = if i >= 10 { 40 } else { 0 };

@@ -1,7 +1,8 @@
 //! Comparison against a baseline: tolerance directions, significance, inconclusive and strict,
 //! scenario and environment differences, `--repeat` medians.
 
-use perfgate::gate::{compare, median_result, verdict, CompareOptions};
+use perfgate::gate::{compare, verdict, CompareOptions};
+use perfgate::result::fold::median_measurement;
 use perfgate::result::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict, Verdict};
 use perfgate::scenario::units::{TolMetric, TolValue};
 
@@ -13,7 +14,7 @@ fn run(base: Shape, current: Shape) -> Comparison {
 
 fn run_with(base: Shape, current: Shape, opts: &CompareOptions) -> Comparison {
     let b = baseline_of(&make_result(&base.seed(11)));
-    compare(&make_result(&current.seed(22)), &b, opts)
+    compare(&make_result(&current.seed(22)).measurement(), &b, opts)
 }
 
 fn metric<'a>(c: &'a Comparison, request: &str, name: &str) -> &'a MetricComparison {
@@ -115,7 +116,7 @@ fn pure_noise_is_not_flagged_in_ten_runs() {
     for seed in 0..10 {
         let b = baseline_of(&make_result(&Shape::default().seed(100 + seed)));
         let cur = make_result(&Shape::default().seed(200 + seed));
-        let c = compare(&cur, &b, &CompareOptions::default());
+        let c = compare(&cur.measurement(), &b, &CompareOptions::default());
         assert_eq!(c.verdict, ComparisonVerdict::Pass, "seed {seed}: {c:#?}");
         assert!(
             c.metrics
@@ -137,7 +138,7 @@ fn noisy_shift_past_a_tight_tolerance_is_not_called_a_regression_without_evidenc
     for seed in 0..10 {
         let b = baseline_of(&make_result(&Shape::default().seed(300 + seed)));
         let cur = make_result(&Shape::default().latency(101.0).seed(400 + seed));
-        let c = compare(&cur, &b, &opts);
+        let c = compare(&cur.measurement(), &b, &opts);
         if metric(&c, "_total", "p95").verdict == MetricVerdict::Regressed {
             regressed += 1;
         }
@@ -167,10 +168,11 @@ fn large_change_with_two_windows_is_inconclusive() {
 #[test]
 fn strict_in_verdict_fails_inconclusive_comparisons() {
     let b = baseline_of(&make_result(&Shape::default().windows(2)));
-    let mut cur = make_result(&Shape::default().windows(2).latency(150.0).seed(5));
-    cur.comparison = Some(compare(&cur, &b, &CompareOptions::default()));
-    assert_eq!(verdict(&cur, false), (Verdict::Pass, 0));
-    assert_eq!(verdict(&cur, true), (Verdict::Fail, 1));
+    let cur = make_result(&Shape::default().windows(2).latency(150.0).seed(5));
+    let cur = cur.measurement();
+    let c = compare(&cur, &b, &CompareOptions::default());
+    assert_eq!(verdict(&cur, &[], Some(&c), false), Verdict::Pass);
+    assert_eq!(verdict(&cur, &[], Some(&c), true), Verdict::Fail);
 }
 
 #[test]
@@ -198,7 +200,7 @@ fn scenario_change_env_mismatch_and_request_notes() {
     b.provenance.perfgate_version = "0.0.9".into();
     let mut cur = make_result(&Shape::default().requests(&["api", "new"]).seed(2));
     cur.scenario.hash = "hash-2".into();
-    let c = compare(&cur, &b, &CompareOptions::default());
+    let c = compare(&cur.measurement(), &b, &CompareOptions::default());
     assert!(c.scenario_changed);
     let env = c.env_mismatch.join("\n");
     assert!(env.contains("CPU model differs: baseline `Other CPU`, this run `Test CPU @ 3.0GHz`"));
@@ -220,7 +222,7 @@ fn comparison_serializes_without_non_finite_numbers() {
     // A baseline of zeros (nothing ran) must not produce NaN or infinity in result.json.
     let b = baseline_of(&make_result(&Shape::default().rps(0.0)));
     let cur = make_result(&Shape::default());
-    let c = compare(&cur, &b, &CompareOptions::default());
+    let c = compare(&cur.measurement(), &b, &CompareOptions::default());
     let json = serde_json::to_string(&c).unwrap();
     let back: Comparison = serde_json::from_str(&json).unwrap();
     assert_eq!(back.metrics.len(), c.metrics.len());
@@ -232,9 +234,9 @@ fn repeat_takes_medians_and_keeps_every_window() {
     let runs: Vec<_> = [90.0, 130.0, 100.0]
         .iter()
         .enumerate()
-        .map(|(i, &ms)| make_result(&Shape::default().latency(ms).seed(i as u64 + 1)))
+        .map(|(i, &ms)| make_result(&Shape::default().latency(ms).seed(i as u64 + 1)).measurement())
         .collect();
-    let m = median_result(&runs).unwrap();
+    let m = median_measurement(&runs).unwrap();
     let p95s: Vec<f64> = runs.iter().map(|r| r.totals.latency_ms.p95).collect();
     let mut sorted = p95s.clone();
     sorted.sort_by(f64::total_cmp);
@@ -252,7 +254,7 @@ fn repeat_takes_medians_and_keeps_every_window() {
     assert_eq!(m.duration_s, 90.0);
     let info = m.repeat.as_ref().unwrap();
     assert_eq!((info.runs, info.totals.len()), (3, 3));
-    assert!(median_result(&[]).is_none());
+    assert!(median_measurement(&[]).is_none());
 
     let b = baseline_of(&make_result(&Shape::default().seed(9)));
     let c = compare(&m, &b, &CompareOptions::default());
@@ -285,7 +287,11 @@ fn total_falls_back_to_timeseries_without_request_series() {
     let mut cur = make_result(&Shape::default().latency(125.0).seed(2));
     to_windows(&mut base);
     to_windows(&mut cur);
-    let c = compare(&cur, &baseline_of(&base), &CompareOptions::default());
+    let c = compare(
+        &cur.measurement(),
+        &baseline_of(&base),
+        &CompareOptions::default(),
+    );
     // p50 and p99 are in the windows; p95 and mean are not, so they cannot be confirmed.
     assert_eq!(
         metric(&c, "_total", "p99").verdict,
@@ -312,7 +318,7 @@ fn summary_and_windows_disagreeing_is_inconclusive() {
     let b = baseline_of(&make_result(&Shape::default().seed(1)));
     let mut cur = make_result(&Shape::default().latency(80.0).seed(2));
     cur.totals.latency_ms.p95 = b.result.totals.latency_ms.p95 * 1.5;
-    let c = compare(&cur, &b, &CompareOptions::default());
+    let c = compare(&cur.measurement(), &b, &CompareOptions::default());
     let m = metric(&c, "_total", "p95");
     assert!(m.change > 40.0 && m.p_value.unwrap() < 0.05);
     assert_eq!(m.verdict, MetricVerdict::Inconclusive);
@@ -328,7 +334,7 @@ fn a_run_with_no_successful_response_cannot_pass_the_latency_comparison() {
         m.ok = 0;
         m.error_rate = 1.0;
     }
-    let c = compare(&cur, &b, &CompareOptions::default());
+    let c = compare(&cur.measurement(), &b, &CompareOptions::default());
     for req in ["_total", "api"] {
         for name in ["p50", "p90", "p95", "p99", "mean"] {
             let m = metric(&c, req, name);
@@ -337,8 +343,7 @@ fn a_run_with_no_successful_response_cannot_pass_the_latency_comparison() {
         }
     }
     assert_eq!(c.verdict, ComparisonVerdict::Fail);
-    cur.comparison = Some(c);
-    perfgate::gate::apply_verdict(&mut cur, false);
+    let cur = perfgate::gate::decide(cur.into_measurement(), Vec::new(), Some(c), false);
     assert_eq!(cur.exit_code, 1);
     assert!(cur.reasons[0].starts_with("no request succeeded"));
     let p50 = cur

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use hdrhistogram::Histogram;
 use perfgate::result::{
-    HostInfo, Metrics, RunResult, ScenarioInfo, SeriesPoint, ToolInfo, Verdict, RESULT_SCHEMA,
-    TOTAL_KEY,
+    HostInfo, Kind, LoadModel, Metrics, RunResult, ScenarioInfo, SeriesPoint, ToolInfo, Verdict,
+    RESULT_SCHEMA, TOTAL_KEY,
 };
 
 /// xorshift64*: deterministic noise for tests.
@@ -204,12 +204,12 @@ pub fn make_result(shape: &Shape) -> RunResult {
         tool: ToolInfo::default(),
         scenario: ScenarioInfo {
             name: "checkout".into(),
-            kind: "load".into(),
+            kind: Kind::Load,
             file: "scenarios/checkout.yaml".into(),
             hash: "hash-1".into(),
             description: None,
             target: "embedded".into(),
-            model: "closed".into(),
+            model: LoadModel::Closed,
         },
         host: HostInfo {
             os: "linux".into(),

@@ -67,7 +67,7 @@ fn scoped_and_unscoped_thresholds() {
                 1000.0,
             ),
         ],
-        &slow_only,
+        &slow_only.measurement(),
     );
     let pass: Vec<bool> = out.iter().map(|t| t.pass).collect();
     assert_eq!(pass, [true, false, true, false, true, true, false]);
@@ -84,9 +84,9 @@ fn judge_sets_thresholds_comparison_and_exit_code() {
     let b = baseline_of(&make_result(&Shape::default().seed(3)));
     let opts = CompareOptions::default();
 
-    let mut ok = make_result(&Shape::default().seed(4));
-    judge(
-        &mut ok,
+    let ok = make_result(&Shape::default().seed(4));
+    let ok = judge(
+        ok.into_measurement(),
         &[th("p95 < 250ms", None, ThresholdMetric::P95, Op::Lt, 250.0)],
         Some(&b),
         &opts,
@@ -94,13 +94,13 @@ fn judge_sets_thresholds_comparison_and_exit_code() {
     assert_eq!((ok.verdict, ok.exit_code), (Verdict::Pass, 0));
     assert!(ok.comparison.is_some() && ok.thresholds.len() == 1);
 
-    let mut slow = make_result(&Shape::default().latency(125.0).seed(4));
-    judge(&mut slow, &[], Some(&b), &opts);
+    let slow = make_result(&Shape::default().latency(125.0).seed(4));
+    let slow = judge(slow.into_measurement(), &[], Some(&b), &opts);
     assert_eq!((slow.verdict, slow.exit_code), (Verdict::Fail, 1));
 
-    let mut breached = make_result(&Shape::default().seed(4));
-    judge(
-        &mut breached,
+    let breached = make_result(&Shape::default().seed(4));
+    let breached = judge(
+        breached.into_measurement(),
         &[th("p95 < 100ms", None, ThresholdMetric::P95, Op::Lt, 100.0)],
         None,
         &opts,
@@ -110,7 +110,7 @@ fn judge_sets_thresholds_comparison_and_exit_code() {
 
     let mut aborted = make_result(&Shape::default().latency(125.0).seed(4));
     aborted.verdict = Verdict::Aborted;
-    judge(&mut aborted, &[], Some(&b), &opts);
+    let aborted = judge(aborted.into_measurement(), &[], Some(&b), &opts);
     assert_eq!((aborted.verdict, aborted.exit_code), (Verdict::Aborted, 3));
 }
 
@@ -136,7 +136,7 @@ fn dropped_thresholds_and_the_no_success_guard() {
                 0.6,
             ),
         ],
-        &r,
+        &r.measurement(),
     );
     assert!(!out[0].pass && out[0].observed == r.totals.requests as f64);
     assert!(!out[1].pass && (out[1].observed - 0.5).abs() < 1e-9);
@@ -147,7 +147,12 @@ fn dropped_thresholds_and_the_no_success_guard() {
     let mut dead = make_result(&Shape::default());
     dead.totals.ok = 0;
     dead.totals.errors = dead.totals.requests;
-    judge(&mut dead, &[], None, &CompareOptions::default());
+    let dead = judge(
+        dead.into_measurement(),
+        &[],
+        None,
+        &CompareOptions::default(),
+    );
     assert_eq!((dead.verdict, dead.exit_code), (Verdict::Fail, 1));
     assert!(
         dead.reasons[0].starts_with("no request succeeded"),
@@ -160,8 +165,8 @@ fn dropped_thresholds_and_the_no_success_guard() {
     let d = r.requests.get_mut("dead").unwrap();
     d.ok = 0;
     d.errors = d.requests;
-    judge(
-        &mut r,
+    let r = judge(
+        r.into_measurement(),
         &[th(
             "dead.p99 < 1s",
             Some("dead"),

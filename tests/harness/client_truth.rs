@@ -88,7 +88,7 @@ fn assert_counts_match(r: &RunResult, s: &CountingServer, mix: Mix) {
     assert!(
         r.error_samples
             .iter()
-            .any(|e| e.class == "reset" && e.message.starts_with(KEEP_ALIVE)),
+            .any(|e| e.class.name() == "reset" && e.message.starts_with(KEEP_ALIVE)),
         "{:#?}",
         r.error_samples
     );

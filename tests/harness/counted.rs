@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use perfgate::app::{measure, RunOptions};
 use perfgate::client::Registry;
+use perfgate::gate::{self, CompareOptions};
 use perfgate::result::{Latency, RunResult};
-use perfgate::runner::{run_plan, RunOptions};
 use perfgate::scenario;
 
 use super::counting::CountingServer;
@@ -202,15 +203,17 @@ fn an_abort_counts_what_is_still_in_flight_as_interrupted() {
         ..RunOptions::default()
     };
     let stop = opts.stop.clone();
-    let runner = std::thread::spawn(move || run_plan(&plan, &Registry::with_builtins(), opts));
+    let runner = std::thread::spawn(move || measure(&plan, &Registry::with_builtins(), opts));
     let deadline = Instant::now() + Duration::from_secs(5);
     while s.count("/") < 4 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
     let aborted = Instant::now();
     stop.abort();
-    let r = runner.join().unwrap().unwrap();
+    let m = runner.join().unwrap().unwrap();
     let took = aborted.elapsed();
+    assert!(m.aborted);
+    let r = gate::judge(m, &[], None, &CompareOptions::default());
     assert!(took < Duration::from_secs(1), "{took:?}");
     assert_totals_add_up(&r);
     assert_eq!(r.totals.requests, s.count("/"));

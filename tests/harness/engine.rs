@@ -28,7 +28,7 @@ load:
     assert_eq!(r.totals.errors, 0, "{:?}", r.error_samples);
     assert_eq!(r.stages.len(), 2);
     assert_eq!((r.stages[0].target, r.stages[1].target), (2.0, 4.0));
-    assert_eq!(r.stages[0].unit, "vus");
+    assert_eq!(r.stages[0].unit.name(), "vus");
     // The warm-up is measured but kept out of the totals.
     assert!(r.warmup.as_ref().is_some_and(|w| w.requests > 0));
     assert!(r.requests["list"].requests > r.requests["create"].requests);
@@ -64,8 +64,8 @@ load:
     assert_eq!(r.totals.requests, 100);
     assert_eq!(r.totals.dropped, 0);
     assert_eq!(r.totals.dropped_rate, 0.0);
-    assert_eq!(r.stages[0].unit, "rps");
-    assert_eq!(r.scenario.model, "open");
+    assert_eq!(r.stages[0].unit.name(), "rps");
+    assert_eq!(r.scenario.model.name(), "open");
 }
 
 #[test]
@@ -191,7 +191,7 @@ load:
     assert!(r
         .error_samples
         .iter()
-        .any(|s| s.class == "check" && s.message.contains("expected [201]")));
+        .any(|s| s.class.name() == "check" && s.message.contains("expected [201]")));
 }
 
 #[test]
@@ -309,5 +309,5 @@ load:
     assert!(r
         .error_samples
         .iter()
-        .any(|s| s.class == "timeout" && s.message.contains("100ms")));
+        .any(|s| s.class.name() == "timeout" && s.message.contains("100ms")));
 }

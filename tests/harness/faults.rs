@@ -1,10 +1,11 @@
 //! A failing server is data: each fault is counted in its class, the run continues to its end
 //! and the totals add up. Secrets a server echoes back are redacted.
 
+use perfgate::app::{measure, RunOptions};
 use perfgate::client::demo::{DemoOptions, DemoServer};
 use perfgate::client::Registry;
+use perfgate::gate::{self, CompareOptions};
 use perfgate::result::RunResult;
-use perfgate::runner::{run_plan, RunOptions};
 use perfgate::scenario;
 
 use super::support::{assert_totals_add_up, perfgate, run_yaml, write, Fault, RawServer};
@@ -136,7 +137,8 @@ fn secrets_echoed_by_the_server_are_redacted() {
         |k| (k == "API_TOKEN").then(|| "tok-9f8e7d".to_string()),
     )
     .unwrap();
-    let r = run_plan(&plan, &names, RunOptions::default()).unwrap();
+    let m = measure(&plan, &names, RunOptions::default()).unwrap();
+    let r = gate::judge(m, &plan.thresholds, None, &CompareOptions::default());
     assert!(r.totals.errors_by_class.http_5xx > 0);
     let json = serde_json::to_string(&r).unwrap();
     assert!(

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use perfgate::app::{measure, RunOptions};
 use perfgate::client::Registry;
+use perfgate::gate::{self, CompareOptions};
 use perfgate::result::RunResult;
-use perfgate::runner::{run_plan, RunOptions};
 use perfgate::scenario;
 
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -29,12 +30,13 @@ pub fn perfgate(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
-/// Parses `yaml` (no environment) and runs it in-process.
+/// Parses `yaml` (no environment), measures it in-process and judges it against its
+/// thresholds (no baseline), as `perfgate run --no-baseline` would.
 pub fn run_yaml(yaml: &str, registry: &Registry) -> RunResult {
     let names = registry.names();
     let plan = scenario::parse(yaml, Path::new("test.yaml"), &names, |_| None)
         .unwrap_or_else(|e| panic!("{e}"));
-    run_plan(
+    let m = measure(
         &plan,
         registry,
         RunOptions {
@@ -42,7 +44,8 @@ pub fn run_yaml(yaml: &str, registry: &Registry) -> RunResult {
             ..RunOptions::default()
         },
     )
-    .unwrap()
+    .unwrap();
+    gate::judge(m, &plan.thresholds, None, &CompareOptions::default())
 }
 
 /// `requests == ok + errors`, at every level.

@@ -343,7 +343,7 @@ impl HttpSession {
                 Transport::Tls(t) => t.exchange(timeout, req, carry).await,
             }
         };
-        match watchdog.run(deadline, exchange).await {
+        match watchdog.guard(deadline, exchange).await {
             Some(o) => o,
             None => {
                 // What arrived before the timeout: the status of a complete head, the bytes.

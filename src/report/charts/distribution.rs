@@ -12,7 +12,7 @@ use crate::report::format::LatencyAxis;
 use crate::report::{ReportContext, ReportError};
 use crate::result::{RunResult, TOTAL_KEY};
 
-pub use crate::metrics::codec::decode_histogram;
+pub use crate::result::histogram::decode_histogram;
 
 /// x of a quantile on the "nines" axis: -log10(1 - q).
 fn nines(q: f64) -> f64 {

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::report::format::{self as f, LatencyAxis};
 use crate::report::ReportError;
-use crate::result::RunResult;
+use crate::result::{LevelUnit, RunResult};
 
 /// How much each stage's x label says, from most to least: the most that fits its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +26,10 @@ enum Labels {
 }
 
 impl Labels {
-    fn text(self, index: usize, target: f64, unit: &str) -> String {
+    fn text(self, index: usize, target: f64, unit: LevelUnit) -> String {
         match self {
-            Labels::Full => format!("#{} · {}", index + 1, f::level_of(target, unit)),
-            Labels::Level => f::level_of(target, unit),
+            Labels::Full => format!("#{} · {}", index + 1, f::level_in(target, unit)),
+            Labels::Level => f::level_in(target, unit),
             Labels::Number => format!("#{}", index + 1),
             Labels::Every(k) if index % k == 0 => format!("#{}", index + 1),
             Labels::Every(_) => String::new(),
@@ -91,7 +91,7 @@ where
         stages
             .iter()
             .map(|s| {
-                let text = l.text(s.index, s.target, &s.unit);
+                let text = l.text(s.index, s.target, s.unit);
                 inner
                     .estimate_text_size(&text, &font)
                     .map_or(f64::INFINITY, |(w, _)| f64::from(w))
@@ -101,7 +101,7 @@ where
     let fit = fit_labels(slot, widest);
     let labels: Vec<String> = stages
         .iter()
-        .map(|s| fit.text(s.index, s.target, &s.unit))
+        .map(|s| fit.text(s.index, s.target, s.unit))
         .collect();
     let rps: Vec<f64> = stages.iter().map(|s| s.metrics.throughput_rps).collect();
     let p99: Vec<f64> = stages.iter().map(|s| s.metrics.latency_ms.p99).collect();
@@ -186,12 +186,12 @@ mod tests {
     #[test]
     fn stage_labels_shorten_until_they_fit() {
         // 10 px per character.
-        let width = |l: Labels| l.text(9, 128.0, "vus").chars().count() as f64 * 10.0;
+        let width = |l: Labels| l.text(9, 128.0, LevelUnit::Vus).chars().count() as f64 * 10.0;
         assert_eq!(fit_labels(200.0, width), Labels::Full);
         assert_eq!(fit_labels(100.0, width), Labels::Level);
         assert_eq!(fit_labels(50.0, width), Labels::Number);
         assert_eq!(fit_labels(16.0, width), Labels::Every(3));
-        assert_eq!(Labels::Every(2).text(1, 8.0, "vus"), "");
-        assert_eq!(Labels::Every(2).text(2, 8.0, "vus"), "#3");
+        assert_eq!(Labels::Every(2).text(1, 8.0, LevelUnit::Vus), "");
+        assert_eq!(Labels::Every(2).text(2, 8.0, LevelUnit::Vus), "#3");
     }
 }

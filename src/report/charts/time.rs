@@ -12,7 +12,7 @@ use super::{
 };
 use crate::report::format::LatencyAxis;
 use crate::report::{ReportContext, ReportError};
-use crate::result::{RunResult, Window};
+use crate::result::{LevelUnit, RunResult, Window};
 
 /// The time span covered by the windows: first start .. last start + 1 s.
 fn time_span(ts: &[Window]) -> (f64, f64) {
@@ -47,9 +47,10 @@ fn warmup_spans(ts: &[Window]) -> Vec<(f64, f64)> {
 
 /// The unit of the load level, worded for an axis.
 fn level_unit(result: &RunResult) -> &'static str {
-    match result.stages.first().map(|s| s.unit.as_str()) {
-        Some("rps") => "arrival rate (req/s)",
-        _ => "virtual users",
+    if level_is_rate(result) {
+        "arrival rate (req/s)"
+    } else {
+        "virtual users"
     }
 }
 
@@ -202,7 +203,10 @@ fn level_mark((x, y): (i32, i32)) -> Rectangle<(i32, i32)> {
 
 /// True when the run's level is an arrival rate (req/s, the open model), not virtual users.
 fn level_is_rate(result: &RunResult) -> bool {
-    result.stages.first().is_some_and(|s| s.unit == "rps")
+    result
+        .stages
+        .first()
+        .is_some_and(|s| s.unit == LevelUnit::Rps)
 }
 
 /// Reads one value of a point.

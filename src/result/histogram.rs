@@ -1,6 +1,7 @@
-//! The stored form of a latency histogram: HDR V2 serialization, base64 (standard alphabet).
-//! `result.json`, baselines, `--repeat` medians, `merge` and the distribution chart all read
-//! and write histograms through these two functions.
+//! The stored form of a latency histogram (`RunResult::histograms`): HDR V2 serialization,
+//! base64 (standard alphabet). The aggregator, `result.json`, baselines, the folds (`--repeat`
+//! medians, `merge`) and the distribution chart all read and write histograms through these
+//! functions.
 
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};

@@ -1,12 +1,13 @@
-//! `--repeat N`: folding several runs of one scenario into one result whose summary metrics are
-//! per-metric medians and whose per-second series hold every run's windows, so the noise test
-//! sees all of them.
+//! `--repeat N`: folding several runs of one scenario into one measurement whose summary
+//! metrics are per-metric medians and whose per-second series hold every run's windows, so
+//! the noise test sees all of them.
 
 use std::collections::BTreeSet;
 
-use crate::result::{ErrorCounts, Latency, Metrics, RepeatInfo, RunResult, Verdict};
+use crate::result::histogram::merge_encoded;
+use crate::result::{ClassTime, ErrorCounts, Latency, Measurement, Metrics, RepeatInfo};
 
-/// Folds `runs` (in the order they ran) into one result, or `None` when `runs` is empty.
+/// Folds `runs` (in the order they ran) into one measurement, or `None` when `runs` is empty.
 ///
 /// - `totals`, each request's, and each stage's metrics: per-metric medians across the runs
 ///   that have them (counts rounded to whole numbers);
@@ -14,11 +15,12 @@ use crate::result::{ErrorCounts, Latency, Metrics, RepeatInfo, RunResult, Verdic
 ///   durations of the runs before it; `duration_s` is the sum;
 /// - `histograms`: merged (summed) per name; a histogram that does not decode keeps the first
 ///   run's;
-/// - `error_samples`: merged, counts summed;
-/// - `thresholds` cleared and `comparison` unset: judge the folded result afresh. `verdict`
-///   is aborted if any run aborted, pass otherwise;
+/// - `error_samples`: merged, counts summed; `warnings`: each once;
+/// - `aborted` if any run was;
 /// - `repeat`: the number of runs and each run's totals.
-pub fn median_result(runs: &[RunResult]) -> Option<RunResult> {
+///
+/// It is a measurement: the gate judges the folded result afresh.
+pub fn median_measurement(runs: &[Measurement]) -> Option<Measurement> {
     let first = runs.first()?;
     let mut out = first.clone();
 
@@ -80,16 +82,9 @@ pub fn median_result(runs: &[RunResult]) -> Option<RunResult> {
         }
     }
 
-    out.error_samples = crate::metrics::merge_error_samples(runs);
-
-    out.thresholds.clear();
-    out.comparison = None;
-    let aborted = runs.iter().any(|r| r.verdict == Verdict::Aborted);
-    (out.verdict, out.exit_code) = if aborted {
-        (Verdict::Aborted, super::thresholds::EXIT_ABORTED)
-    } else {
-        (Verdict::Pass, super::thresholds::EXIT_PASS)
-    };
+    out.error_samples = super::merge_error_samples(runs);
+    out.warnings = super::merge_warnings(runs);
+    out.aborted = runs.iter().any(|r| r.aborted);
     out.repeat = Some(RepeatInfo {
         runs: runs.len(),
         totals: runs.iter().map(|r| r.totals.clone()).collect(),
@@ -100,7 +95,7 @@ pub fn median_result(runs: &[RunResult]) -> Option<RunResult> {
 /// Sums base64 HDR histograms (any serialized format in, V2 out); `None` if any fails to
 /// decode.
 fn merge_histograms(encoded: &[&str]) -> Option<String> {
-    crate::metrics::codec::merge_encoded(encoded.iter().copied())
+    merge_encoded(encoded.iter().copied())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -127,9 +122,14 @@ fn med_u<T>(items: &[T], f: impl Fn(&T) -> u64) -> u64 {
 
 /// Per-metric medians of `ms` (each field on its own).
 pub fn median_metrics(ms: &[&Metrics]) -> Metrics {
-    let lat = |f: fn(&Latency) -> f64| med(ms, |m| f(&m.latency_ms));
+    let lat = |l: fn(&Metrics) -> &Latency| median_latency(ms, l);
     let class = |f: fn(&ErrorCounts) -> u64| med_u(ms, |m| f(&m.errors_by_class));
     let codes: BTreeSet<&String> = ms.iter().flat_map(|m| m.status_codes.keys()).collect();
+    // Time to failure per class: medians over the runs in which the class occurred.
+    let classes: BTreeSet<&String> = ms
+        .iter()
+        .flat_map(|m| m.failed_by_class_ms.keys())
+        .collect();
     Metrics {
         requests: med_u(ms, |m| m.requests),
         ok: med_u(ms, |m| m.ok),
@@ -137,17 +137,7 @@ pub fn median_metrics(ms: &[&Metrics]) -> Metrics {
         dropped: med_u(ms, |m| m.dropped),
         error_rate: med(ms, |m| m.error_rate),
         throughput_rps: med(ms, |m| m.throughput_rps),
-        latency_ms: Latency {
-            min: lat(|l| l.min),
-            mean: lat(|l| l.mean),
-            p50: lat(|l| l.p50),
-            p90: lat(|l| l.p90),
-            p95: lat(|l| l.p95),
-            p99: lat(|l| l.p99),
-            p999: lat(|l| l.p999),
-            max: lat(|l| l.max),
-            stdev: lat(|l| l.stdev),
-        },
+        latency_ms: lat(|m| &m.latency_ms),
         errors_by_class: ErrorCounts {
             connect: class(|c| c.connect),
             timeout: class(|c| c.timeout),
@@ -171,8 +161,37 @@ pub fn median_metrics(ms: &[&Metrics]) -> Metrics {
         dropped_rate: med(ms, |m| m.dropped_rate),
         retries: med_u(ms, |m| m.retries),
         attempted_rps: med(ms, |m| m.attempted_rps),
-        failed_latency_ms: Latency::default(),
-        failed_by_class_ms: Default::default(),
+        failed_latency_ms: lat(|m| &m.failed_latency_ms),
+        failed_by_class_ms: classes
+            .into_iter()
+            .map(|class| {
+                let ts: Vec<&ClassTime> = ms
+                    .iter()
+                    .filter_map(|m| m.failed_by_class_ms.get(class))
+                    .collect();
+                let t = ClassTime {
+                    mean: med(&ts, |t| t.mean),
+                    max: med(&ts, |t| t.max),
+                };
+                (class.clone(), t)
+            })
+            .collect(),
+    }
+}
+
+/// Per-field medians of one latency summary of each of `ms`.
+fn median_latency(ms: &[&Metrics], l: fn(&Metrics) -> &Latency) -> Latency {
+    let f = |f: fn(&Latency) -> f64| med(ms, |m| f(l(m)));
+    Latency {
+        min: f(|l| l.min),
+        mean: f(|l| l.mean),
+        p50: f(|l| l.p50),
+        p90: f(|l| l.p90),
+        p95: f(|l| l.p95),
+        p99: f(|l| l.p99),
+        p999: f(|l| l.p999),
+        max: f(|l| l.max),
+        stdev: f(|l| l.stdev),
     }
 }
 
@@ -213,8 +232,28 @@ mod tests {
     }
 
     #[test]
+    fn medians_keep_time_to_failure() {
+        let mk = |mean: f64, max: f64| {
+            let mut m = Metrics::default();
+            m.failed_latency_ms.mean = mean;
+            m.failed_latency_ms.max = max;
+            m.failed_by_class_ms
+                .insert("reset".into(), ClassTime { mean, max });
+            m
+        };
+        let (a, b, c) = (mk(10.0, 50.0), mk(30.0, 90.0), mk(20.0, 70.0));
+        let m = median_metrics(&[&a, &b, &c]);
+        assert_eq!(
+            (m.failed_latency_ms.mean, m.failed_latency_ms.max),
+            (20.0, 70.0)
+        );
+        let reset = &m.failed_by_class_ms["reset"];
+        assert_eq!((reset.mean, reset.max), (20.0, 70.0));
+    }
+
+    #[test]
     fn histograms_merge_by_summing() {
-        use crate::metrics::codec::{decode_histogram, encode_histogram};
+        use crate::result::histogram::{decode_histogram, encode_histogram};
         let enc = |vals: &[u64]| {
             let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
             for v in vals {

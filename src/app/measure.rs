@@ -1,20 +1,27 @@
-//! Running a plan end to end: the tokio runtime sized from the CPUs this process may use,
-//! the embedded demo server when the scenario asks for it, preflight, the engine, and the
-//! [`RunResult`] built from what it measured, with warnings about what the numbers alone do
-//! not say (the target was unreachable, the file descriptor limit was hit). Signals are
-//! watched on a thread of their own, so busy workers cannot starve them. Used by
-//! `perfgate run`, `baseline refresh` and by tests, in-process.
+//! The measure step: one run of a plan, end to end, unjudged. The tokio runtime sized from
+//! the CPUs this process may use, the embedded demo server when the scenario asks for it,
+//! preflight, the engine, and the [`Measurement`] built from what it measured, with warnings
+//! about what the numbers alone do not say (the target was unreachable, the file descriptor
+//! limit was hit). Signals are watched on a thread of their own, so busy workers cannot
+//! starve them. Used by `perfgate run`, `baseline refresh` and by tests, in-process; the
+//! gate judges what it returns.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use super::{AppError, RunArgs};
 use crate::client::demo::{DemoOptions, DemoServer};
 use crate::client::{PlanTarget, Registry, TargetError};
-use crate::engine::{self, StopSignal, WindowHook};
-use crate::result::{HostInfo, RunResult, ScenarioInfo, ToolInfo, Verdict, RESULT_SCHEMA};
+use crate::engine::{self, EngineOutput, StopSignal, WindowHook};
+use crate::exit::ExitCode;
+use crate::result::fold::median_measurement;
+use crate::result::{
+    new_run_id, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo, ToolInfo,
+    Window,
+};
 use crate::scenario::{BaseUrl, Model, Plan};
 
-/// How to run a plan.
+/// How to measure a plan.
 #[derive(Default)]
 pub struct RunOptions {
     /// Runtime worker threads; default: every CPU this process may run on
@@ -25,7 +32,7 @@ pub struct RunOptions {
     /// Aborts the run early when triggered (signals, tests).
     pub stop: StopSignal,
     /// Installs Ctrl-C / SIGTERM handling: the first stops the run gracefully, the second
-    /// exits at once with code 3. Also prints a line on stderr when the load starts
+    /// exits at once with [`ExitCode::Run`] (3). Also prints a line on stderr when the load starts
     /// (`perfgate: running <name> ...`), once the handlers are in place.
     pub handle_signals: bool,
     /// Called with each closed 1-second window.
@@ -43,15 +50,20 @@ pub enum RunError {
     Runtime(std::io::Error),
 }
 
+/// The runtime's default worker threads: every CPU this process may run on.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
 }
 
-/// Runs `plan` and returns its result. Thresholds and baselines are not applied here; see
-/// `gate/`.
-pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<RunResult, RunError> {
+/// Measures `plan` once: runs it and returns what it measured, unjudged (thresholds and
+/// baselines are the gate's: `gate::judge`).
+pub fn measure(
+    plan: &Plan,
+    registry: &Registry,
+    opts: RunOptions,
+) -> Result<Measurement, RunError> {
     let threads = opts.threads.unwrap_or_else(default_threads).max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -59,33 +71,8 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
         .thread_name("perfgate-worker")
         .build()
         .map_err(RunError::Runtime)?;
-
-    let mut demo = None;
-    let base_url = match (&opts.base_url, &plan.target.base_url) {
-        (Some(u), _) => Some(u.trim_end_matches('/').to_string()),
-        (None, Some(BaseUrl::Url(u))) => Some(u.clone()),
-        (None, Some(BaseUrl::Embedded)) if plan.uses_http() => {
-            let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-            let e = plan.target.embedded;
-            let demo_opts = DemoOptions {
-                latency: e.latency,
-                jitter: e.jitter,
-                error_rate: e.error_rate,
-                ..DemoOptions::default()
-            };
-            let server = DemoServer::start(loopback, demo_opts).map_err(RunError::Demo)?;
-            let url = server.base_url();
-            demo = Some(server);
-            Some(url)
-        }
-        _ => None,
-    };
-    let target_label = match (&plan.target.base_url, &opts.base_url) {
-        (_, Some(u)) => plan.secrets.redact(u),
-        (Some(BaseUrl::Embedded), None) => "embedded".to_string(),
-        (Some(BaseUrl::Url(u)), None) => plan.secrets.redact(u),
-        (None, None) => "in-process".to_string(),
-    };
+    let (base_url, demo) = resolve_base_url(plan, opts.base_url.as_deref())?;
+    let target_label = target_label(plan, opts.base_url.as_deref());
 
     let stop = opts.stop.clone();
     let handle_signals = opts.handle_signals;
@@ -94,6 +81,7 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
     let out = rt.block_on(async {
         let target = PlanTarget::prepare(plan, base_url.as_deref(), registry).await?;
         if handle_signals {
+            // The readiness line: handlers are in place and the load starts now.
             eprintln!(
                 "perfgate: running {} for {:?} against {target_label}",
                 plan.name,
@@ -103,7 +91,7 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
         let names = plan.requests.iter().map(|r| r.name.clone()).collect();
         let weights = plan.requests.iter().map(|r| r.weight).collect();
         Ok::<_, RunError>(
-            engine::run(
+            engine::drive(
                 Arc::new(target),
                 names,
                 weights,
@@ -116,31 +104,66 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
     })?;
     drop(demo);
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(measurement(plan, out, target_label, threads))
+}
 
+/// Where HTTP requests go: `--base-url`, the scenario's URL, or the embedded demo server
+/// (started here, on an ephemeral loopback port, and kept alive by the returned handle).
+fn resolve_base_url(
+    plan: &Plan,
+    cli: Option<&str>,
+) -> Result<(Option<String>, Option<DemoServer>), RunError> {
+    Ok(match (cli, &plan.target.base_url) {
+        (Some(u), _) => (Some(u.trim_end_matches('/').to_string()), None),
+        (None, Some(BaseUrl::Url(u))) => (Some(u.clone()), None),
+        (None, Some(BaseUrl::Embedded)) if plan.uses_http() => {
+            let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+            let e = plan.target.embedded;
+            let demo_opts = DemoOptions {
+                latency: e.latency,
+                jitter: e.jitter,
+                error_rate: e.error_rate,
+                ..DemoOptions::default()
+            };
+            let server = DemoServer::start(loopback, demo_opts).map_err(RunError::Demo)?;
+            (Some(server.base_url()), Some(server))
+        }
+        _ => (None, None),
+    })
+}
+
+/// What the result says the run was sent to: the URL (secrets redacted), `embedded` or
+/// `in-process`.
+fn target_label(plan: &Plan, cli: Option<&str>) -> String {
+    match (&plan.target.base_url, cli) {
+        (_, Some(u)) => plan.secrets.redact(u),
+        (Some(BaseUrl::Embedded), None) => "embedded".to_string(),
+        (Some(BaseUrl::Url(u)), None) => plan.secrets.redact(u),
+        (None, None) => "in-process".to_string(),
+    }
+}
+
+/// What the engine measured, described: the scenario, the host, the warnings, redacted
+/// error messages.
+fn measurement(plan: &Plan, out: EngineOutput, target: String, threads: usize) -> Measurement {
     let m = out.metrics;
     let warnings = warnings(&m.timeseries, &m.error_samples);
     let mut error_samples = m.error_samples;
     for s in &mut error_samples {
         s.message = plan.secrets.redact(&s.message);
     }
-    let verdict = if out.aborted {
-        Verdict::Aborted
-    } else {
-        Verdict::Pass
-    };
-    Ok(RunResult {
-        schema: RESULT_SCHEMA.to_string(),
+    Measurement {
         tool: ToolInfo::default(),
         scenario: ScenarioInfo {
             name: plan.name.clone(),
-            kind: plan.kind.name().to_string(),
+            kind: plan.kind,
             file: plan.file.display().to_string(),
             hash: plan.hash.clone(),
             description: plan.description.clone(),
-            target: target_label,
+            target,
             model: match plan.load.model {
-                Model::Closed { .. } => "closed".into(),
-                Model::Open { .. } => "open".into(),
+                Model::Closed { .. } => LoadModel::Closed,
+                Model::Open { .. } => LoadModel::Open,
             },
         },
         host: HostInfo::current(threads),
@@ -148,8 +171,7 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
             .started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_s: out.elapsed.as_secs_f64(),
-        verdict,
-        exit_code: if out.aborted { 3 } else { 0 },
+        aborted: out.aborted,
         totals: m.totals,
         warmup: m.warmup,
         requests: m.requests,
@@ -158,23 +180,64 @@ pub fn run_plan(plan: &Plan, registry: &Registry, opts: RunOptions) -> Result<Ru
         request_series: m.request_series,
         histograms: m.histograms,
         error_samples,
-        reasons: Vec::new(),
         warnings,
-        run_id: crate::metrics::new_run_id(out.started_at),
-        thresholds: Vec::new(),
-        comparison: None,
+        run_id: new_run_id(out.started_at),
         repeat: None,
-    })
+    }
+}
+
+/// Measures `plan` as `args` say: `--repeat N` (or the scenario's `baseline.repeat`) runs,
+/// stopping early if one is aborted, folded into per-metric medians; with live progress
+/// unless `--quiet`.
+pub(crate) fn measure_as_asked(
+    plan: &Plan,
+    registry: &Registry,
+    args: &RunArgs,
+) -> Result<Measurement, AppError> {
+    let repeat = args.repeat.unwrap_or(plan.baseline.repeat).max(1);
+    let mut runs = Vec::new();
+    for i in 0..repeat {
+        if repeat > 1 && !args.quiet {
+            eprintln!("perfgate: run {}/{repeat}", i + 1);
+        }
+        let (bar, hook) = crate::report::progress::progress(
+            plan.load.total_duration(),
+            plan.load.stages.len(),
+            match plan.load.model {
+                Model::Closed { .. } => "VUs",
+                Model::Open { .. } => "arrivals/s",
+            },
+            !args.quiet,
+        );
+        let opts = RunOptions {
+            threads: args.threads,
+            base_url: args.base_url.clone(),
+            handle_signals: args.handle_signals,
+            on_window: Some(hook),
+            ..RunOptions::default()
+        };
+        let m = measure(plan, registry, opts).map_err(|e| AppError::Run(e.to_string()));
+        bar.finish_and_clear();
+        let m = m?;
+        let aborted = m.aborted;
+        runs.push(m);
+        if aborted {
+            break;
+        }
+    }
+    if runs.len() == 1 || runs.last().is_some_and(|m| m.aborted) {
+        return runs
+            .pop()
+            .ok_or_else(|| AppError::Run("no run completed".into()));
+    }
+    median_measurement(&runs).ok_or_else(|| AppError::Run("no run completed".into()))
 }
 
 /// What the numbers alone do not say: how long the target refused every connection, and
 /// whether connects failed because this process ran out of file descriptors or local ports.
-fn warnings(
-    windows: &[crate::result::Window],
-    samples: &[crate::result::ErrorSample],
-) -> Vec<String> {
+fn warnings(windows: &[Window], samples: &[ErrorSample]) -> Vec<String> {
     let mut out = Vec::new();
-    let connect = || samples.iter().filter(|s| s.class == "connect");
+    let connect = || samples.iter().filter(|s| s.class == ErrorClass::Connect);
     // Out of file descriptors (EMFILE, ENFILE) or local ports (EADDRNOTAVAIL): this side's
     // limits, not the target's.
     const LOCAL: [&str; 3] = ["os error 24)", "os error 23)", "os error 99)"];
@@ -287,7 +350,7 @@ async fn watch_signals(
         }
         if stop.count_signal() >= 2 {
             eprintln!("perfgate: second interrupt, exiting now");
-            std::process::exit(3);
+            ExitCode::Run.exit_now();
         }
         eprintln!("perfgate: interrupted, stopping (press Ctrl-C again to exit at once)");
         stop.abort();
@@ -343,7 +406,7 @@ impl Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{ErrorCounts, ErrorSample, Window};
+    use crate::result::ErrorCounts;
 
     fn window(requests: u64, connect: u64) -> Window {
         Window {
@@ -359,7 +422,7 @@ mod tests {
 
     fn sample(message: &str) -> ErrorSample {
         ErrorSample {
-            class: "connect".into(),
+            class: ErrorClass::Connect,
             request: "x".into(),
             message: message.into(),
             count: 1,
