@@ -1,9 +1,13 @@
 //! The binary: exit codes, `result.json` keys, graceful stop on a signal.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{perfgate, write};
+use crate::support::counting::CountingServer;
+use perfgate::client::Registry;
+
+use crate::support::{
+    perfgate, perfgate_running, run_yaml, signal, spawn_ready, wait_exit, write, Stream,
+};
 
 const PASSING: &str = "name: gate
 kind: load
@@ -151,32 +155,23 @@ fn bad_command_lines_exit_2() {
 
 #[test]
 fn sigint_stops_within_a_second_and_writes_an_aborted_result() {
+    let server = CountingServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "long.yaml", &PASSING.replace("600ms", "30s"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_perfgate"))
-        .args(["run", path.to_str().unwrap(), "--quiet"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the run is under way (the progress of time is not asserted, only bounded).
+    let long = PASSING
+        .replace("600ms", "30s")
+        .replace("embedded", &server.url())
+        .replace("/items", "/ok");
+    let path = write(dir.path(), "long.yaml", &long);
+    let mut child = perfgate_running(&["run", path.to_str().unwrap(), "--quiet"], dir.path());
+    // The load is under way once the server has seen a request.
+    assert!(
+        server.wait_for(1, Duration::from_secs(10)) > 0,
+        "no request arrived"
+    );
+    signal(&child, "-INT");
+    let (code, _) = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(code, Some(3));
     let result = dir.path().join("reports/gate/result.json");
-    std::thread::sleep(Duration::from_millis(1200));
-    let sent = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(10), "did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(3));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
     assert_eq!(v["verdict"], "aborted");
@@ -269,37 +264,13 @@ fn merge_adds_up_results_from_several_generators() {
 fn sigterm_stops_gracefully_and_a_second_signal_exits_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "long.yaml", &PASSING.replace("600ms", "30s"));
-    let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_perfgate"))
-            .args(["run", path.to_str().unwrap(), "--quiet"])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let wait = |child: &mut std::process::Child| {
-        let sent = Instant::now();
-        loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(sent.elapsed() < Duration::from_secs(10), "did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    let signal = |child: &std::process::Child, sig: &str| {
-        assert!(Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success());
-    };
+    let args = ["run", path.to_str().unwrap(), "--quiet"];
+    let ten_s = Duration::from_secs(10);
 
-    let mut child = spawn();
-    std::thread::sleep(Duration::from_millis(1200));
+    // Signalled once it said the load is running (its handlers are in place by then).
+    let mut child = perfgate_running(&args, dir.path());
     signal(&child, "-TERM");
-    assert_eq!(wait(&mut child).code(), Some(3));
+    assert_eq!(wait_exit(&mut child, ten_s).0, Some(3));
     let result = dir.path().join("reports/gate/result.json");
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
@@ -307,9 +278,27 @@ fn sigterm_stops_gracefully_and_a_second_signal_exits_at_once() {
 
     // Two interrupts in a row: the second one exits at once, still with code 3.
     std::fs::remove_file(&result).unwrap();
-    let mut child = spawn();
-    std::thread::sleep(Duration::from_millis(1200));
+    let mut child = perfgate_running(&args, dir.path());
     signal(&child, "-INT");
     signal(&child, "-INT");
-    assert_eq!(wait(&mut child).code(), Some(3));
+    assert_eq!(wait_exit(&mut child, ten_s).0, Some(3));
+}
+
+#[test]
+fn demo_server_says_where_it_listens_serves_a_run_and_exits_0_on_sigint() {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.args(["demo-server", "--addr", "127.0.0.1:0"]);
+    let (mut child, line) = spawn_ready(&mut cmd, Stream::Stdout, "demo server listening on ");
+    let url = line["demo server listening on ".len()..].trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let r = run_yaml(
+        &format!(
+            "name: demo\nkind: load\ntarget: {{ base_url: '{url}' }}\nrequests:\n  - {{ name: list, path: /items }}\nload:\n  stages:\n    - {{ concurrency: 1, duration: 200ms }}\n"
+        ),
+        &Registry::with_builtins(),
+    );
+    assert!(r.totals.requests > 0);
+    assert_eq!(r.totals.errors, 0, "{:?}", r.error_samples);
+    signal(&child, "-INT");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)).0, Some(0));
 }

@@ -26,22 +26,14 @@ fn run(s: &CountingServer, path: &str, timeout: &str, vus: u32, duration: &str) 
     )
 }
 
-/// The server's count once its connection threads have logged what they read (a request
-/// that timed out may still sit in a socket buffer when the run returns).
-fn settled_count(s: &CountingServer, expected: u64) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.count("/") < expected && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    s.count("/")
-}
-
 /// perfgate's count equals the server's, every request failed, all in `class`.
 fn all_failed_as(r: &RunResult, s: &CountingServer, class: &str) {
     assert_totals_add_up(r);
     assert_eq!(
         r.totals.requests,
-        settled_count(s, r.totals.requests),
+        // The server's count once its connection threads logged what they read (a request
+        // that timed out may still sit in a socket buffer when the run returns).
+        s.wait_for(r.totals.requests, Duration::from_secs(3)),
         "{:?}",
         r.totals
     );
@@ -156,10 +148,7 @@ fn a_server_killed_mid_run_is_counted_and_not_hammered() {
     let yaml = scenario(&s.url(), "/ok", "1s", 4, "1500ms");
     let runner = std::thread::spawn(move || run_yaml(&yaml, &Registry::with_builtins()));
     // Kill it once it has answered a few hundred requests.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while s.count("/") < 300 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    s.wait_for(300, Duration::from_secs(5));
     s.kill();
     let r = runner.join().unwrap();
     assert_totals_add_up(&r);
@@ -203,10 +192,7 @@ fn an_abort_counts_what_is_still_in_flight_as_interrupted() {
     };
     let stop = opts.stop.clone();
     let runner = std::thread::spawn(move || run_plan(&plan, &Registry::with_builtins(), opts));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while s.count("/") < 4 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    s.wait_for(4, Duration::from_secs(5));
     let aborted = Instant::now();
     stop.abort();
     let r = runner.join().unwrap().unwrap();

@@ -93,6 +93,16 @@ impl CountingServer {
             .count() as u64
     }
 
+    /// Waits until at least `n` requests were received, at most `limit`; returns how many
+    /// were.
+    pub fn wait_for(&self, n: u64, limit: Duration) -> u64 {
+        let deadline = Instant::now() + limit;
+        while self.count("/") < n && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(2));
+        }
+        self.count("/")
+    }
+
     /// Requests received with `method` whose path starts with `prefix`.
     pub fn count_method(&self, method: &str, prefix: &str) -> u64 {
         self.log

@@ -14,8 +14,11 @@ pub mod raw;
 pub mod results;
 pub mod shapes;
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use perfgate::client::Registry;
 use perfgate::result::RunResult;
@@ -34,6 +37,96 @@ pub fn perfgate(args: &[&str], cwd: &Path) -> Output {
         .current_dir(cwd)
         .output()
         .unwrap()
+}
+
+/// The line perfgate writes on stderr once its signal handlers are in place and the load
+/// starts.
+pub const RUNNING: &str = "perfgate: running";
+
+/// Spawns `cmd` with its stdout and stderr piped, and returns once a line of `stream`
+/// (stdout or stderr) starts with `ready`: a child is waited for by what it says, never by a
+/// fixed sleep. Lines keep being read (and dropped) on a thread, so the child never blocks
+/// on a full pipe. Panics after 20 s without that line.
+pub fn spawn_ready(cmd: &mut Command, stream: Stream, ready: &str) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (watched, other): (Box<dyn Read + Send>, Box<dyn Read + Send>) = match stream {
+        Stream::Stdout => (
+            Box::new(child.stdout.take().unwrap()),
+            Box::new(child.stderr.take().unwrap()),
+        ),
+        Stream::Stderr => (
+            Box::new(child.stderr.take().unwrap()),
+            Box::new(child.stdout.take().unwrap()),
+        ),
+    };
+    std::thread::spawn(move || std::io::copy(&mut { other }, &mut std::io::sink()));
+    let (tx, rx) = mpsc::channel();
+    let prefix = ready.to_string();
+    std::thread::spawn(move || {
+        let mut said = Vec::new();
+        for line in BufReader::new(watched).lines().map_while(Result::ok) {
+            if line.starts_with(&prefix) {
+                let _ = tx.send(Ok(line));
+            } else if said.len() < 20 {
+                said.push(line);
+            }
+        }
+        let _ = tx.send(Err(said.join("\n")));
+    });
+    match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(Ok(line)) => (child, line),
+        Ok(Err(said)) => {
+            let _ = child.kill();
+            panic!("the child ended its output without `{ready}…`: {said}");
+        }
+        Err(_) => {
+            let _ = child.kill();
+            panic!("the child did not say `{ready}…` within 20 s");
+        }
+    }
+}
+
+/// Which output of a child to watch.
+#[derive(Clone, Copy, Debug)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Spawns `perfgate ARGS` in `cwd` and returns once it said the load is running.
+pub fn perfgate_running(args: &[&str], cwd: &Path) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.args(args).current_dir(cwd);
+    spawn_ready(&mut cmd, Stream::Stderr, RUNNING).0
+}
+
+/// Sends signal `sig` (`-INT`, `-TERM`) to `child`.
+pub fn signal(child: &Child, sig: &str) {
+    assert!(Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// Waits for `child` to exit, at most `limit` (then kills it and panics); returns its exit
+/// code and how long the wait took.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
+    let since = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return (s.code(), since.elapsed());
+        }
+        if since.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the child did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Parses `yaml` (no environment) and runs it in-process.
