@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{perfgate, write};
+use crate::support::{perfgate, read_json as json, write};
 
 fn scenario(latency: &str, secs: u32) -> String {
     format!(
@@ -30,10 +30,6 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

@@ -3,18 +3,13 @@
 //! are written atomically and a rerun leaves no stale report; `merge` refuses the same run
 //! twice and runs that did not overlap.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
 
 use perfgate::client::Registry;
 use perfgate::scenario::{self, BaseUrl, ParamSpec, ScenarioError};
 
+use crate::support::counting::CountingServer;
 use crate::support::{perfgate, write};
 
 fn parse(yaml: &str) -> Result<scenario::Plan, ScenarioError> {
@@ -59,74 +54,6 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// A loopback server that keeps every request head it receives and answers 200.
-struct HeadServer {
-    addr: SocketAddr,
-    heads: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl HeadServer {
-    fn start() -> HeadServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (h, s) = (Arc::clone(&heads), Arc::clone(&stop));
-        thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((mut conn, _)) => {
-                        let (h, s) = (Arc::clone(&h), Arc::clone(&s));
-                        thread::spawn(move || {
-                            let _ = conn.set_nonblocking(false);
-                            let _ = conn.set_read_timeout(Some(Duration::from_millis(50)));
-                            let mut buf = Vec::new();
-                            let mut chunk = [0u8; 4096];
-                            while !s.load(Ordering::Relaxed) {
-                                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                                    buf.drain(..end + 4);
-                                    h.lock().unwrap().push(head);
-                                    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                                    if conn.write_all(ok).is_err() {
-                                        return;
-                                    }
-                                    continue;
-                                }
-                                match conn.read(&mut chunk) {
-                                    Ok(0) => return,
-                                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                                    Err(e)
-                                        if matches!(
-                                            e.kind(),
-                                            std::io::ErrorKind::WouldBlock
-                                                | std::io::ErrorKind::TimedOut
-                                        ) => {}
-                                    Err(_) => return,
-                                }
-                            }
-                        });
-                    }
-                    Err(_) => thread::sleep(Duration::from_millis(1)),
-                }
-            }
-        });
-        HeadServer { addr, heads, stop }
-    }
-
-    fn heads(&self) -> Vec<String> {
-        self.heads.lock().unwrap().clone()
-    }
-}
-
-impl Drop for HeadServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
 // --- 1. base URLs ---------------------------------------------------------------------------
 
 #[test]
@@ -158,7 +85,7 @@ fn base_url_ports_outside_1_to_65535_and_other_schemes_are_refused_where_written
 
 #[test]
 fn a_bad_or_non_http_base_url_flag_is_exit_2_before_the_run() {
-    let server = HeadServer::start();
+    let server = CountingServer::start();
     let dir = tempfile::tempdir().unwrap();
     let path = write(
         dir.path(),
@@ -190,12 +117,13 @@ fn a_bad_or_non_http_base_url_flag_is_exit_2_before_the_run() {
 
 #[test]
 fn credentials_in_base_url_become_basic_auth_never_host_and_never_an_output() {
-    let server = HeadServer::start();
+    let server = CountingServer::start();
     let dir = tempfile::tempdir().unwrap();
     let yaml = with(
         "http://127.0.0.1:9",
         &format!("http://alice:${{PASS}}@{}", server.addr),
-    );
+    )
+    .replace("/items", "/ok");
     let path = write(dir.path(), "s.yaml", &yaml);
     let secret = "hunter2-s3cret";
     let out = Command::new(env!("CARGO_BIN_EXE_perfgate"))
@@ -242,9 +170,9 @@ fn credentials_in_base_url_become_basic_auth_never_host_and_never_an_output() {
 
 #[test]
 fn credentials_in_the_base_url_flag_are_basic_auth_too() {
-    let server = HeadServer::start();
+    let server = CountingServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "s.yaml", HTTP);
+    let path = write(dir.path(), "s.yaml", &HTTP.replace("/items", "/ok"));
     let url = format!("http://bob:pa%40ss@{}", server.addr);
     let out = perfgate(
         &[
@@ -482,7 +410,7 @@ fn type_messages_use_plain_words_not_rust_types() {
 
 #[test]
 fn an_out_that_is_a_file_is_exit_2_before_any_load() {
-    let server = crate::support::counting::CountingServer::start();
+    let server = CountingServer::start();
     let dir = tempfile::tempdir().unwrap();
     let yaml = with("127.0.0.1:9", &server.addr.to_string()).replace("/items", "/ok");
     let path = write(dir.path(), "s.yaml", &yaml);

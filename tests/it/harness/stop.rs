@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use crate::support::{signal, spawn_ready, wait_exit, write, Stream, RUNNING};
+use crate::support::{read_json, signal, spawn_ready, wait_exit, write, Stream, RUNNING};
 
 /// Spawns `sh -c SCRIPT` (which execs perfgate) and returns once perfgate said on stderr that
 /// the load is running.
@@ -24,8 +24,7 @@ fn interrupt(child: &mut Child) -> (Option<i32>, Duration) {
 }
 
 fn result(dir: &Path, name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join(format!("reports/{name}/result.json"))).unwrap();
-    serde_json::from_str(&text).unwrap()
+    read_json(&dir.join(format!("reports/{name}/result.json")))
 }
 
 fn perfgate() -> &'static str {

@@ -7,10 +7,8 @@
 //! Every run is the real binary against a loopback server (or in-process functions) for well
 //! under a second of load.
 
-use std::path::Path;
-
 use crate::support::counting::CountingServer;
-use crate::support::{perfgate, write};
+use crate::support::{perfgate, read_json, write};
 
 struct Run {
     code: i32,
@@ -67,11 +65,6 @@ fn run(yaml: &str) -> Run {
         json,
         dir,
     }
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
 }
 
 /// `text` as HTML and XML attributes carry it.

@@ -1,5 +1,5 @@
 //! A loopback HTTP/1.1 server that counts every request it receives, with the instant it
-//! arrived, and misbehaves by path. Fault tests hold perfgate's counts against this one's:
+//! arrived and its head, and misbehaves by path. Fault tests hold perfgate's counts against this one's:
 //! what perfgate reports must equal what the server saw.
 //!
 //! Paths (the query string is ignored):
@@ -30,6 +30,8 @@ pub struct Received {
     pub at: Instant,
     pub method: String,
     pub path: String,
+    /// The request line and headers, as sent.
+    pub head: String,
 }
 
 /// The counting server; stops (and closes every connection) when dropped.
@@ -81,6 +83,16 @@ impl CountingServer {
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// The head (request line and headers) of every request received so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.head.clone())
+            .collect()
     }
 
     /// Requests received whose path starts with `prefix`.
@@ -139,7 +151,7 @@ fn read_request(
     conn: &mut TcpStream,
     buf: &mut Vec<u8>,
     stop: &AtomicBool,
-) -> Option<(String, String)> {
+) -> Option<(String, String, String)> {
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -169,7 +181,7 @@ fn read_request(
             let mut first = head.lines().next().unwrap_or("").split(' ');
             let method = first.next().unwrap_or("").to_string();
             let path = first.next().unwrap_or("").to_string();
-            return Some((method, path));
+            return Some((method, path, head));
         }
         match conn.read(&mut chunk) {
             Ok(0) => return None,
@@ -196,7 +208,7 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
     let _ = conn.set_nodelay(true);
     let mut buf = Vec::new();
     let mut on_this_conn = 0u32;
-    while let Some((method, path)) = read_request(&mut conn, &mut buf, stop) {
+    while let Some((method, path, head)) = read_request(&mut conn, &mut buf, stop) {
         if stop.load(Ordering::Relaxed) {
             return; // killed: a request read now is neither logged nor answered
         }
@@ -204,6 +216,7 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
             at: Instant::now(),
             method,
             path: path.clone(),
+            head,
         });
         on_this_conn += 1;
         let path = path.split('?').next().unwrap_or("").to_string();

@@ -39,6 +39,12 @@ pub fn perfgate(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
+/// A JSON file (a `result.json`, a baseline), parsed; panics naming the file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The line perfgate writes on stderr once its signal handlers are in place and the load
 /// starts.
 pub const RUNNING: &str = "perfgate: running";
