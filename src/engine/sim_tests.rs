@@ -385,3 +385,60 @@ async fn per_second_counts_match_the_targets_log_while_the_pool_grows() {
         [by_second[0], by_second[1], by_second[2] + by_second[3]]
     );
 }
+
+/// Runs a scenario's in-process calls (the real target, the builtins) under the paused clock.
+async fn simulate_calls(yaml: &str) -> (EngineOutput, u64) {
+    let registry = crate::client::Registry::with_builtins();
+    let plan = crate::scenario::parse(
+        yaml,
+        std::path::Path::new("sim.yaml"),
+        &registry.names(),
+        |_| None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let target = crate::client::PlanTarget::prepare(&plan, None, &registry)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names = plan.requests.iter().map(|r| r.name.clone()).collect();
+    let weights = plan.requests.iter().map(|r| r.weight).collect();
+    let origin = Instant::now();
+    let out = run(
+        Arc::new(target),
+        names,
+        weights,
+        &plan.load,
+        StopSignal::new(),
+        None,
+    )
+    .await;
+    (out, ms_since(origin))
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_in_process_call_that_outlasts_the_timeout_is_cut_at_the_timeout() {
+    // Two users, 250 ms, a 100 ms timeout on 5 s calls: each user's calls are cut at 100,
+    // 200 and 300 ms (the last one was in flight at the deadline): six timeouts of exactly
+    // 100 ms, not 5 s.
+    let (out, returned_ms) = simulate_calls(
+        "name: slowcall
+kind: load
+target: { timeout: 100ms }
+requests:
+  - { name: nap, call: builtin.sleep, params: { ms: 5000 } }
+load:
+  stages:
+    - { concurrency: 2, duration: 250ms }
+",
+    )
+    .await;
+    let t = &out.metrics.totals;
+    assert_eq!((t.requests, t.errors_by_class.timeout), (6, 6));
+    assert_ms(t.failed_latency_ms.min, 100.0);
+    assert_ms(t.failed_latency_ms.max, 100.0);
+    assert_eq!(returned_ms, 300);
+    assert!(out
+        .metrics
+        .error_samples
+        .iter()
+        .any(|s| s.class == "timeout" && s.message.contains("100ms")));
+}

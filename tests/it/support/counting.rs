@@ -1,6 +1,6 @@
 //! A loopback HTTP/1.1 server that counts every request it receives, with the instant it
-//! arrived and its head, and misbehaves by path. Fault tests hold perfgate's counts against this one's:
-//! what perfgate reports must equal what the server saw.
+//! arrived and its head, and misbehaves by path. Fault tests hold perfgate's counts against
+//! this one's: what perfgate reports must equal what the server saw.
 //!
 //! Paths (the query string is ignored):
 //! - `/ok`: 200 with a 2-byte body, keep-alive.
