@@ -1,7 +1,7 @@
 //! Integration tests of every report format against fixture results built in code
-//! (`support/results.rs`): escaping of hostile strings, a self-contained HTML page with four non-empty
-//! charts, decodable non-blank PNGs, well-formed JUnit, Markdown and terminal tables, and
-//! degenerate results rendering without error.
+//! (`support/results.rs`): escaping of hostile strings, a self-contained HTML page with four
+//! non-empty charts, decodable non-blank PNGs, well-formed JUnit, Markdown and terminal
+//! tables, and degenerate results rendering without error.
 
 use crate::support::results::{self, XSS_ATTR, XSS_SCRIPT};
 use perfgate::report::charts::Chart;
