@@ -116,6 +116,11 @@ fn a_get_mix_to_closing_paths_is_never_resent_by_default() {
     );
     assert_counts_match(&r, &s, GET_MIX);
     assert_eq!(r.totals.retries, 0);
+    assert!(
+        r.warnings.iter().all(|w| !w.contains("retry")),
+        "{:?}",
+        r.warnings
+    );
     // /flaky closes every reused connection: without a retry each of those is an error.
     assert!(r.requests["flaky"].errors > 0);
 }
@@ -136,6 +141,15 @@ fn retry_idempotent_retries_gets_once_counts_both_attempts_and_never_retries_a_p
     }
     let retries: u64 = r.requests.values().map(|m| m.retries).sum();
     assert_eq!(r.totals.retries, retries);
+    // Every output says the retry policy was on, and how often it acted.
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("retry_idempotent is on")
+                && w.contains(&format!("{retries} retries"))),
+        "{:?}",
+        r.warnings
+    );
     // A retried GET /flaky goes out on a fresh connection, where /flaky answers: the
     // retry succeeded and its failed first attempt is still an error.
     let flaky = &r.requests["get-flaky"];
