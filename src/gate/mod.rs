@@ -13,6 +13,7 @@
 
 pub mod baseline;
 pub mod compare;
+pub(crate) mod paired;
 pub mod reasons;
 pub mod stats;
 pub mod thresholds;
