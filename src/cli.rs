@@ -59,6 +59,9 @@ pub(crate) enum Command {
     Merge(MergeCli),
     /// Run the built-in demo server (what `base_url: embedded` starts).
     DemoServer(DemoServerCli),
+    /// Compare two versions (A the reference, B the change) with one scenario, in
+    /// randomized interleaved slices; no stored baseline needed.
+    Ab(AbCli),
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,6 +208,98 @@ pub(crate) struct DemoServerCli {
     error_rate: f64,
     #[arg(long, default_value_t = 0x5eed)]
     seed: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("sides").required(true).multiple(true).args(["a", "a_call"]))]
+pub(crate) struct AbCli {
+    scenario: PathBuf,
+    /// Side A's base URL (the reference, e.g. main).
+    #[arg(long, requires = "b", value_name = "URL")]
+    a: Option<String>,
+    /// Side B's base URL (the change under test).
+    #[arg(long, requires = "a", value_name = "URL")]
+    b: Option<String>,
+    /// Side A's registered function: every `call:` request of the scenario calls it.
+    #[arg(long, requires = "b_call", value_name = "NAME")]
+    a_call: Option<String>,
+    /// Side B's registered function.
+    #[arg(long, requires = "a_call", value_name = "NAME")]
+    b_call: Option<String>,
+    /// Measured length of each slice.
+    #[arg(long, value_parser = duration, default_value = "2s")]
+    slice: Duration,
+    /// Warm-up before each slice, discarded.
+    #[arg(long, value_parser = duration, default_value = "500ms")]
+    slice_warmup: Duration,
+    /// Pairs of slices (one of A and one of B each, in random order).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pairs: u16,
+    /// Seed of the order within each pair (default: from the clock; always printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder (default: reports/<scenario-name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Runtime worker threads (default: the CPUs this process may use).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// No progress lines.
+    #[arg(long, short)]
+    quiet: bool,
+    /// List every compared metric in the summary, the unchanged ones too.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Skip report.html and the PNG charts.
+    #[arg(long)]
+    no_report: bool,
+    /// Override a tolerance, e.g. --tolerance p99=15% (p50 p99 throughput error_rate).
+    #[arg(long = "tolerance", value_parser = tolerance)]
+    tolerances: Vec<(TolMetric, TolValue)>,
+    /// Inconclusive metrics (the interval straddles the tolerance) fail too.
+    #[arg(long)]
+    strict: bool,
+}
+
+impl From<AbCli> for app::AbArgs {
+    fn from(cli: AbCli) -> Self {
+        let AbCli {
+            scenario,
+            a,
+            b,
+            a_call,
+            b_call,
+            slice,
+            slice_warmup,
+            pairs,
+            seed,
+            out,
+            threads,
+            quiet,
+            verbose,
+            no_report,
+            tolerances,
+            strict,
+        } = cli;
+        app::AbArgs {
+            a,
+            b,
+            a_call,
+            b_call,
+            slice,
+            warmup: slice_warmup,
+            pairs: usize::from(pairs),
+            seed,
+            out,
+            threads: threads.map(usize::from),
+            quiet,
+            verbose,
+            no_report,
+            tolerances,
+            strict,
+            ..app::AbArgs::new(scenario)
+        }
+    }
 }
 
 impl From<RunCli> for app::RunArgs {
@@ -418,6 +513,7 @@ pub(crate) fn dispatch(cli: Cli, registry: &Registry) -> Result<Exit, AppError> 
         Command::Report(c) => app::report(&c.into()),
         Command::Merge(c) => app::merge(&c.into(), registry),
         Command::DemoServer(c) => app::demo_server(&c.into()),
+        Command::Ab(c) => app::ab(&c.into(), registry),
     }
 }
 
@@ -438,6 +534,46 @@ mod tests {
     /// Whether clap refuses `perfgate <args>`.
     fn refused(args: &str) -> bool {
         Cli::try_parse_from(std::iter::once("perfgate").chain(args.split_whitespace())).is_err()
+    }
+
+    #[test]
+    fn every_ab_flag_reaches_the_ab_args() {
+        let Command::Ab(c) = parse(concat!(
+            "ab s.yaml --a http://a:1 --b http://b:2 --a-call f --b-call g --slice 200ms",
+            " --slice-warmup 100ms --pairs 3 --seed 9 --out o --threads 2 -q -v --no-report",
+            " --tolerance p50=5% --strict",
+        )) else {
+            panic!("not ab");
+        };
+        let a = app::AbArgs::from(c);
+        assert_eq!(a.scenario, Path::new("s.yaml"));
+        assert_eq!(
+            (a.a.as_deref(), a.b.as_deref()),
+            (Some("http://a:1"), Some("http://b:2"))
+        );
+        assert_eq!(
+            (a.a_call.as_deref(), a.b_call.as_deref()),
+            (Some("f"), Some("g"))
+        );
+        assert_eq!(a.slice, Duration::from_millis(200));
+        assert_eq!(a.warmup, Duration::from_millis(100));
+        assert_eq!((a.pairs, a.seed, a.threads), (3, Some(9), Some(2)));
+        assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+        assert!(a.quiet && a.verbose && a.no_report && a.strict);
+        assert_eq!(a.tolerances, [(TolMetric::P50, TolValue::Percent(5.0))]);
+
+        let Command::Ab(c) = parse("ab s.yaml --a-call f --b-call g") else {
+            panic!("not ab");
+        };
+        let a = app::AbArgs::from(c);
+        assert_eq!(
+            (a.pairs, a.slice, a.seed),
+            (7, Duration::from_secs(2), None)
+        );
+        assert!(refused("ab s.yaml"), "a side is required");
+        assert!(refused("ab s.yaml --a http://a:1"), "--a needs --b");
+        assert!(refused("ab s.yaml --b-call g"), "--b-call needs --a-call");
+        assert!(refused("ab s.yaml --a-call f --b-call g --pairs 1"));
     }
 
     #[test]

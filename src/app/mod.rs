@@ -4,6 +4,7 @@
 //! exactly what the command line drives. This is the only layer that knows every stage:
 //! scenario → [`measure`] (engine, client, metrics) → `gate::judge` → reports.
 
+mod ab_cmd;
 mod baseline_cmd;
 mod compare_cmd;
 mod demo_cmd;
@@ -14,6 +15,7 @@ mod run_cmd;
 
 use std::path::{Path, PathBuf};
 
+pub use ab_cmd::{ab, AbArgs};
 pub use baseline_cmd::{refresh, RefreshArgs};
 pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
 pub use demo_cmd::{demo_server, DemoServerArgs};

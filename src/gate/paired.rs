@@ -10,34 +10,11 @@
 
 use std::time::Duration;
 
-use crate::result::MetricVerdict;
-
-/// One side of an A/B comparison.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    A,
-    B,
-}
-
-impl Side {
-    pub fn name(self) -> &'static str {
-        match self {
-            Side::A => "A",
-            Side::B => "B",
-        }
-    }
-}
+use crate::exit::ExitCode;
+use crate::result::{
+    AbMetric, AbResult, AbSlice, ComparisonVerdict, MetricVerdict, RunResult, Side, Verdict,
+};
+use crate::scenario::units::{TolMetric, TolValue};
 
 /// One slice of the schedule: a short measurement of the plan against one side.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -225,6 +202,170 @@ pub fn judge(e: &PairedEstimate, worse: Worse, tolerance: f64) -> MetricVerdict 
     }
 }
 
+/// The metrics `perfgate ab` compares, how each is read from a slice, and which way is worse.
+const AB_METRICS: [(TolMetric, &str, Worse); 4] = [
+    (TolMetric::P50, "ms", Worse::Higher),
+    (TolMetric::P99, "ms", Worse::Higher),
+    (TolMetric::Throughput, "rps", Worse::Lower),
+    (TolMetric::ErrorRate, "ratio", Worse::HigherPoints),
+];
+
+fn slice_value(s: &AbSlice, m: TolMetric) -> f64 {
+    match m {
+        TolMetric::P50 => s.p50_ms,
+        TolMetric::P99 => s.p99_ms,
+        TolMetric::Throughput => s.throughput_rps,
+        _ => s.error_rate,
+    }
+}
+
+/// The median of `v` (0 when empty).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Compares B against A over `slices` (each pair's A and B slice matched by `pair`), one row
+/// per compared metric, each judged against `tolerance(metric)`. A metric with fewer than two
+/// pairs holding data on both sides (no successful response in a slice) is `no_data`.
+pub fn compare_slices(
+    slices: &[AbSlice],
+    tolerance: impl Fn(TolMetric) -> TolValue,
+) -> Vec<AbMetric> {
+    let pairs = slices.iter().map(|s| s.pair + 1).max().unwrap_or(0);
+    let of = |side: Side, pair: usize| slices.iter().find(|s| s.side == side && s.pair == pair);
+    AB_METRICS
+        .iter()
+        .map(|&(metric, unit, worse)| {
+            let values: Vec<(f64, f64)> = (0..pairs)
+                .filter_map(|p| Some((of(Side::A, p)?, of(Side::B, p)?)))
+                .map(|(a, b)| (slice_value(a, metric), slice_value(b, metric)))
+                .collect();
+            let side_median = |side: Side| {
+                median(
+                    slices
+                        .iter()
+                        .filter(|s| s.side == side)
+                        .map(|s| slice_value(s, metric))
+                        .collect(),
+                )
+            };
+            let tol = tolerance(metric);
+            let tol_value = match tol {
+                TolValue::Percent(p) => p / 100.0,
+                TolValue::Points(p) => p,
+            };
+            let mut row = AbMetric {
+                metric: metric.name().to_string(),
+                unit: unit.to_string(),
+                a: side_median(Side::A),
+                b: side_median(Side::B),
+                change: 0.0,
+                ci_low: 0.0,
+                ci_high: 0.0,
+                tolerance: tol.to_string(),
+                pairs: 0,
+                verdict: MetricVerdict::NoData,
+            };
+            if let Some(e) = paired(&values, worse) {
+                let pct = |x: f64| (x - 1.0) * 100.0;
+                (row.change, row.ci_low, row.ci_high) = match worse {
+                    Worse::HigherPoints => (e.estimate, e.ci_low, e.ci_high),
+                    _ => (pct(e.estimate), pct(e.ci_low), pct(e.ci_high)),
+                };
+                row.pairs = e.pairs;
+                row.verdict = judge(&e, worse, tol_value);
+            }
+            row
+        })
+        .collect()
+}
+
+/// How B's change of one metric reads: `B p50 +11.8 % [+9.6 %, +14.1 %]`.
+pub fn describe(m: &AbMetric) -> String {
+    if m.verdict == MetricVerdict::NoData {
+        return format!(
+            "B {}: no data (fewer than 2 pairs with a successful response on both sides)",
+            m.metric
+        );
+    }
+    let u = if m.unit == "ratio" { " pp" } else { " %" };
+    format!(
+        "B {} {:+.1}{u} [{:+.1}{u}, {:+.1}{u}]",
+        m.metric, m.change, m.ci_low, m.ci_high
+    )
+}
+
+/// The A/B comparison's verdict: fail when a metric regressed or had no data, or (strict) was
+/// inconclusive.
+pub fn ab_verdict(metrics: &[AbMetric], strict: bool) -> ComparisonVerdict {
+    let fails = |v: MetricVerdict| {
+        matches!(v, MetricVerdict::Regressed | MetricVerdict::NoData)
+            || (strict && v == MetricVerdict::Inconclusive)
+    };
+    if metrics.iter().any(|m| fails(m.verdict)) {
+        ComparisonVerdict::Fail
+    } else {
+        ComparisonVerdict::Pass
+    }
+}
+
+/// What to say about each metric that was not plainly unchanged: the reasons that fail the
+/// run (first), and notes for the rest.
+pub fn reasons_and_notes(metrics: &[AbMetric], strict: bool) -> (Vec<String>, Vec<String>) {
+    let mut reasons = Vec::new();
+    let mut notes = Vec::new();
+    for m in metrics {
+        let d = describe(m);
+        match m.verdict {
+            MetricVerdict::Regressed => reasons.push(format!(
+                "{d} against A: beyond the {} tolerance over {} pairs (A/B)",
+                m.tolerance, m.pairs
+            )),
+            MetricVerdict::NoData => reasons.push(format!("{d} (A/B)")),
+            MetricVerdict::Inconclusive => {
+                let s = format!(
+                    "{d} against A straddles the {} tolerance: inconclusive (more pairs narrow \
+                     the interval{})",
+                    m.tolerance,
+                    if strict { "" } else { "; --strict fails it" }
+                );
+                if strict {
+                    reasons.push(s);
+                } else {
+                    notes.push(s);
+                }
+            }
+            MetricVerdict::Improved => notes.push(format!(
+                "{d} against A: better beyond the {} tolerance",
+                m.tolerance
+            )),
+            MetricVerdict::Unchanged => {}
+        }
+    }
+    (reasons, notes)
+}
+
+/// Adds the A/B comparison to side B's judged result: a failed comparison fails a run that
+/// would have passed, and its reasons come first.
+pub fn apply(mut r: RunResult, ab: AbResult, reasons: Vec<String>) -> RunResult {
+    if ab.verdict == ComparisonVerdict::Fail && r.verdict == Verdict::Pass {
+        r.verdict = Verdict::Fail;
+    }
+    if r.verdict != Verdict::Aborted {
+        let mut all = reasons;
+        all.append(&mut r.reasons);
+        r.reasons = all;
+    }
+    r.exit_code = ExitCode::of(r.verdict).code();
+    r.ab = Some(ab);
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +545,59 @@ mod tests {
             MetricVerdict::Regressed,
             "{e:?}"
         );
+    }
+
+    fn slice(pair: usize, side: Side, p50: f64, p99: f64) -> AbSlice {
+        AbSlice {
+            index: pair * 2 + usize::from(side == Side::B),
+            pair,
+            side,
+            started_at: String::new(),
+            requests: 100,
+            p50_ms: p50,
+            p99_ms: p99,
+            throughput_rps: 1000.0 / p50,
+            error_rate: 0.0,
+        }
+    }
+
+    #[test]
+    fn slices_compare_pair_by_pair_and_say_why() {
+        let mut slices = Vec::new();
+        for (p, noise) in [1.0, 1.3, 0.9, 1.1, 1.2].into_iter().enumerate() {
+            slices.push(slice(p, Side::A, 10.0 * noise, 40.0 * noise));
+            slices.push(slice(p, Side::B, 10.05 * noise, 60.0 * noise));
+        }
+        let rows = compare_slices(&slices, |m| m.default_tolerance());
+        let row = |name: &str| rows.iter().find(|r| r.metric == name).unwrap();
+        assert_eq!(row("p50").verdict, MetricVerdict::Unchanged);
+        assert_eq!(row("p99").verdict, MetricVerdict::Regressed);
+        assert!((row("p99").change - 50.0).abs() < 1e-6, "{:?}", row("p99"));
+        assert!(
+            (row("p99").a - 44.0).abs() < 1e-9,
+            "the median of A's slices"
+        );
+        assert_eq!(row("throughput").verdict, MetricVerdict::Unchanged);
+        assert_eq!(row("error_rate").verdict, MetricVerdict::Unchanged);
+        assert_eq!(ab_verdict(&rows, false), ComparisonVerdict::Fail);
+        let (reasons, _) = reasons_and_notes(&rows, false);
+        assert_eq!(reasons.len(), 1);
+        assert!(
+            reasons[0].starts_with("B p99 +50.0 % [+50.0 %, +50.0 %] against A: beyond the 10%"),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn a_metric_without_successful_responses_has_no_data_and_fails() {
+        let mut slices = Vec::new();
+        for p in 0..3 {
+            slices.push(slice(p, Side::A, 10.0, 40.0));
+            slices.push(slice(p, Side::B, 0.0, 0.0));
+        }
+        let rows = compare_slices(&slices, |m| m.default_tolerance());
+        assert_eq!(rows[0].verdict, MetricVerdict::NoData);
+        assert_eq!(ab_verdict(&rows, false), ComparisonVerdict::Fail);
     }
 
     #[test]

@@ -99,6 +99,7 @@ impl RunResult {
             thresholds,
             comparison,
             repeat,
+            ab: None,
         }
     }
 
@@ -133,6 +134,7 @@ impl RunResult {
             thresholds,
             comparison,
             repeat,
+            ab: _,
         } = self;
         let m = Measurement {
             tool,

@@ -9,12 +9,14 @@
 //!
 //! Keys follow `perfgate/result/v1` (see ARCHITECTURE.md): keys are added, never renamed.
 
+pub mod ab;
 mod comparison;
 pub mod fold;
 pub mod histogram;
 mod measurement;
 mod vocabulary;
 
+pub use ab::{AbMetric, AbResult, AbSide, AbSlice, Side};
 pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
 pub use measurement::{Judgement, Measurement};
 pub use vocabulary::{ErrorClass, Kind, LevelUnit, LoadModel, Verdict};
@@ -105,6 +107,10 @@ pub struct RunResult {
     /// Set when `--repeat N` ran the measurement several times: the medians are in `totals`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<RepeatInfo>,
+    /// Set by `perfgate ab`: both sides and the paired comparison of B against A (the rest of
+    /// the result is side B's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ab: Option<AbResult>,
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]

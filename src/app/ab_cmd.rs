@@ -1,0 +1,316 @@
+//! `perfgate ab`: one scenario against two sides, A (the reference) and B (the change), in
+//! randomized interleaved slices (`gate::paired::schedule`), so both see the same machine
+//! noise. Each slice is a short measurement of the plan ([`measure`]) held at the scenario's
+//! peak level; each side's slices fold into its totals (per-metric medians, the `--repeat`
+//! fold); the paired comparison of B against A decides, with side B's thresholds. Writes the
+//! same files as `run` (with side A overlaid in the charts) and returns the exit code.
+//!
+//! A side is a base URL (`--a`/`--b`), a registered function (`--a-call`/`--b-call`: every
+//! `call:` request of the scenario calls it, with its own `params`), or both.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::measure::{measure, RunOptions};
+use super::{default_out, load_plan, output, AppError, ExitCode};
+use crate::client::{preflight, Registry};
+use crate::gate::{self, paired, CompareOptions};
+use crate::result::fold::median_measurement;
+use crate::result::{AbResult, AbSide, AbSlice, Measurement, Side};
+use crate::scenario::units::{format_duration, TolMetric, TolValue};
+use crate::scenario::{self, Action, Plan, Stage};
+
+/// Default measured length of a slice.
+pub const DEFAULT_SLICE: Duration = Duration::from_secs(2);
+/// Default discarded warm-up before each slice.
+pub const DEFAULT_SLICE_WARMUP: Duration = Duration::from_millis(500);
+/// Default pairs: 7 × 2 × 2.5 s = 35 s of load, so a comparison takes under 40 s.
+pub const DEFAULT_PAIRS: usize = 7;
+
+/// What `perfgate ab` was asked to do.
+#[derive(Debug, Clone)]
+pub struct AbArgs {
+    pub scenario: PathBuf,
+    /// Side A's base URL (the reference).
+    pub a: Option<String>,
+    /// Side B's base URL (the change under test).
+    pub b: Option<String>,
+    /// Side A's function: every `call:` request calls it.
+    pub a_call: Option<String>,
+    /// Side B's function.
+    pub b_call: Option<String>,
+    /// Measured length of each slice.
+    pub slice: Duration,
+    /// Discarded warm-up before each slice.
+    pub warmup: Duration,
+    /// Pairs of slices (one of each side per pair), at least 2.
+    pub pairs: usize,
+    /// Seed of the order in each pair; drawn from the clock (and printed) when absent.
+    pub seed: Option<u64>,
+    pub out: Option<PathBuf>,
+    pub threads: Option<usize>,
+    /// No progress lines (the seed is still printed).
+    pub quiet: bool,
+    pub verbose: bool,
+    pub no_report: bool,
+    pub tolerances: Vec<(TolMetric, TolValue)>,
+    /// Inconclusive metrics fail too.
+    pub strict: bool,
+}
+
+impl AbArgs {
+    /// The defaults for `scenario`, with no side set yet.
+    pub fn new(scenario: PathBuf) -> Self {
+        AbArgs {
+            scenario,
+            a: None,
+            b: None,
+            a_call: None,
+            b_call: None,
+            slice: DEFAULT_SLICE,
+            warmup: DEFAULT_SLICE_WARMUP,
+            pairs: DEFAULT_PAIRS,
+            seed: None,
+            out: None,
+            threads: None,
+            quiet: false,
+            verbose: false,
+            no_report: false,
+            tolerances: Vec::new(),
+            strict: false,
+        }
+    }
+}
+
+/// One side, ready to measure: its plan (slice-shaped), its base URL, and what it is.
+struct SidePlan {
+    plan: Plan,
+    base_url: Option<String>,
+    label: String,
+}
+
+/// Runs the A/B comparison and returns the exit code.
+pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+    if args.pairs < 2 {
+        return Err(AppError::Input(
+            "--pairs must be at least 2: the paired test needs two pairs to see the noise".into(),
+        ));
+    }
+    if args.slice.is_zero() {
+        return Err(AppError::Input("--slice must be longer than 0 s".into()));
+    }
+    let plan = load_plan(&args.scenario, registry)?;
+    let a = side_plan(
+        &plan,
+        Side::A,
+        args.a.as_deref(),
+        args.a_call.as_deref(),
+        args,
+        registry,
+    )?;
+    let b = side_plan(
+        &plan,
+        Side::B,
+        args.b.as_deref(),
+        args.b_call.as_deref(),
+        args,
+        registry,
+    )?;
+    let dir = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
+    output::check_writable(&dir)?;
+    preflight_sides(&[(Side::A, &a), (Side::B, &b)], plan.target.timeout)?;
+
+    let seed = args.seed.unwrap_or_else(clock_seed);
+    // Printed even with --quiet: the seed is what repeats this comparison's order.
+    eprintln!(
+        "perfgate: A/B of {}: {} pairs of {} slices ({} warm-up each), seed {seed} (--seed {seed} repeats the order)",
+        plan.name,
+        args.pairs,
+        format_duration(args.slice),
+        format_duration(args.warmup)
+    );
+    let slots = paired::schedule(args.pairs, seed, args.slice, args.warmup);
+    let mut measured: Vec<(Side, Measurement)> = Vec::new();
+    let mut slices = Vec::new();
+    for slot in &slots {
+        let side = if slot.side == Side::A { &a } else { &b };
+        if !args.quiet {
+            eprintln!(
+                "perfgate: pair {}/{}: {}",
+                slot.pair + 1,
+                args.pairs,
+                slot.side.name()
+            );
+        }
+        let opts = RunOptions {
+            threads: args.threads,
+            base_url: side.base_url.clone(),
+            ..RunOptions::default()
+        };
+        let m = measure(&side.plan, registry, opts)
+            .map_err(|e| AppError::Run(format!("side {}: {e}", slot.side.name())))?;
+        let t = &m.totals;
+        slices.push(AbSlice {
+            index: slot.index,
+            pair: slot.pair,
+            side: slot.side,
+            started_at: m.started_at.clone(),
+            requests: t.requests,
+            p50_ms: t.latency_ms.p50,
+            p99_ms: t.latency_ms.p99,
+            throughput_rps: t.throughput_rps,
+            error_rate: t.error_rate,
+        });
+        let aborted = m.aborted;
+        measured.push((slot.side, m));
+        if aborted {
+            break;
+        }
+    }
+
+    let fold = |side: Side| -> Result<Measurement, AppError> {
+        let runs: Vec<Measurement> = measured
+            .iter()
+            .filter(|(s, _)| *s == side)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let mut m = median_measurement(&runs)
+            .ok_or_else(|| AppError::Run(format!("side {}: no slice completed", side.name())))?;
+        // The slices are listed under `ab`; this is not a `--repeat` run.
+        m.repeat = None;
+        Ok(m)
+    };
+    let (a_m, b_m) = (fold(Side::A)?, fold(Side::B)?);
+    let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
+    let metrics = paired::compare_slices(&slices, |m| opts.tolerance(m));
+    let verdict = paired::ab_verdict(&metrics, args.strict);
+    let (reasons, notes) = paired::reasons_and_notes(&metrics, args.strict);
+    let ab = AbResult {
+        method: format!(
+            "randomized interleaved slices (Abedi & Brecht, ICPE 2017); paired t on per-pair \
+             log ratios B/A (error rate: differences in points), 95 % interval, {} pairs",
+            args.pairs
+        ),
+        seed,
+        pairs: args.pairs,
+        slice_s: args.slice.as_secs_f64(),
+        warmup_s: args.warmup.as_secs_f64(),
+        order: paired::pair_orders(args.pairs, seed)
+            .iter()
+            .map(|o| if o[0] == Side::A { "ab" } else { "ba" }.to_string())
+            .collect(),
+        a: AbSide {
+            target: a.label.clone(),
+            totals: a_m.totals.clone(),
+        },
+        b: AbSide {
+            target: b.label.clone(),
+            totals: b_m.totals.clone(),
+        },
+        verdict,
+        strict: args.strict,
+        metrics,
+        notes,
+        slices,
+    };
+    let no_thresholds = CompareOptions::from_spec(&plan.baseline, &[], false);
+    let a_result = gate::judge(a_m, &[], None, &no_thresholds);
+    let result = gate::judge(b_m, &plan.thresholds, None, &opts);
+    let result = paired::apply(result, ab, reasons);
+    output::emit(&result, Some(&a_result), &dir, args.no_report, args.verbose)?;
+    Ok(result.exit())
+}
+
+/// Side `side`'s plan: the scenario pointed at `url` and/or `call`, shaped as one slice (the
+/// warm-up, then the scenario's peak level for the slice's length).
+fn side_plan(
+    plan: &Plan,
+    side: Side,
+    url: Option<&str>,
+    call: Option<&str>,
+    args: &AbArgs,
+    registry: &Registry,
+) -> Result<SidePlan, AppError> {
+    let flag = |s: &str| format!("--{}{s}", side.name().to_lowercase());
+    if url.is_none() && call.is_none() {
+        return Err(AppError::Input(format!(
+            "side {} is not set\n  hint: give {} URL (and {} NAME for in-process functions)",
+            side.name(),
+            flag(""),
+            flag("-call")
+        )));
+    }
+    let mut plan = plan.clone();
+    let mut label = Vec::new();
+    if let Some(u) = url {
+        if !plan.uses_http() {
+            return Err(AppError::Input(format!(
+                "{}: scenario `{}` sends no HTTP request\n  hint: compare functions with --a-call and --b-call",
+                flag(""),
+                plan.name
+            )));
+        }
+        let redacted = scenario::apply_base_url(&mut plan, u).map_err(|p| {
+            AppError::Input(format!("{}: {}\n  hint: {}", flag(""), p.message, p.hint))
+        })?;
+        label.push(redacted);
+    }
+    if let Some(name) = call {
+        if !registry.names().contains(&name) {
+            return Err(AppError::Input(format!(
+                "{}: no function `{name}` is registered\n  hint: registered functions: {}",
+                flag("-call"),
+                registry.names().join(", ")
+            )));
+        }
+        let mut calls = 0;
+        for r in &mut plan.requests {
+            if let Action::Call(c) = &mut r.action {
+                c.function = name.to_string();
+                calls += 1;
+            }
+        }
+        if calls == 0 {
+            return Err(AppError::Input(format!(
+                "{}: scenario `{}` has no `call:` request to point at `{name}`",
+                flag("-call"),
+                plan.name
+            )));
+        }
+        label.push(format!("call:{name}"));
+    }
+    let base_url = url.map(|u| u.trim_end_matches('/').to_string());
+    plan.load.warmup = args.warmup;
+    plan.load.stages = vec![Stage {
+        level: plan.load.peak(),
+        duration: args.slice,
+    }];
+    Ok(SidePlan {
+        plan,
+        base_url,
+        label: label.join(" "),
+    })
+}
+
+/// Checks before any load that every HTTP side accepts a connection (exit 3 otherwise).
+fn preflight_sides(sides: &[(Side, &SidePlan)], timeout: Duration) -> Result<(), AppError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Run(format!("cannot start the runtime: {e}")))?;
+    for (side, s) in sides {
+        if let Some(url) = &s.base_url {
+            rt.block_on(preflight(url, timeout))
+                .map_err(|e| AppError::Run(format!("side {}: {e}", side.name())))?;
+        }
+    }
+    Ok(())
+}
+
+/// A seed from the clock, small enough to read and type back.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 % 1_000_000_000)
+        .unwrap_or(1)
+}
