@@ -5,8 +5,8 @@
 //! no value. Plain text only; escaping is the caller's.
 
 use crate::result::{
-    LevelUnit, LoadModel, MetricComparison, MetricVerdict, Metrics, RunResult, StageResult,
-    ThresholdResult,
+    AbMetric, AbResult, LevelUnit, LoadModel, MetricComparison, MetricVerdict, Metrics, RunResult,
+    StageResult, ThresholdResult,
 };
 
 /// Column headers matching [`metric_cells`].
@@ -22,6 +22,17 @@ pub const COMPARISON_HEADERS: [&str; 7] = [
     "change",
     "tolerance",
     "p-value",
+    "verdict",
+];
+
+/// Headers of an A/B table, matching [`ab_cells`].
+pub const AB_HEADERS: [&str; 7] = [
+    "metric",
+    "A",
+    "B",
+    "B vs A",
+    "95% interval",
+    "tolerance",
     "verdict",
 ];
 
@@ -193,15 +204,20 @@ pub fn with_unit(v: f64, unit: &str) -> String {
 
 /// A comparison's change: percent, or percentage points for an error rate (`ratio`).
 pub fn change(m: &MetricComparison) -> String {
-    if !m.change.is_finite() {
+    signed_change(m.change, &m.unit)
+}
+
+/// A signed change in percent, or in percentage points when `unit` is `ratio`.
+pub fn signed_change(v: f64, unit: &str) -> String {
+    if !v.is_finite() {
         return NA.into();
     }
-    let suffix = if m.unit == "ratio" { "pp" } else { "%" };
-    if m.change.abs() >= 100.0 {
-        let sign = if m.change > 0.0 { "+" } else { "" };
-        format!("{sign}{}{suffix}", group(&format!("{:.0}", m.change)))
+    let suffix = if unit == "ratio" { "pp" } else { "%" };
+    if v.abs() >= 100.0 {
+        let sign = if v > 0.0 { "+" } else { "" };
+        format!("{sign}{}{suffix}", group(&format!("{v:.0}")))
     } else {
-        format!("{:+.1}{suffix}", m.change)
+        format!("{v:+.1}{suffix}")
     }
 }
 
@@ -360,6 +376,50 @@ pub fn comparison_cells(m: &MetricComparison) -> [String; 7] {
         p_value(m.p_value),
         m.verdict.as_str().to_string(),
     ]
+}
+
+/// Cells for [`AB_HEADERS`]: B's change against A with its 95 % interval.
+pub fn ab_cells(m: &AbMetric) -> [String; 7] {
+    let no_data = m.verdict == MetricVerdict::NoData;
+    let value = |v: f64| {
+        if no_data && v == 0.0 {
+            NA.into()
+        } else {
+            with_unit(v, &m.unit)
+        }
+    };
+    [
+        m.metric.clone(),
+        value(m.a),
+        value(m.b),
+        if no_data {
+            NA.into()
+        } else {
+            signed_change(m.change, &m.unit)
+        },
+        if no_data {
+            NA.into()
+        } else {
+            format!(
+                "[{}, {}]",
+                signed_change(m.ci_low, &m.unit),
+                signed_change(m.ci_high, &m.unit)
+            )
+        },
+        m.tolerance.clone(),
+        m.verdict.as_str().to_string(),
+    ]
+}
+
+/// The line under an A/B table's title: the pairs, slices and seed.
+pub fn ab_design(ab: &AbResult) -> String {
+    format!(
+        "{} pairs of {} slices ({} warm-up each, discarded), order per pair from seed {}",
+        ab.pairs,
+        duration(ab.slice_s),
+        duration(ab.warmup_s),
+        ab.seed
+    )
 }
 
 #[cfg(test)]

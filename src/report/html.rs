@@ -99,6 +99,7 @@ impl SectionWriter for Page<'_, '_> {
         match section {
             Section::Header => header(out, r),
             Section::Charts => charts(out, r, self.ctx)?,
+            Section::Ab => ab_section(out, r),
             Section::Comparison => comparison_section(out, r.comparison.as_ref()),
             Section::Thresholds => thresholds(out, r),
             Section::Requests => requests(out, r),
@@ -327,6 +328,55 @@ fn thresholds(out: &mut String, r: &RunResult) {
             esc(&f::with_unit(t.limit, &t.unit)),
             pass_cell(t.pass)
         );
+    }
+    out.push_str("</table></div>\n");
+}
+
+/// The A/B comparison: B against A, one row per metric with the change's interval. The
+/// charts overlay side A where a baseline would be.
+fn ab_section(out: &mut String, r: &RunResult) {
+    let Some(ab) = &r.ab else {
+        return;
+    };
+    let verdict = match ab.verdict {
+        crate::result::ComparisonVerdict::Pass => "<span class=\"v-pass\">pass</span>",
+        crate::result::ComparisonVerdict::Fail => "<span class=\"v-fail\">FAIL</span>",
+    };
+    let _ = writeln!(
+        out,
+        "<h2>A/B comparison: {verdict}</h2>\n<p>A: <code>{}</code> · B: <code>{}</code>. {}. \
+         Method: {}. The charts overlay A where they would show a baseline; the rest of this \
+         report is B's.</p>",
+        esc(&ab.a.target),
+        esc(&ab.b.target),
+        esc(&f::ab_design(ab)),
+        esc(&ab.method)
+    );
+    if !ab.notes.is_empty() {
+        out.push_str("<div class=\"warn\"><strong>Notes:</strong><ul>");
+        for n in &ab.notes {
+            let _ = write!(out, "<li>{}</li>", esc(n));
+        }
+        out.push_str("</ul></div>\n");
+    }
+    out.push_str("<div class=\"scroll\"><table>\n<tr>");
+    for (i, h) in f::AB_HEADERS.iter().enumerate() {
+        let class = if i == 0 { " class=\"name\"" } else { "" };
+        let _ = write!(out, "<th{class}>{h}</th>");
+    }
+    out.push_str("</tr>\n");
+    for m in &ab.metrics {
+        let v = m.verdict.as_str();
+        let cells = f::ab_cells(m);
+        let _ = write!(
+            out,
+            "<tr class=\"{v}\"><td class=\"name\">{}</td>",
+            esc(&cells[0])
+        );
+        for cell in &cells[1..6] {
+            let _ = write!(out, "<td>{}</td>", esc(cell));
+        }
+        let _ = writeln!(out, "<td class=\"v-{v}\">{v}</td></tr>");
     }
     out.push_str("</table></div>\n");
 }

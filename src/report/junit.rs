@@ -124,6 +124,44 @@ fn cases(r: &RunResult) -> Vec<Case> {
             detail: numbers,
         });
     }
+    if let Some(ab) = &r.ab {
+        let context = format!(
+            "A {} vs B {}; {}",
+            ab.a.target,
+            ab.b.target,
+            f::ab_design(ab)
+        );
+        for m in &ab.metrics {
+            let cells = f::ab_cells(m);
+            let numbers = format!(
+                "A {} → B {}, change {} {}, tolerance {}",
+                cells[1], cells[2], cells[3], cells[4], cells[5]
+            );
+            let outcome = match m.verdict {
+                MetricVerdict::Regressed => Outcome::Failure {
+                    message: format!("regressed: {numbers}"),
+                },
+                MetricVerdict::NoData => Outcome::Failure {
+                    message: format!("no data: {numbers}"),
+                },
+                MetricVerdict::Inconclusive if ab.strict => Outcome::Failure {
+                    message: format!("inconclusive (--strict): {numbers}"),
+                },
+                MetricVerdict::Inconclusive => Outcome::Skipped {
+                    message: format!(
+                        "inconclusive (the interval straddles the tolerance): {numbers}"
+                    ),
+                },
+                MetricVerdict::Improved | MetricVerdict::Unchanged => Outcome::Pass,
+            };
+            out.push(Case {
+                classname: format!("{suite}.ab"),
+                name: m.metric.clone(),
+                outcome,
+                detail: format!("{}: {numbers}; {context}", m.verdict.as_str()),
+            });
+        }
+    }
     if let Some(c) = &r.comparison {
         let mut context = format!("baseline {} ({})", c.baseline_file, c.baseline_created_at);
         if c.scenario_changed {

@@ -76,6 +76,7 @@ impl SectionWriter for Summary<'_> {
         match section {
             Section::Header => header(s, r),
             Section::Charts | Section::Closing => {}
+            Section::Ab => ab(s, r),
             Section::Comparison => comparison(s, r),
             Section::Thresholds => thresholds(s, r),
             Section::Requests => requests(s, r),
@@ -159,6 +160,47 @@ fn header(s: &mut String, r: &RunResult) {
     }
 }
 
+/// The A/B comparison: B against A, one row per metric with the change's interval.
+fn ab(s: &mut String, r: &RunResult) {
+    let Some(ab) = &r.ab else {
+        return;
+    };
+    let v = match ab.verdict {
+        ComparisonVerdict::Pass => "✅ pass",
+        ComparisonVerdict::Fail => "❌ FAIL",
+    };
+    let _ = writeln!(
+        s,
+        "### A/B comparison: {v}\n\nA: {} · B: {}. {}. {}\n",
+        cell(&ab.a.target),
+        cell(&ab.b.target),
+        cell(&f::ab_design(ab)),
+        cell(&ab.method)
+    );
+    for n in &ab.notes {
+        let _ = writeln!(s, "> ℹ️ {}\n", cell(n));
+    }
+    head(s, &f::AB_HEADERS, 1..6);
+    for m in &ab.metrics {
+        let mut cells = f::ab_cells(m).to_vec();
+        if let Some(last) = cells.last_mut() {
+            *last = format!("{}{last}", verdict_mark(m.verdict));
+        }
+        row(s, &cells);
+    }
+    s.push('\n');
+}
+
+/// The mark before a compared metric's verdict.
+fn verdict_mark(v: MetricVerdict) -> &'static str {
+    match v {
+        MetricVerdict::Regressed | MetricVerdict::NoData => "🔴 ",
+        MetricVerdict::Improved => "🟢 ",
+        MetricVerdict::Unchanged => "",
+        MetricVerdict::Inconclusive => "🟡 ",
+    }
+}
+
 /// The comparison: changed and inconclusive metrics in a table, the unchanged ones folded
 /// into a `<details>` block.
 fn comparison(s: &mut String, r: &RunResult) {
@@ -210,12 +252,7 @@ fn comparison_table(s: &mut String, metrics: &[&MetricComparison]) {
     head(s, &f::COMPARISON_HEADERS, 1..6);
     for m in metrics {
         let mut cells = f::comparison_cells(m).to_vec();
-        let icon = match m.verdict {
-            MetricVerdict::Regressed | MetricVerdict::NoData => "🔴 ",
-            MetricVerdict::Improved => "🟢 ",
-            MetricVerdict::Unchanged => "",
-            MetricVerdict::Inconclusive => "🟡 ",
-        };
+        let icon = verdict_mark(m.verdict);
         if let Some(last) = cells.last_mut() {
             *last = format!("{icon}{last}");
         }

@@ -14,6 +14,8 @@ pub enum Section {
     Header,
     /// The four charts (HTML only).
     Charts,
+    /// The A/B comparison of `perfgate ab` (B against A), when there is one.
+    Ab,
     /// The baseline comparison, when there is a baseline.
     Comparison,
     /// The thresholds and their results.
@@ -31,9 +33,10 @@ pub enum Section {
 
 impl Section {
     /// Every section, in report order.
-    pub const ORDER: [Section; 8] = [
+    pub const ORDER: [Section; 9] = [
         Section::Header,
         Section::Charts,
+        Section::Ab,
         Section::Comparison,
         Section::Thresholds,
         Section::Requests,

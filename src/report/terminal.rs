@@ -67,6 +67,7 @@ impl SectionWriter for Summary<'_> {
         match section {
             Section::Header => self.header(),
             Section::Charts => {}
+            Section::Ab => self.ab(),
             Section::Comparison => self.comparison(),
             Section::Thresholds => self.thresholds(),
             Section::Requests => self.requests(),
@@ -119,6 +120,37 @@ impl Summary<'_> {
         }
         if !r.scenario.target.is_empty() {
             let _ = writeln!(self.out, "target: {}", clean(&r.scenario.target));
+        }
+    }
+
+    /// B against A: one row per metric with both sides, the change and its interval.
+    fn ab(&mut self) {
+        let Some(ab) = &self.r.ab else {
+            return;
+        };
+        let verdict = match ab.verdict {
+            ComparisonVerdict::Pass => self.paint("PASS", "1;32"),
+            ComparisonVerdict::Fail => self.paint("FAIL", "1;31"),
+        };
+        let _ = writeln!(
+            self.out,
+            "\nA/B comparison: {verdict} (A {}, B {})\n{}",
+            clean(&ab.a.target),
+            clean(&ab.b.target),
+            f::ab_design(ab)
+        );
+        let rows = ab
+            .metrics
+            .iter()
+            .map(|m| {
+                let mut cells = f::ab_cells(m);
+                cells[6] = self.paint(&cells[6], verdict_color(m.verdict));
+                cells.to_vec()
+            })
+            .collect();
+        let _ = writeln!(self.out, "{}", table(&f::AB_HEADERS, rows, 1..6));
+        for n in &ab.notes {
+            let _ = writeln!(self.out, "note: {}", clean(n));
         }
     }
 
@@ -194,13 +226,7 @@ impl Summary<'_> {
     fn comparison_row(&self, m: &MetricComparison) -> Vec<String> {
         let mut cells = f::comparison_cells(m);
         cells[0] = clean(&m.metric);
-        let code = match m.verdict {
-            MetricVerdict::Regressed | MetricVerdict::NoData => "31",
-            MetricVerdict::Improved => "32",
-            MetricVerdict::Unchanged => "0",
-            MetricVerdict::Inconclusive => "33",
-        };
-        cells[6] = self.paint(&cells[6], code);
+        cells[6] = self.paint(&cells[6], verdict_color(m.verdict));
         cells.to_vec()
     }
 
@@ -336,6 +362,16 @@ impl Summary<'_> {
             _ => self.verdict_word(Verdict::Fail),
         };
         let _ = writeln!(self.out, "{label}: {}", clean(first));
+    }
+}
+
+/// The ANSI color of a compared metric's verdict.
+fn verdict_color(v: MetricVerdict) -> &'static str {
+    match v {
+        MetricVerdict::Regressed | MetricVerdict::NoData => "31",
+        MetricVerdict::Improved => "32",
+        MetricVerdict::Unchanged => "0",
+        MetricVerdict::Inconclusive => "33",
     }
 }
 
