@@ -82,8 +82,12 @@ impl AbArgs {
     }
 }
 
-/// One side, ready to measure: its plan (slice-shaped), its base URL, and what it is.
+/// One side, ready to measure: its plans (the warm-up and the slice), its base URL, and what
+/// it is.
 struct SidePlan {
+    /// The warm-up before each slice, measured apart and discarded (`None` for no warm-up).
+    /// Apart, because a run's own warm-up is counted in whole 1-second windows.
+    warm: Option<Plan>,
     plan: Plan,
     base_url: Option<String>,
     label: String,
@@ -142,13 +146,16 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
                 slot.side.name()
             );
         }
-        let opts = RunOptions {
+        let opts = || RunOptions {
             threads: args.threads,
             base_url: side.base_url.clone(),
             ..RunOptions::default()
         };
-        let m = measure(&side.plan, registry, opts)
-            .map_err(|e| AppError::Run(format!("side {}: {e}", slot.side.name())))?;
+        let failed = |e| AppError::Run(format!("side {}: {e}", slot.side.name()));
+        if let Some(warm) = &side.warm {
+            measure(warm, registry, opts()).map_err(failed)?;
+        }
+        let m = measure(&side.plan, registry, opts()).map_err(failed)?;
         let t = &m.totals;
         slices.push(AbSlice {
             index: slot.index,
@@ -221,8 +228,8 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     Ok(result.exit())
 }
 
-/// Side `side`'s plan: the scenario pointed at `url` and/or `call`, shaped as one slice (the
-/// warm-up, then the scenario's peak level for the slice's length).
+/// Side `side`'s plans: the scenario pointed at `url` and/or `call`, shaped as the warm-up and
+/// as one slice (the scenario's peak level for each one's length).
 fn side_plan(
     plan: &Plan,
     side: Side,
@@ -280,13 +287,18 @@ fn side_plan(
         label.push(format!("call:{name}"));
     }
     let base_url = url.map(|u| u.trim_end_matches('/').to_string());
-    plan.load.warmup = args.warmup;
-    plan.load.stages = vec![Stage {
-        level: plan.load.peak(),
-        duration: args.slice,
-    }];
+    let shaped = |length: Duration| {
+        let mut p = plan.clone();
+        p.load.warmup = Duration::ZERO;
+        p.load.stages = vec![Stage {
+            level: plan.load.peak(),
+            duration: length,
+        }];
+        p
+    };
     Ok(SidePlan {
-        plan,
+        warm: (!args.warmup.is_zero()).then(|| shaped(args.warmup)),
+        plan: shaped(args.slice),
         base_url,
         label: label.join(" "),
     })

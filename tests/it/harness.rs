@@ -2,6 +2,7 @@
 //! target kinds, every error class, preflight, signals, secrets and the CLI's exit codes.
 //! Everything runs against loopback servers on ephemeral ports, for about a second each.
 
+mod ab;
 mod cli;
 mod client_truth;
 mod counted;

@@ -306,6 +306,7 @@ fn realistic_unjudged() -> RunResult {
             ],
         }),
         repeat: None,
+        ab: None,
     }
 }
 
@@ -383,6 +384,7 @@ pub fn empty() -> RunResult {
         thresholds: Vec::new(),
         comparison: None,
         repeat: None,
+        ab: None,
     }
 }
 
