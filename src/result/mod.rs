@@ -3,6 +3,7 @@
 //!
 //! - [`Measurement`]: what a run measured, nothing judged (the measure step's product);
 //! - [`RunResult`]: a measurement with the gate's judgement, what `result.json` holds;
+//! - [`ab`]: what `perfgate ab` adds: both sides and the paired comparison of B against A;
 //! - [`histogram`]: the stored form of a latency histogram;
 //! - [`fold`]: every way several results become one (`merge` of generators, `--repeat`
 //!   medians), so the gate and the reports read only this module.
