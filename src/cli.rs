@@ -297,6 +297,8 @@ impl From<AbCli> for app::AbArgs {
             no_report,
             tolerances,
             strict,
+            // The command line is the process: Ctrl-C and SIGTERM end the comparison cleanly.
+            handle_signals: true,
             ..app::AbArgs::new(scenario)
         }
     }
@@ -561,6 +563,7 @@ mod tests {
         assert_eq!(a.out.as_deref(), Some(Path::new("o")));
         assert!(a.quiet && a.verbose && a.no_report && a.strict);
         assert_eq!(a.tolerances, [(TolMetric::P50, TolValue::Percent(5.0))]);
+        assert!(a.handle_signals, "the binary handles Ctrl-C");
 
         let Command::Ab(c) = parse("ab s.yaml --a-call f --b-call g") else {
             panic!("not ab");

@@ -11,9 +11,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::measure::{measure, RunOptions};
+use super::measure::{measure, RunOptions, SignalWatch};
 use super::{default_out, load_plan, output, AppError, ExitCode};
 use crate::client::{preflight, Registry};
+use crate::engine::StopSignal;
 use crate::gate::{self, paired, CompareOptions};
 use crate::result::fold::median_measurement;
 use crate::result::{AbResult, AbSide, AbSlice, Measurement, Side};
@@ -56,6 +57,10 @@ pub struct AbArgs {
     pub tolerances: Vec<(TolMetric, TolValue)>,
     /// Inconclusive metrics fail too.
     pub strict: bool,
+    /// Handle Ctrl-C / SIGTERM (the binary does; tests do not): the first stops the slice
+    /// that runs, and the comparison ends there, aborted (exit 3; the partial result is
+    /// written when both sides have run a slice); the second exits at once.
+    pub handle_signals: bool,
 }
 
 impl AbArgs {
@@ -78,6 +83,7 @@ impl AbArgs {
             no_report: false,
             tolerances: Vec::new(),
             strict: false,
+            handle_signals: false,
         }
     }
 }
@@ -134,46 +140,11 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
         format_duration(args.warmup)
     );
     let slots = paired::schedule(args.pairs, seed, args.slice, args.warmup);
-    let mut measured: Vec<(Side, Measurement)> = Vec::new();
-    let mut slices = Vec::new();
-    for slot in &slots {
-        let side = if slot.side == Side::A { &a } else { &b };
-        if !args.quiet {
-            eprintln!(
-                "perfgate: pair {}/{}: {}",
-                slot.pair + 1,
-                args.pairs,
-                slot.side.name()
-            );
-        }
-        let opts = || RunOptions {
-            threads: args.threads,
-            base_url: side.base_url.clone(),
-            ..RunOptions::default()
-        };
-        let failed = |e| AppError::Run(format!("side {}: {e}", slot.side.name()));
-        if let Some(warm) = &side.warm {
-            measure(warm, registry, opts()).map_err(failed)?;
-        }
-        let m = measure(&side.plan, registry, opts()).map_err(failed)?;
-        let t = &m.totals;
-        slices.push(AbSlice {
-            index: slot.index,
-            pair: slot.pair,
-            side: slot.side,
-            started_at: m.started_at.clone(),
-            requests: t.requests,
-            p50_ms: t.latency_ms.p50,
-            p99_ms: t.latency_ms.p99,
-            throughput_rps: t.throughput_rps,
-            error_rate: t.error_rate,
-        });
-        let aborted = m.aborted;
-        measured.push((slot.side, m));
-        if aborted {
-            break;
-        }
-    }
+    let Slices {
+        measured,
+        table: slices,
+        interrupted,
+    } = run_slices(&slots, [&a, &b], args, registry)?;
 
     let fold = |side: Side| -> Result<Measurement, AppError> {
         let runs: Vec<Measurement> = measured
@@ -181,13 +152,19 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
             .filter(|(s, _)| *s == side)
             .map(|(_, m)| m.clone())
             .collect();
-        let mut m = median_measurement(&runs)
-            .ok_or_else(|| AppError::Run(format!("side {}: no slice completed", side.name())))?;
+        let mut m = median_measurement(&runs).ok_or_else(|| {
+            AppError::Run(format!(
+                "interrupted before side {} ran a slice; nothing to compare",
+                side.name()
+            ))
+        })?;
         // The slices are listed under `ab`; this is not a `--repeat` run.
         m.repeat = None;
         Ok(m)
     };
-    let (a_m, b_m) = (fold(Side::A)?, fold(Side::B)?);
+    let (a_m, mut b_m) = (fold(Side::A)?, fold(Side::B)?);
+    // A comparison cut short by a signal is aborted (exit 3), whatever its pairs say.
+    b_m.aborted |= interrupted;
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
     let metrics = paired::compare_slices(&slices, |m| opts.tolerance(m));
     let verdict = paired::ab_verdict(&metrics, args.strict);
@@ -226,6 +203,80 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let result = paired::apply(result, ab, reasons);
     output::emit(&result, Some(&a_result), &dir, args.no_report, args.verbose)?;
     Ok(result.exit())
+}
+
+/// What the slices measured: each slice's measurement with its side, the per-slice numbers
+/// for `ab.slices`, and whether a signal cut the schedule short.
+struct Slices {
+    measured: Vec<(Side, Measurement)>,
+    table: Vec<AbSlice>,
+    interrupted: bool,
+}
+
+/// Runs the slices of `slots` in order against `sides` (A, B), each after its warm-up; stops
+/// at the first slice a signal interrupts.
+fn run_slices(
+    slots: &[paired::Slot],
+    sides: [&SidePlan; 2],
+    args: &AbArgs,
+    registry: &Registry,
+) -> Result<Slices, AppError> {
+    let mut out = Slices {
+        measured: Vec::new(),
+        table: Vec::new(),
+        interrupted: false,
+    };
+    for slot in slots {
+        let side = sides[usize::from(slot.side == Side::B)];
+        // A stop signal serves one run: each slice (and its warm-up) gets its own, watched
+        // for Ctrl-C / SIGTERM while it runs; the progress line comes once it is watched.
+        let stop = StopSignal::new();
+        let _signals = args
+            .handle_signals
+            .then(|| SignalWatch::start(stop.clone()));
+        if !args.quiet {
+            eprintln!(
+                "perfgate: pair {}/{}: {}",
+                slot.pair + 1,
+                args.pairs,
+                slot.side.name()
+            );
+        }
+        let opts = || RunOptions {
+            threads: args.threads,
+            base_url: side.base_url.clone(),
+            stop: stop.clone(),
+            ..RunOptions::default()
+        };
+        let failed = |e| AppError::Run(format!("side {}: {e}", slot.side.name()));
+        if let Some(warm) = &side.warm {
+            measure(warm, registry, opts()).map_err(failed)?;
+        }
+        if stop.is_aborted() {
+            // Interrupted during the warm-up: the slice is not run.
+            out.interrupted = true;
+            break;
+        }
+        let m = measure(&side.plan, registry, opts()).map_err(failed)?;
+        let t = &m.totals;
+        out.table.push(AbSlice {
+            index: slot.index,
+            pair: slot.pair,
+            side: slot.side,
+            started_at: m.started_at.clone(),
+            requests: t.requests,
+            p50_ms: t.latency_ms.p50,
+            p99_ms: t.latency_ms.p99,
+            throughput_rps: t.throughput_rps,
+            error_rate: t.error_rate,
+        });
+        out.interrupted = m.aborted;
+        out.measured.push((slot.side, m));
+        if out.interrupted {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Side `side`'s plans: the scenario pointed at `url` and/or `call`, shaped as the warm-up and

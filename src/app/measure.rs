@@ -299,14 +299,14 @@ fn open_files_limit() -> Option<u64> {
 /// workers that keep the run's runtime busy cannot delay it. The first signal aborts the run
 /// gracefully (the partial result is written, verdict `aborted`); the second exits at once
 /// with code 3. The thread ends when this is dropped.
-struct SignalWatch {
+pub(crate) struct SignalWatch {
     done: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl SignalWatch {
     /// Starts the thread and returns once the handlers are installed.
-    fn start(stop: StopSignal) -> SignalWatch {
+    pub(crate) fn start(stop: StopSignal) -> SignalWatch {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()

@@ -589,6 +589,37 @@ mod tests {
     }
 
     #[test]
+    fn strict_turns_an_inconclusive_metric_into_a_failure() {
+        let mut slices = Vec::new();
+        for (p, (a, b)) in [(10.0, 9.0), (10.0, 14.0), (10.0, 12.0)]
+            .into_iter()
+            .enumerate()
+        {
+            slices.push(slice(p, Side::A, a, 40.0));
+            slices.push(slice(p, Side::B, b, 40.0));
+        }
+        let rows = compare_slices(&slices, |m| m.default_tolerance());
+        assert_eq!(
+            rows[0].verdict,
+            MetricVerdict::Inconclusive,
+            "{:?}",
+            rows[0]
+        );
+        assert_eq!(ab_verdict(&rows, false), ComparisonVerdict::Pass);
+        let (reasons, notes) = reasons_and_notes(&rows, false);
+        assert!(
+            reasons.is_empty() && notes[0].contains("--strict fails it"),
+            "{notes:?}"
+        );
+        assert_eq!(ab_verdict(&rows, true), ComparisonVerdict::Fail);
+        let (reasons, _) = reasons_and_notes(&rows, true);
+        assert!(
+            reasons[0].contains("straddles the 10% tolerance"),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
     fn a_metric_without_successful_responses_has_no_data_and_fails() {
         let mut slices = Vec::new();
         for p in 0..3 {

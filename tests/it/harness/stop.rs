@@ -118,3 +118,35 @@ fn sigint_stops_500_users_out_of_file_descriptors_within_a_second() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn sigint_ends_an_ab_comparison_aborted_with_what_both_sides_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "ab.yaml",
+        "name: abstop\nkind: load\nrequests:\n  - { name: nap, call: builtin.sleep, params: { ms: 1 } }\nload:\n  stages:\n    - { concurrency: 2, duration: 1s }\n",
+    );
+    let mut cmd = Command::new(perfgate());
+    cmd.args(["ab", &path.display().to_string(), "--no-report"])
+        .args(["--a-call", "builtin.sleep", "--b-call", "builtin.sleep"])
+        .args([
+            "--slice",
+            "300ms",
+            "--slice-warmup",
+            "0s",
+            "--pairs",
+            "5",
+            "--seed",
+            "1",
+        ])
+        .current_dir(dir.path());
+    // Pair 2 starts once pair 1 ran both sides, with the signal handlers in place.
+    let (mut child, _) = spawn_ready(&mut cmd, Stream::Stderr, "perfgate: pair 2/5");
+    let (code, _) = interrupt(&mut child);
+    assert_eq!(code, Some(3));
+    let v = result(dir.path(), "abstop");
+    assert_eq!(v["verdict"], "aborted");
+    let slices = v["ab"]["slices"].as_array().unwrap();
+    assert!((2..10).contains(&slices.len()), "{}", slices.len());
+}
