@@ -228,12 +228,6 @@ fn run_slices(
     };
     for slot in slots {
         let side = sides[usize::from(slot.side == Side::B)];
-        // A stop signal serves one run: each slice (and its warm-up) gets its own, watched
-        // for Ctrl-C / SIGTERM while it runs; the progress line comes once it is watched.
-        let stop = StopSignal::new();
-        let _signals = args
-            .handle_signals
-            .then(|| SignalWatch::start(stop.clone()));
         if !args.quiet {
             eprintln!(
                 "perfgate: pair {}/{}: {}",
@@ -242,22 +236,18 @@ fn run_slices(
                 slot.side.name()
             );
         }
-        let opts = || RunOptions {
-            threads: args.threads,
-            base_url: side.base_url.clone(),
-            stop: stop.clone(),
-            ..RunOptions::default()
-        };
         let failed = |e| AppError::Run(format!("side {}: {e}", slot.side.name()));
         if let Some(warm) = &side.warm {
-            measure(warm, registry, opts()).map_err(failed)?;
+            if measure_watched(warm, side, args, registry)
+                .map_err(failed)?
+                .aborted
+            {
+                // Interrupted during the warm-up: the slice is not run.
+                out.interrupted = true;
+                break;
+            }
         }
-        if stop.is_aborted() {
-            // Interrupted during the warm-up: the slice is not run.
-            out.interrupted = true;
-            break;
-        }
-        let m = measure(&side.plan, registry, opts()).map_err(failed)?;
+        let m = measure_watched(&side.plan, side, args, registry).map_err(failed)?;
         let t = &m.totals;
         out.table.push(AbSlice {
             index: slot.index,
@@ -277,6 +267,27 @@ fn run_slices(
         }
     }
     Ok(out)
+}
+
+/// Measures `plan` against `side` once. A stop signal serves one run (the engine ends it at
+/// the deadline), so each run gets its own, watched for Ctrl-C / SIGTERM while it runs.
+fn measure_watched(
+    plan: &Plan,
+    side: &SidePlan,
+    args: &AbArgs,
+    registry: &Registry,
+) -> Result<Measurement, super::RunError> {
+    let stop = StopSignal::new();
+    let _signals = args
+        .handle_signals
+        .then(|| SignalWatch::start(stop.clone()));
+    let opts = RunOptions {
+        threads: args.threads,
+        base_url: side.base_url.clone(),
+        stop,
+        ..RunOptions::default()
+    };
+    measure(plan, registry, opts)
 }
 
 /// Side `side`'s plans: the scenario pointed at `url` and/or `call`, shaped as the warm-up and

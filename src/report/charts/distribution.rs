@@ -111,7 +111,7 @@ where
                 6,
                 BASELINE.stroke_width(2),
             ))?
-            .label("baseline")
+            .label(if result.ab.is_some() { "A" } else { "baseline" })
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BASELINE.stroke_width(3)));
     }
     chart
@@ -119,7 +119,7 @@ where
             current.iter().copied(),
             P99.stroke_width(2),
         ))?
-        .label("this run")
+        .label(if result.ab.is_some() { "B" } else { "this run" })
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], P99.stroke_width(3)));
     if current.len() <= 8 {
         chart.draw_series(current.iter().map(|&p| Circle::new(p, 4, P99.filled())))?;

@@ -275,7 +275,12 @@ where
         .legend(level_mark);
     time_decorations(&mut chart, result, span, ymax)?;
     if let Some((p50, p99)) = reference {
-        for (name, value, color) in [("baseline p50", p50, P50), ("baseline p99", p99, P99)] {
+        let refs = if result.ab.is_some() {
+            [("A p50", p50, P50), ("A p99", p99, P99)]
+        } else {
+            [("baseline p50", p50, P50), ("baseline p99", p99, P99)]
+        };
+        for (name, value, color) in refs {
             let style = ShapeStyle::from(&color.mix(0.7)).stroke_width(2);
             chart
                 .draw_series(DashedLineSeries::new(

@@ -71,6 +71,7 @@ fn a_much_slower_b_fails_with_an_interval_beyond_the_tolerance() {
     let mut args = tiny(dir.path(), HTTP);
     args.a = Some(fast.base_url());
     args.b = Some(slow.base_url());
+    args.no_report = false;
     let code = app::ab(&args, &Registry::with_builtins()).unwrap();
     assert_eq!(code, ExitCode::Fail);
 
@@ -123,6 +124,8 @@ fn a_much_slower_b_fails_with_an_interval_beyond_the_tolerance() {
         junit.contains("classname=\"perfgate.ab-http.ab\" name=\"p50\""),
         "{junit}"
     );
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(html.contains("<h2>A/B comparison: <span class=\"v-fail\">FAIL</span></h2>"));
 }
 
 #[test]
