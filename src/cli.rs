@@ -247,9 +247,6 @@ pub(crate) struct AbCli {
     /// No progress lines.
     #[arg(long, short)]
     quiet: bool,
-    /// List every compared metric in the summary, the unchanged ones too.
-    #[arg(long, short)]
-    verbose: bool,
     /// Skip report.html and the PNG charts.
     #[arg(long)]
     no_report: bool,
@@ -276,7 +273,6 @@ impl From<AbCli> for app::AbArgs {
             out,
             threads,
             quiet,
-            verbose,
             no_report,
             tolerances,
             strict,
@@ -293,7 +289,6 @@ impl From<AbCli> for app::AbArgs {
             out,
             threads: threads.map(usize::from),
             quiet,
-            verbose,
             no_report,
             tolerances,
             strict,
@@ -542,7 +537,7 @@ mod tests {
     fn every_ab_flag_reaches_the_ab_args() {
         let Command::Ab(c) = parse(concat!(
             "ab s.yaml --a http://a:1 --b http://b:2 --a-call f --b-call g --slice 200ms",
-            " --slice-warmup 100ms --pairs 3 --seed 9 --out o --threads 2 -q -v --no-report",
+            " --slice-warmup 100ms --pairs 3 --seed 9 --out o --threads 2 -q --no-report",
             " --tolerance p50=5% --strict",
         )) else {
             panic!("not ab");
@@ -561,7 +556,7 @@ mod tests {
         assert_eq!(a.warmup, Duration::from_millis(100));
         assert_eq!((a.pairs, a.seed, a.threads), (3, Some(9), Some(2)));
         assert_eq!(a.out.as_deref(), Some(Path::new("o")));
-        assert!(a.quiet && a.verbose && a.no_report && a.strict);
+        assert!(a.quiet && a.no_report && a.strict);
         assert_eq!(a.tolerances, [(TolMetric::P50, TolValue::Percent(5.0))]);
         assert!(a.handle_signals, "the binary handles Ctrl-C");
 

@@ -52,7 +52,6 @@ pub struct AbArgs {
     pub threads: Option<usize>,
     /// No progress lines (the seed is still printed).
     pub quiet: bool,
-    pub verbose: bool,
     pub no_report: bool,
     pub tolerances: Vec<(TolMetric, TolValue)>,
     /// Inconclusive metrics fail too.
@@ -79,7 +78,6 @@ impl AbArgs {
             out: None,
             threads: None,
             quiet: false,
-            verbose: false,
             no_report: false,
             tolerances: Vec::new(),
             strict: false,
@@ -108,6 +106,15 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     }
     if args.slice.is_zero() {
         return Err(AppError::Input("--slice must be longer than 0 s".into()));
+    }
+    if let Some((m, _)) = args
+        .tolerances
+        .iter()
+        .find(|(m, _)| !paired::AB_METRICS.iter().any(|(c, _, _)| c == m))
+    {
+        return Err(AppError::Input(format!(
+            "--tolerance {m}: perfgate ab compares p50, p99, throughput and error_rate only"
+        )));
     }
     let plan = load_plan(&args.scenario, registry)?;
     let a = side_plan(
@@ -201,7 +208,8 @@ pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let a_result = gate::judge(a_m, &[], None, &no_thresholds);
     let result = gate::judge(b_m, &plan.thresholds, None, &opts);
     let result = paired::apply(result, ab, reasons);
-    output::emit(&result, Some(&a_result), &dir, args.no_report, args.verbose)?;
+    // Not verbose: the A/B table lists every metric, and there is no baseline comparison.
+    output::emit(&result, Some(&a_result), &dir, args.no_report, false)?;
     Ok(result.exit())
 }
 

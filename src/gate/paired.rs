@@ -203,7 +203,7 @@ pub fn judge(e: &PairedEstimate, worse: Worse, tolerance: f64) -> MetricVerdict 
 }
 
 /// The metrics `perfgate ab` compares, how each is read from a slice, and which way is worse.
-const AB_METRICS: [(TolMetric, &str, Worse); 4] = [
+pub const AB_METRICS: [(TolMetric, &str, Worse); 4] = [
     (TolMetric::P50, "ms", Worse::Higher),
     (TolMetric::P99, "ms", Worse::Higher),
     (TolMetric::Throughput, "rps", Worse::Lower),

@@ -201,6 +201,18 @@ fn sides_that_do_not_fit_the_scenario_are_refused() {
     );
 
     let mut args = tiny(dir.path(), CALLS);
+    args.a_call = Some("fast".into());
+    args.b_call = Some("slow".into());
+    args.tolerances = vec![(TolMetric::P90, TolValue::Percent(5.0))];
+    let e = app::ab(&args, &registry()).unwrap_err();
+    assert_eq!(e.exit_code(), ExitCode::Input);
+    assert!(
+        e.to_string()
+            .starts_with("--tolerance p90: perfgate ab compares p50"),
+        "{e}"
+    );
+
+    let mut args = tiny(dir.path(), CALLS);
     args.a = Some("http://127.0.0.1:9".into());
     args.b = Some("http://127.0.0.1:9".into());
     let e = app::ab(&args, &registry()).unwrap_err();
