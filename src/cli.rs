@@ -93,9 +93,14 @@ pub(crate) struct GateCli {
     /// Inconclusive metrics (past tolerance, not significant) fail too.
     #[arg(long)]
     strict: bool,
-    /// A machine different from the baseline's is an error (exit 2).
+    /// A machine different from the baseline's, or a baseline of another testbed, is an
+    /// error (exit 2) instead of an informational comparison.
     #[arg(long)]
     strict_env: bool,
+    /// The testbed this run belongs to (default: $PERFGATE_TESTBED, else derived from the
+    /// CPU model, CPU count and OS, e.g. intel-xeon-8272cl-2cpu-linux).
+    #[arg(long, value_parser = testbed)]
+    testbed: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +166,13 @@ pub(crate) struct RefreshCli {
     /// Write this file instead of the scenario's baseline.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// How many runs the baseline records (default 3): it learns its run-to-run spread.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    runs: Option<u32>,
+    /// The testbed the baseline is for (default: $PERFGATE_TESTBED, else derived from the
+    /// machine); written to baselines/<scenario>/<testbed>.json.
+    #[arg(long, value_parser = testbed)]
+    testbed: Option<String>,
     #[command(flatten)]
     measure: MeasureCli,
 }
@@ -228,6 +240,7 @@ impl From<RunCli> for app::RunArgs {
                     tolerances,
                     strict,
                     strict_env,
+                    testbed,
                 },
             confirm,
         } = cli;
@@ -244,6 +257,7 @@ impl From<RunCli> for app::RunArgs {
             tolerances,
             strict,
             strict_env,
+            testbed,
             confirm,
             repeat,
             // The command line is the process: Ctrl-C and SIGTERM end the run cleanly.
@@ -262,6 +276,7 @@ impl From<CompareCli> for app::CompareArgs {
                     tolerances,
                     strict,
                     strict_env,
+                    testbed,
                 },
             out,
             verbose,
@@ -272,6 +287,7 @@ impl From<CompareCli> for app::CompareArgs {
             tolerances,
             strict,
             strict_env,
+            testbed,
             out,
             verbose,
         }
@@ -285,6 +301,8 @@ impl From<RefreshCli> for app::RefreshArgs {
             from,
             force,
             baseline,
+            runs,
+            testbed,
             measure:
                 MeasureCli {
                     base_url,
@@ -298,6 +316,8 @@ impl From<RefreshCli> for app::RefreshArgs {
             from,
             force,
             baseline,
+            runs,
+            testbed,
             base_url,
             threads: threads.map(usize::from),
             quiet,
@@ -366,6 +386,10 @@ fn duration(s: &str) -> Result<Duration, String> {
 
 fn tolerance(s: &str) -> Result<(TolMetric, TolValue), String> {
     parse_tolerance_pair(s)
+}
+
+fn testbed(s: &str) -> Result<String, String> {
+    crate::gate::parse_testbed(s).map_err(|e| e.to_string())
 }
 
 /// The whole program: parses the process's command line and runs it. Call this from your

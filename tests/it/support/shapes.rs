@@ -213,6 +213,7 @@ pub fn baseline_of(result: &RunResult) -> perfgate::gate::Baseline {
             scenario_hash: result.scenario.hash.clone(),
             git_commit: Some("0123abc".into()),
             host: result.host.clone(),
+            testbed: None,
         },
     )
 }
