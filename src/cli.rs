@@ -469,6 +469,7 @@ mod tests {
         let run = parse(concat!(
             "run s.yaml --out o --base-url http://h:1 --threads 3 -q -v --no-report",
             " --baseline b.json --tolerance p99=15% --strict --strict-env --confirm --repeat 4",
+            " --testbed ci-1",
         ));
         let Command::Run(c) = run else {
             panic!("not run");
@@ -483,7 +484,9 @@ mod tests {
         assert_eq!(a.tolerances, [(TolMetric::P99, TolValue::Percent(15.0))]);
         assert!(a.strict && a.strict_env && a.confirm);
         assert_eq!(a.repeat, Some(4));
+        assert_eq!(a.testbed.as_deref(), Some("ci-1"));
         assert!(a.handle_signals, "the binary handles Ctrl-C");
+        assert!(refused("run s.yaml --testbed ../up"));
 
         let Command::Run(c) = parse("run s.yaml --no-baseline") else {
             panic!("not run");
@@ -498,7 +501,7 @@ mod tests {
     fn every_compare_flag_reaches_the_compare_args() {
         let compare = parse(concat!(
             "compare r.json --baseline b.json --tolerance error_rate=0.5pp",
-            " --strict --strict-env --out o --verbose",
+            " --strict --strict-env --out o --verbose --testbed amd-epyc-2",
         ));
         let Command::Compare(c) = compare else {
             panic!("not compare");
@@ -512,13 +515,14 @@ mod tests {
         );
         assert!(a.strict && a.strict_env && a.verbose);
         assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+        assert_eq!(a.testbed.as_deref(), Some("amd-epyc-2"));
     }
 
     #[test]
     fn every_refresh_flag_reaches_the_refresh_args() {
         let refresh = parse(concat!(
             "baseline refresh s.yaml --from r.json --force --baseline b.json",
-            " --base-url http://h:1 --threads 2 --repeat 5 --quiet",
+            " --base-url http://h:1 --threads 2 --repeat 5 --quiet --runs 4 --testbed tb",
         ));
         let Command::Baseline {
             command: BaselineCommand::Refresh(c),
@@ -533,6 +537,8 @@ mod tests {
         assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
         assert_eq!(a.base_url.as_deref(), Some("http://h:1"));
         assert_eq!((a.threads, a.repeat), (Some(2), Some(5)));
+        assert_eq!((a.runs, a.testbed.as_deref()), (Some(4), Some("tb")));
+        assert!(refused("baseline refresh s.yaml --runs 0"));
         // The measuring flags are the run's, limits included.
         assert!(refused("baseline refresh s.yaml --threads 0"));
         assert!(refused("baseline refresh s.yaml --repeat 21"));
