@@ -446,3 +446,30 @@ fn repeat_runs_the_measurement_n_times_and_keeps_the_medians() {
         "the median run's p50"
     );
 }
+
+#[test]
+fn an_old_single_file_baseline_is_still_found_and_the_testbed_file_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s.yaml", &scenario("1ms", 1));
+    let refresh = ["baseline", "refresh", "s.yaml", "--quiet", "--runs", "1"];
+    // Written where versions before testbeds wrote it.
+    let (code, out, err) = run(
+        d,
+        &[&refresh[..], &["--baseline", "baselines/gated.json"]].concat(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let judged = ["run", "s.yaml", "--quiet", "--no-report"];
+    let (code, out, err) = run(d, &judged);
+    assert_eq!(code, 0, "{out}{err}");
+    let c = json(&d.join("reports/gated/result.json"))["comparison"].clone();
+    assert_eq!(c["baseline_file"], "baselines/gated.json");
+    assert_eq!(c["informational"], false, "same machine, same testbed");
+    // Once this testbed has its own file, that one is used.
+    assert_eq!(run(d, &refresh).0, 0);
+    assert_eq!(run(d, &judged).0, 0);
+    let c = json(&d.join("reports/gated/result.json"))["comparison"].clone();
+    let file = c["baseline_file"].as_str().unwrap();
+    assert!(file.starts_with("baselines/gated/"), "{file}");
+    assert_eq!(c["baseline_testbed"], c["testbed"]);
+}
