@@ -24,7 +24,7 @@ pub struct RefreshArgs {
     pub force: bool,
     /// Write here instead of the scenario's baseline path.
     pub baseline: Option<PathBuf>,
-    /// Runs to record (default [`DEFAULT_RUNS`], or `--repeat`, or the scenario's
+    /// Runs to record (default `DEFAULT_RUNS`, 3; or `--repeat`, or the scenario's
     /// `baseline.repeat` when larger).
     pub runs: Option<u32>,
     /// The testbed the baseline is for (`None`: `PERFGATE_TESTBED`, else this machine's).

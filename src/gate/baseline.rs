@@ -8,7 +8,7 @@
 //! hash, git commit, host, testbed, creation time.
 //!
 //! Files live at `baselines/<scenario>/<testbed>.json`, one per testbed; a single
-//! `baselines/<scenario>.json` written before testbeds still loads ([`locate`]).
+//! `baselines/<scenario>.json` written before testbeds still loads (`locate`).
 
 use std::fs;
 use std::io::{self, Write};
@@ -339,7 +339,7 @@ fn write_atomic(
 
 /// Where a scenario's baseline for `testbed` is written: `baseline.file` when the scenario
 /// sets it, otherwise `baselines/<name>/<testbed>.json`.
-pub fn testbed_path(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> PathBuf {
+pub(crate) fn testbed_path(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> PathBuf {
     if let Some(f) = &spec.file {
         return f.clone();
     }
@@ -353,7 +353,7 @@ pub fn testbed_path(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> 
 /// `baselines/<name>.json` of older versions, then another testbed's file (by name), when
 /// one exists (the comparison then says whether it is informational); else the testbed's own
 /// path, which is missing.
-pub fn locate(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> PathBuf {
+pub(crate) fn locate(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> PathBuf {
     let own = testbed_path(scenario_name, spec, testbed);
     if spec.file.is_some() || own.exists() {
         return own;

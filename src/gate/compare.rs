@@ -151,7 +151,7 @@ const REL_FLOOR: f64 = 1e-3;
 /// A metric is `unchanged` within its tolerance; past it, it is `regressed` (bad direction) or
 /// `improved` (good direction) only when the per-second windows differ significantly
 /// (Mann–Whitney U, p < `alpha`) in the same direction and, for a regression, the change
-/// also lies beyond what the baseline's runs vary by ([`run_margin`]); `inconclusive`
+/// also lies beyond what the baseline's runs vary by (worst run + half the range); `inconclusive`
 /// otherwise (including when either side has fewer than 3 windows). A latency metric with no
 /// successful response on either side is `no_data`: it has no value, and it fails (a gate on
 /// missing data never passes). Each metric states the smallest change it could have detected

@@ -16,17 +16,18 @@ pub mod compare;
 pub(crate) mod power;
 pub mod reasons;
 pub mod stats;
-pub mod testbed;
+pub(crate) mod testbed;
 pub mod thresholds;
 
 pub use baseline::{
-    check_refreshable, default_path, describe_change, load, locate, save_atomic, testbed_path,
-    Baseline, BaselineError, Provenance, RefreshRefused, RunSummary, BASELINE_SCHEMA,
+    check_refreshable, default_path, describe_change, load, save_atomic, Baseline, BaselineError,
+    Provenance, RefreshRefused, RunSummary, BASELINE_SCHEMA,
 };
+pub(crate) use baseline::{locate, testbed_path};
 pub use compare::{compare, env_mismatch, CompareOptions};
 pub use reasons::reasons;
 pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
-pub use testbed::{derive_testbed, parse_testbed, BadTestbed};
+pub(crate) use testbed::{derive_testbed, parse_testbed};
 pub use thresholds::{evaluate, no_success, verdict};
 
 use crate::result::{Comparison, Judgement, Measurement, RunResult, ThresholdResult};

@@ -11,10 +11,10 @@ use crate::result::HostInfo;
 /// Why a testbed name is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid testbed name `{0}`: use 1 to 64 lowercase letters, digits, `.`, `_` or `-`, not starting with `.`")]
-pub struct BadTestbed(pub String);
+pub(crate) struct BadTestbed(pub String);
 
 /// Checks a testbed name given by the user (it becomes a file name).
-pub fn parse_testbed(name: &str) -> Result<String, BadTestbed> {
+pub(crate) fn parse_testbed(name: &str) -> Result<String, BadTestbed> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')
@@ -46,7 +46,7 @@ const NOISE_WORDS: [&str; 12] = [
 
 /// The testbed name of a machine: up to four words of its CPU model (vendor marks, clock
 /// speed and filler words dropped), its CPU count and OS.
-pub fn derive_testbed(host: &HostInfo) -> String {
+pub(crate) fn derive_testbed(host: &HostInfo) -> String {
     // Everything after `@` is the clock speed.
     let model = host
         .cpu_model
