@@ -1,5 +1,6 @@
 //! `perfgate run`: load the scenario, measure it (N times with `--repeat`), judge it against
-//! its thresholds and baseline (measure and judge once more with `--confirm`), write the
+//! its thresholds and baseline (measure and judge once more with `--confirm` when it regressed
+//! or a regression was left inconclusive by a noisy machine), write the
 //! reports, return the exit code.
 
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use super::measure::measure_as_asked;
 use super::{default_out, find_baseline, load_plan_for_run, output, AppError, ExitCode};
 use crate::client::Registry;
+use crate::gate::noise::{worse_inconclusive, Noise};
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult, Verdict};
 use crate::scenario::units::{TolMetric, TolValue};
@@ -32,7 +34,8 @@ pub struct RunArgs {
     pub strict: bool,
     /// A different machine than the baseline's is an error (exit 2).
     pub strict_env: bool,
-    /// Rerun once when a regression is found; fail only if the rerun agrees.
+    /// Rerun once when a regression is found or a noisy machine left one inconclusive; fail
+    /// only if the rerun regresses.
     pub confirm: bool,
     /// Run the measurement N times and compare medians (overrides `baseline.repeat`).
     pub repeat: Option<u32>,
@@ -62,10 +65,18 @@ pub fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppError> {
         Ok(gate::judge(m, &plan.thresholds, baseline.as_ref(), &opts))
     };
     let mut result = judge()?;
-    if args.confirm && regressed(&result) && result.verdict != Verdict::Aborted {
+    if args.confirm && result.verdict != Verdict::Aborted {
         // Said even with --quiet: it explains why the run takes twice as long.
-        eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
-        result = confirmed(result, judge()?);
+        if regressed(&result) {
+            eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
+            result = confirmed(result, judge()?);
+        } else if noisy(&result) {
+            eprintln!(
+                "perfgate: a regression measured on a noisy machine is inconclusive; \
+                 rerunning once (--confirm)"
+            );
+            result = confirmed(result, judge()?);
+        }
     }
 
     output::emit(
@@ -112,9 +123,18 @@ fn baseline_for(plan: &Plan, args: &RunArgs) -> Result<Option<Baseline>, AppErro
 /// first run.
 fn confirmed(first: RunResult, mut rerun: RunResult) -> RunResult {
     let agreed = regressed(&rerun);
+    let first_noisy = !regressed(&first);
+    let rerun_noisy = noisy(&rerun);
     if let Some(c) = rerun.comparison.as_mut() {
-        c.notes.push(if agreed {
+        c.notes.push(if agreed && first_noisy {
+            "--confirm: the first run was on a noisy machine; the rerun regressed".to_string()
+        } else if agreed {
             "--confirm: the regression was confirmed by a rerun".to_string()
+        } else if first_noisy && rerun_noisy {
+            "--confirm: the machine was noisy in both runs; still inconclusive".to_string()
+        } else if first_noisy {
+            "--confirm: the first run was on a noisy machine; the rerun did not regress"
+                .to_string()
         } else {
             format!(
                 "--confirm: the first run regressed ({}), the rerun did not; passing",
@@ -134,6 +154,15 @@ pub(crate) fn opted_out_warning(plan: &Plan) -> Option<String> {
             plan.kind.name()
         )
     })
+}
+
+/// A metric worse past its tolerance that the gate left inconclusive because the machine was
+/// noisy during the run (`gate::noise`).
+fn noisy(r: &RunResult) -> bool {
+    Noise::of_result(r).is_some_and(|n| n.is_noisy())
+        && r.comparison
+            .as_ref()
+            .is_some_and(|c| c.metrics.iter().any(worse_inconclusive))
 }
 
 fn regressed(r: &RunResult) -> bool {
