@@ -133,8 +133,7 @@ fn confirmed(first: RunResult, mut rerun: RunResult) -> RunResult {
         } else if first_noisy && rerun_noisy {
             "--confirm: the machine was noisy in both runs; still inconclusive".to_string()
         } else if first_noisy {
-            "--confirm: the first run was on a noisy machine; the rerun did not regress"
-                .to_string()
+            "--confirm: the first run was on a noisy machine; the rerun did not regress".to_string()
         } else {
             format!(
                 "--confirm: the first run regressed ({}), the rerun did not; passing",

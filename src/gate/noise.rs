@@ -175,9 +175,7 @@ mod tests {
         assert_eq!(n.during(), "during 12 % CPU steal");
         assert!(!Noise::of(&windows(20, 1, 12.0), false).unwrap().is_noisy());
         // Steal under the threshold is not noise.
-        assert!(!Noise::of(&windows(20, 20, 4.9), false)
-            .unwrap()
-            .is_noisy());
+        assert!(!Noise::of(&windows(20, 20, 4.9), false).unwrap().is_noisy());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `report.html`: one self-contained page per run. Inline CSS, the four charts as inline SVG
+//! `report.html`: one self-contained page per run. Inline CSS, the five charts as inline SVG
 //! (generic `sans-serif` text), no scripts and no network request of any kind. Every string
 //! from the scenario, the environment or a server goes through [`super::escape::html`].
 

@@ -75,10 +75,10 @@ fn html_is_self_contained() {
 }
 
 #[test]
-fn html_has_four_non_empty_charts() {
+fn html_has_five_non_empty_charts() {
     let html = html_of(&results::realistic());
     let svgs = svgs(&html);
-    assert_eq!(svgs.len(), 4);
+    assert_eq!(svgs.len(), 5);
     for (svg, chart) in svgs.iter().zip(Chart::ALL) {
         assert!(
             svg.contains("<polyline") || svg.contains("<path") || svg.contains("<rect"),
@@ -97,6 +97,7 @@ fn html_has_four_non_empty_charts() {
         "chart-throughput",
         "chart-distribution",
         "chart-stages",
+        "chart-machine",
     ];
     for id in ids {
         assert!(html.contains(id));
@@ -163,7 +164,8 @@ fn pngs_decode_and_show_text() {
             "latency.png",
             "throughput.png",
             "distribution.png",
-            "stages.png"
+            "stages.png",
+            "machine.png"
         ]
     );
     for p in PngChart::all() {

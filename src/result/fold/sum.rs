@@ -142,9 +142,8 @@ pub(super) fn windows(runs: &[&[Window]]) -> Vec<Window> {
                 w.errors_by_class.add(&x.errors_by_class);
             }
             // The machine: the noisiest of the runs (null only when no run sampled it).
-            let worst = |f: fn(&Window) -> Option<f64>| {
-                ws.iter().filter_map(|w| f(w)).reduce(f64::max)
-            };
+            let worst =
+                |f: fn(&Window) -> Option<f64>| ws.iter().filter_map(|w| f(w)).reduce(f64::max);
             w.steal_pct = worst(|w| w.steal_pct);
             w.cpu_busy_pct = worst(|w| w.cpu_busy_pct);
             w.generator_cpu_pct = worst(|w| w.generator_cpu_pct);

@@ -78,7 +78,12 @@ fn windows_record_the_machine_steal_and_generator_cpu() {
     assert!(w.saturated.is_some(), "{w:?}");
     let json = serde_json::to_value(&r).unwrap();
     let first = &json["timeseries"][0];
-    for key in ["steal_pct", "cpu_busy_pct", "generator_cpu_pct", "saturated"] {
+    for key in [
+        "steal_pct",
+        "cpu_busy_pct",
+        "generator_cpu_pct",
+        "saturated",
+    ] {
         assert!(!first[key].is_null(), "{key}: {first}");
     }
 }
