@@ -180,3 +180,77 @@ fn regressed_metrics(r: &RunResult) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::{Comparison, ComparisonVerdict, MetricComparison, Window, TOTAL_KEY};
+
+    /// A run whose p99 is 40 % worse, `verdict` as the gate left it, with `steal` % CPU
+    /// steal in 3 of its 20 measured seconds.
+    fn result(verdict: MetricVerdict, steal: f64) -> RunResult {
+        let mut r: RunResult = serde_json::from_value(serde_json::json!({
+            "schema": "perfgate/result/v1",
+            "tool": {"name": "perfgate", "version": "0.1.0"},
+            "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h",
+                         "target": "http://127.0.0.1:1"},
+            "host": {"os": "linux", "arch": "x86_64", "cpus": 2, "cpu_model": "x"},
+            "started_at": "2026-01-01T00:00:00Z", "duration_s": 20.0,
+            "verdict": "pass", "exit_code": 0,
+            "totals": serde_json::to_value(crate::result::Metrics::default()).unwrap(),
+            "requests": {}, "stages": [], "timeseries": [],
+            "thresholds": [], "comparison": null
+        }))
+        .unwrap();
+        r.timeseries = (0..20)
+            .map(|i| Window {
+                t_s: i as f64,
+                stage: Some(0),
+                steal_pct: Some(if i < 3 { steal } else { 0.0 }),
+                saturated: Some(false),
+                ..Window::default()
+            })
+            .collect();
+        r.comparison = Some(Comparison {
+            baseline_file: "b.json".into(),
+            baseline_created_at: "2026-01-01T00:00:00Z".into(),
+            verdict: ComparisonVerdict::Pass,
+            method: "m".into(),
+            scenario_changed: false,
+            env_mismatch: vec![],
+            notes: vec![],
+            metrics: vec![MetricComparison {
+                request: TOTAL_KEY.into(),
+                metric: "p99".into(),
+                unit: "ms".into(),
+                baseline: 10.0,
+                current: 14.0,
+                change: 40.0,
+                tolerance: "10%".into(),
+                p_value: Some(0.001),
+                verdict,
+            }],
+        });
+        r
+    }
+
+    #[test]
+    fn confirm_reruns_a_regression_left_inconclusive_by_a_noisy_machine() {
+        assert!(noisy(&result(MetricVerdict::Inconclusive, 12.0)));
+        // A quiet machine, or nothing worse past tolerance: no rerun for noise.
+        assert!(!noisy(&result(MetricVerdict::Inconclusive, 1.0)));
+        assert!(!noisy(&result(MetricVerdict::Unchanged, 12.0)));
+        // The rerun decides and says what happened.
+        let first = result(MetricVerdict::Inconclusive, 12.0);
+        let caught = confirmed(first.clone(), result(MetricVerdict::Regressed, 0.0));
+        assert_eq!(
+            caught.comparison.unwrap().notes,
+            ["--confirm: the first run was on a noisy machine; the rerun regressed"]
+        );
+        let again = confirmed(first, result(MetricVerdict::Inconclusive, 12.0));
+        assert_eq!(
+            again.comparison.unwrap().notes,
+            ["--confirm: the machine was noisy in both runs; still inconclusive"]
+        );
+    }
+}

@@ -367,13 +367,13 @@ fn degenerate_results_render_every_format() {
     {
         let ctx = ReportContext { baseline: Some(r) };
         let reporters = report::standard_reporters(&ReportOptions::default());
-        assert_eq!(reporters.len(), 8);
+        assert_eq!(reporters.len(), 9);
         let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
         let dir = tmp.path().join(i.to_string());
         let written = report::write_all(&refs, r, &ctx, &dir).unwrap();
-        assert_eq!(written.len(), 8);
+        assert_eq!(written.len(), 9);
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-        assert_eq!(svgs(&html).len(), 4);
+        assert_eq!(svgs(&html).len(), 5);
         TerminalReport::default().render(r, &ctx).unwrap();
     }
     let html = std::fs::read_to_string(tmp.path().join("0/report.html")).unwrap();
@@ -436,7 +436,7 @@ fn write_standard_appends_to_github_step_summary() {
 fn soak_renders_quickly_enough_in_debug() {
     // The release benchmark holds the < 1 s goal; this only guards against pathologies.
     let html = html_of(&results::soak());
-    assert_eq!(svgs(&html).len(), 4);
+    assert_eq!(svgs(&html).len(), 5);
 }
 
 /// The realistic run at in-process speed: every latency a thousand times smaller (µs).
