@@ -10,6 +10,8 @@
 //! [`STEAL_PCT`] % or the generator was saturated (≥ 90 % of the CPUs it may use; not counted
 //! for in-process targets, whose functions run on those CPUs by design); the run is noisy
 //! when at least [`NOISY_SHARE`] of its sampled measured windows (and at least one) were.
+//! Noise explains a stretched tail, not a doubled median: a p50 or mean more than
+//! [`CENTRE_LIMIT_PCT`] % worse (throughput halved) stays a regression on any machine.
 
 use crate::result::{
     Comparison, ComparisonVerdict, MetricComparison, MetricVerdict, RunResult, Window,
@@ -20,6 +22,20 @@ pub(crate) const STEAL_PCT: f64 = 5.0;
 
 /// The share of measured windows that makes a run noisy.
 pub(crate) const NOISY_SHARE: f64 = 0.10;
+
+/// A change of the run's centre (p50, mean: +100 %; throughput: −50 %) past which noise is
+/// not an explanation: a neighbour can stretch a tail, it does not double a median.
+pub(crate) const CENTRE_LIMIT_PCT: f64 = 100.0;
+
+/// True when noise could have made `m` as bad as it is: every tail metric (and the error
+/// rate); the centre only up to [`CENTRE_LIMIT_PCT`].
+fn explainable(m: &MetricComparison) -> bool {
+    match m.metric.as_str() {
+        "p50" | "mean" => m.change <= CENTRE_LIMIT_PCT,
+        "throughput" => m.change >= -CENTRE_LIMIT_PCT / 2.0,
+        _ => true,
+    }
+}
 
 /// How noisy the machine was during a run's measured windows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,7 +137,7 @@ pub(crate) fn downgrade(noise: Option<Noise>, c: &mut Comparison, strict: bool) 
         return;
     };
     for m in &mut c.metrics {
-        if m.verdict == MetricVerdict::Regressed {
+        if m.verdict == MetricVerdict::Regressed && explainable(m) {
             m.verdict = MetricVerdict::Inconclusive;
             let who = if m.request == crate::result::TOTAL_KEY {
                 String::new()
@@ -189,6 +205,50 @@ mod tests {
             w.steal_pct = None;
         }
         assert_eq!(Noise::of(&ws, false), None);
+    }
+
+    #[test]
+    fn noise_does_not_explain_a_doubled_median() {
+        let noise = Noise::of(&windows(10, 2, 20.0), false);
+        let metric = |metric: &str, change: f64| MetricComparison {
+            request: crate::result::TOTAL_KEY.into(),
+            metric: metric.into(),
+            unit: "ms".into(),
+            baseline: 10.0,
+            current: 10.0 * (1.0 + change / 100.0),
+            change,
+            tolerance: "10%".into(),
+            p_value: Some(0.001),
+            verdict: MetricVerdict::Regressed,
+        };
+        let mut c = Comparison {
+            baseline_file: "b.json".into(),
+            baseline_created_at: "2026-01-01T00:00:00Z".into(),
+            verdict: ComparisonVerdict::Fail,
+            method: "m".into(),
+            scenario_changed: false,
+            env_mismatch: vec![],
+            notes: vec![],
+            metrics: vec![
+                metric("p50", 400.0),
+                metric("p99", 400.0),
+                metric("mean", 40.0),
+                metric("throughput", -80.0),
+            ],
+        };
+        downgrade(noise, &mut c, false);
+        let verdicts: Vec<MetricVerdict> = c.metrics.iter().map(|m| m.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [
+                MetricVerdict::Regressed,
+                MetricVerdict::Inconclusive,
+                MetricVerdict::Inconclusive,
+                MetricVerdict::Regressed
+            ]
+        );
+        assert_eq!(c.verdict, ComparisonVerdict::Fail);
+        assert_eq!(c.notes.len(), 2);
     }
 
     #[test]
