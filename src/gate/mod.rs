@@ -2,7 +2,8 @@
 //! [`RunResult`] is made. It owns absolute thresholds ([`thresholds`]), baseline files
 //! ([`baseline`]: load, atomic save, refresh guard), the comparison against a baseline with
 //! tolerances and a noise test ([`compare`](mod@compare), [`stats`]), the verdict, and the
-//! sentences that say why a run failed ([`reasons`](mod@reasons)). Reporters render what the
+//! sentences that say why a run failed ([`reasons`](mod@reasons)); a regression measured on
+//! a noisy machine is inconclusive (`noise`). Reporters render what the
 //! gate decided; they never decide anything themselves. The gate reads only the result model
 //! (`result/`) and the scenario's thresholds and tolerances.
 //!
@@ -13,18 +14,23 @@
 
 pub mod baseline;
 pub mod compare;
+pub(crate) mod noise;
 pub(crate) mod paired;
+pub(crate) mod power;
 pub mod reasons;
 pub mod stats;
+pub(crate) mod testbed;
 pub mod thresholds;
 
 pub use baseline::{
     check_refreshable, default_path, describe_change, load, save_atomic, Baseline, BaselineError,
-    Provenance, RefreshRefused, BASELINE_SCHEMA,
+    Provenance, RefreshRefused, RunSummary, BASELINE_SCHEMA,
 };
+pub(crate) use baseline::{locate, testbed_path};
 pub use compare::{compare, env_mismatch, CompareOptions};
 pub use reasons::reasons;
 pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
+pub(crate) use testbed::{derive_testbed, parse_testbed};
 pub use thresholds::{evaluate, no_success, verdict};
 
 use crate::result::{Comparison, Judgement, Measurement, RunResult, ThresholdResult};
@@ -40,7 +46,7 @@ pub fn judge(
     opts: &CompareOptions,
 ) -> RunResult {
     let thresholds = evaluate(thresholds, &m);
-    let comparison = baseline.map(|b| compare(&m, b, opts));
+    let comparison = baseline.map(|b| compare_noise_aware(&m, b, opts));
     decide(m, thresholds, comparison, opts.strict)
 }
 
@@ -49,8 +55,21 @@ pub fn judge(
 /// redone.
 pub fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
     let (m, judged) = result.into_parts();
-    let comparison = compare(&m, baseline, opts);
+    let comparison = compare_noise_aware(&m, baseline, opts);
     decide(m, judged.thresholds, Some(comparison), opts.strict)
+}
+
+/// [`compare`], then the regressions of a run on a noisy machine made inconclusive
+/// ([`noise`]).
+fn compare_noise_aware(m: &Measurement, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
+    let mut c = compare(m, baseline, opts);
+    let in_process = m.scenario.target == "in-process";
+    noise::downgrade(
+        noise::Noise::of(&m.timeseries, in_process),
+        &mut c,
+        opts.strict,
+    );
+    c
 }
 
 /// The verdict over what was held against `m`, and the reasons it failed.
@@ -60,6 +79,14 @@ pub fn decide(
     comparison: Option<Comparison>,
     strict: bool,
 ) -> RunResult {
+    let mut m = m;
+    // The power statement reaches every report, JUnit and the summary included; one judged
+    // before (a saved result compared again) is replaced.
+    m.warnings
+        .retain(|w| !w.starts_with(compare::UNDERPOWERED_PREFIX));
+    if let Some(line) = comparison.as_ref().and_then(|c| c.underpowered.as_ref()) {
+        m.warnings.push(line.clone());
+    }
     let verdict = verdict(&m, &thresholds, comparison.as_ref(), strict);
     let mut r = RunResult::judged(
         m,

@@ -10,7 +10,8 @@
 //! 5. latency thresholds;
 //! 6. throughput and request-count thresholds;
 //! 7. baseline metrics that regressed or could not be judged (no data);
-//! 8. with `--strict`, baseline metrics that were inconclusive.
+//! 8. with `--strict`, baseline metrics that were inconclusive (a regression on a noisy
+//!    machine says so: "p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun").
 //!
 //! The sentences are built from the result alone, so a saved `result.json` re-judged by
 //! `perfgate compare` gets the same ones.
@@ -20,6 +21,7 @@ use crate::result::{
     MetricComparison, MetricVerdict, Metrics, RunResult, ThresholdResult, Verdict,
 };
 
+use super::noise::{self, Noise};
 use super::thresholds::{dropped_rate, no_success};
 
 /// The reasons `result` failed (empty when its gates pass), most important first. Reads
@@ -41,7 +43,10 @@ pub fn reasons(result: &RunResult, strict: bool) -> Vec<String> {
     for t in result.thresholds.iter().filter(|t| !t.pass) {
         ranked.push((threshold_rank(t), threshold_sentence(t, result)));
     }
-    if let Some(c) = &result.comparison {
+    if let Some(c) = result.comparison.as_ref().filter(|c| !c.informational) {
+        if let Some(line) = c.underpowered.as_ref().filter(|_| strict) {
+            ranked.push((8, format!("{line} (--strict)")));
+        }
         for m in &c.metrics {
             match m.verdict {
                 MetricVerdict::Regressed | MetricVerdict::NoData => {
@@ -64,7 +69,7 @@ fn no_success_sentence(t: &Metrics) -> String {
         return if t.dropped > 0 {
             format!(
                 "no request succeeded: none was sent ({} arrivals dropped)",
-                t.dropped
+                grouped(t.dropped as f64)
             )
         } else {
             "no request succeeded: no request completed".to_string()
@@ -75,11 +80,12 @@ fn no_success_sentence(t: &Metrics) -> String {
         .iter()
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(c, n)| format!("{c} {n}"))
+        .map(|(c, n)| format!("{c} {}", grouped(n as f64)))
         .collect();
     let mut s = format!(
         "no request succeeded: {} of {} failed",
-        t.errors, t.requests
+        grouped(t.errors as f64),
+        grouped(t.requests as f64)
     );
     if !classes.is_empty() {
         s.push_str(&format!(" ({})", classes.join(", ")));
@@ -138,15 +144,16 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
         ("dropped_rate", Some(m)) => format!(
             "{scope}dropped {} of arrivals ({} of {}) {relation}",
             value(dropped_rate(m), "ratio"),
-            m.dropped,
-            m.requests + m.dropped
+            grouped(m.dropped as f64),
+            grouped((m.requests + m.dropped) as f64)
         ),
         ("dropped", _) => format!("{scope}dropped {observed} arrivals {relation}"),
         (metric, _) => format!("{scope}{metric} {observed} {relation}"),
     }
 }
 
-/// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`.
+/// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`; on a noisy machine (`--strict`),
+/// `p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun`.
 fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
     let who = if m.request == TOTAL_KEY {
         String::new()
@@ -172,6 +179,9 @@ fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
     }
     let change = if m.unit == "ratio" {
         format!("{:+.1} pp", m.change)
+    } else if m.change.abs() >= 100.0 {
+        let sign = if m.change < 0.0 { "-" } else { "+" };
+        format!("{sign}{} %", grouped(m.change.abs()))
     } else {
         format!("{:+.1} %", m.change)
     };
@@ -180,6 +190,11 @@ fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
         Some(p) => format!(", p = {p:.3}"),
         None => String::new(),
     };
+    if noise::worse_inconclusive(m) {
+        if let Some(n) = Noise::of_result(result).filter(Noise::is_noisy) {
+            return noise::sentence(&who, m, &change, &n);
+        }
+    }
     let tail = if m.verdict == MetricVerdict::Inconclusive {
         " is inconclusive (--strict)"
     } else {
@@ -198,6 +213,7 @@ fn value(v: f64, unit: &str) -> String {
     }
     match unit {
         "ms" if v >= 1000.0 => format!("{} s", trim(format!("{:.2}", v / 1000.0))),
+        "ms" if v < 1.0 => format!("{} µs", trim(format!("{:.1}", v * 1000.0))),
         "ms" if v >= 100.0 => format!("{v:.0} ms"),
         "ms" if v >= 10.0 => format!("{} ms", trim(format!("{v:.1}"))),
         "ms" => format!("{} ms", trim(format!("{v:.2}"))),
@@ -214,10 +230,27 @@ fn value(v: f64, unit: &str) -> String {
             };
             format!("{} %", trim(digits))
         }
-        "rps" if v >= 100.0 => format!("{v:.0}/s"),
+        "rps" if v >= 100.0 => format!("{}/s", grouped(v)),
         "rps" => format!("{v:.1}/s"),
-        "count" => format!("{v:.0}"),
+        "count" => grouped(v),
         _ => format!("{v}"),
+    }
+}
+
+/// A whole number with thousands separators, as the reports print counts: `26747` → `26,747`.
+fn grouped(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 && digits != "0" {
+        format!("-{out}")
+    } else {
+        out
     }
 }
 
@@ -309,8 +342,23 @@ mod tests {
                 tolerance: "10%".into(),
                 p_value: Some(0.002),
                 verdict: MetricVerdict::Regressed,
+                detectable: Some(5.0),
             }],
+            testbed: String::new(),
+            baseline_testbed: String::new(),
+            informational: false,
+            baseline_runs: 1,
+            underpowered: None,
         }
+    }
+
+    #[test]
+    fn large_numbers_read_like_the_reports() {
+        assert_eq!(grouped(26747.0), "26,747");
+        assert_eq!(grouped(745.0), "745");
+        assert_eq!(grouped(-1234567.0), "-1,234,567");
+        assert_eq!(value(0.042, "ms"), "42 µs");
+        assert_eq!(value(12000.0, "rps"), "12,000/s");
     }
 
     #[test]
@@ -420,6 +468,57 @@ mod tests {
             r.reasons,
             ["p50 +18.2 % vs baseline is inconclusive (--strict) (tolerance 10%, p = 0.300)"]
         );
+    }
+
+    #[test]
+    fn a_regression_on_a_noisy_machine_is_inconclusive_and_says_why() {
+        use crate::gate::noise::{downgrade, Noise};
+        use crate::result::Window;
+        let mut r = result();
+        // 20 measured seconds, 3 of them with up to 12 % CPU steal.
+        r.timeseries = (0..20)
+            .map(|i| Window {
+                t_s: i as f64,
+                stage: Some(0),
+                steal_pct: Some([12.0, 8.0, 6.0].get(i).copied().unwrap_or(0.4)),
+                generator_cpu_pct: Some(40.0),
+                saturated: Some(false),
+                ..Window::default()
+            })
+            .collect();
+        let mut c = regressed_p50();
+        c.metrics[0].metric = "p99".into();
+        c.metrics[0].change = 40.0;
+        for strict in [false, true] {
+            let mut c = c.clone();
+            downgrade(Noise::of_result(&r), &mut c, strict);
+            assert_eq!(c.metrics[0].verdict, MetricVerdict::Inconclusive);
+            assert!(
+                c.notes[0].starts_with("p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun"),
+                "{:?}",
+                c.notes
+            );
+            let mut r = r.clone();
+            r.comparison = Some(c);
+            r = decided(r, strict);
+            if strict {
+                assert_eq!(r.verdict, Verdict::Fail);
+                assert_eq!(
+                    r.reasons,
+                    ["p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun"]
+                );
+            } else {
+                assert_eq!(r.verdict, Verdict::Pass);
+                assert!(r.reasons.is_empty());
+            }
+        }
+        // The same regression on a quiet machine stays one.
+        for w in &mut r.timeseries {
+            w.steal_pct = Some(0.4);
+        }
+        let mut quiet = c.clone();
+        downgrade(Noise::of_result(&r), &mut quiet, false);
+        assert_eq!(quiet, c);
     }
 
     #[test]

@@ -121,6 +121,9 @@ impl Summary<'_> {
         if !r.scenario.target.is_empty() {
             let _ = writeln!(self.out, "target: {}", clean(&r.scenario.target));
         }
+        if let Some(m) = f::machine(r) {
+            let _ = writeln!(self.out, "{m}");
+        }
     }
 
     /// B against A: one row per metric with both sides, the change and its interval.

@@ -22,6 +22,25 @@ pub struct Comparison {
     /// Anything else a reader must know (e.g. "regression confirmed by a rerun").
     pub notes: Vec<String>,
     pub metrics: Vec<MetricComparison>,
+    /// The testbed this run belongs to (`--testbed`, `PERFGATE_TESTBED`, or derived from the
+    /// machine, e.g. `intel-xeon-8272cl-2cpu-linux`); empty in results written before testbeds.
+    #[serde(default)]
+    pub testbed: String,
+    /// The testbed the baseline was taken on.
+    #[serde(default)]
+    pub baseline_testbed: String,
+    /// True when the baseline belongs to another testbed: the comparison is shown but never
+    /// fails the run (`--strict-env` makes it an error instead).
+    #[serde(default)]
+    pub informational: bool,
+    /// How many runs the baseline holds (1 for a baseline taken before several runs were kept).
+    #[serde(default)]
+    pub baseline_runs: usize,
+    /// Set when the comparison cannot detect a change as large as its tolerances, in one line
+    /// ("baseline comparison cannot fail: 5 windows, needs ≈ 12 s to detect 10 %"); every
+    /// report shows it, and `--strict` fails the run on it.
+    #[serde(default)]
+    pub underpowered: Option<String>,
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -50,6 +69,12 @@ pub struct MetricComparison {
     /// p-value of the significance test, when one was run.
     pub p_value: Option<f64>,
     pub verdict: MetricVerdict,
+    /// The smallest change (same unit as `change`, in the bad direction) this comparison
+    /// could have called a regression with this sample: the larger of what the window test
+    /// detects with 80 % power and the baseline runs' own spread. `null` when no change of
+    /// any size could be detected (too few windows) or when not computed (older results).
+    #[serde(default)]
+    pub detectable: Option<f64>,
 }
 
 /// criterion-style per-metric answer.

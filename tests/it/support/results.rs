@@ -114,6 +114,7 @@ fn window(t: f64, stage: Option<usize>, active: f64, rps: f64, p50: f64, errors:
             http_5xx: errors - errors / 3,
             ..ErrorCounts::default()
         },
+        ..Window::default()
     }
 }
 
@@ -135,6 +136,7 @@ fn mc(
         tolerance: "10%".into(),
         p_value: p,
         verdict: v,
+        detectable: None,
     }
 }
 
@@ -270,6 +272,11 @@ fn realistic_unjudged() -> RunResult {
             scenario_changed: true,
             env_mismatch: vec!["cpus: baseline 4, current 2".into()],
             notes: vec!["regression confirmed by a rerun".into()],
+            testbed: String::new(),
+            baseline_testbed: String::new(),
+            informational: false,
+            baseline_runs: 1,
+            underpowered: None,
             metrics: vec![
                 mc(
                     "_total",
