@@ -29,15 +29,25 @@
 //! For in-process benchmarks, build a [`client::Registry`], register your async functions and
 //! hand it to [`cli::main`].
 
+#[doc(hidden)]
 pub mod app;
 pub mod cli;
+#[doc(hidden)]
 pub mod client;
+#[doc(hidden)]
 pub mod engine;
 pub mod exit;
+#[doc(hidden)]
 pub mod gate;
+#[doc(hidden)]
 pub mod metrics;
+#[doc(hidden)]
 pub mod report;
 pub mod result;
+#[doc(hidden)]
 pub mod scenario;
 #[doc(hidden)]
 pub mod schema;
+
+pub use client::{CallContext, FnResult, ParamError, Registry};
+pub use scenario::{ParamKind, ParamSpec};

@@ -11,7 +11,7 @@ use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::Verdict;
 
 #[derive(Debug, Clone, Default)]
-pub struct RefreshArgs {
+pub(crate) struct RefreshArgs {
     pub scenario: PathBuf,
     /// Take this result instead of running.
     pub from: Option<PathBuf>,
@@ -25,7 +25,7 @@ pub struct RefreshArgs {
     pub handle_signals: bool,
 }
 
-pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+pub(crate) fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
     let path = args
         .baseline

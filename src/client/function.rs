@@ -236,19 +236,19 @@ impl<F: Future> Future for Flagged<F> {
 
 /// A function bound to its call context: what a worker calls for a `call:` request.
 #[derive(Clone)]
-pub struct BoundCall {
+pub(crate) struct BoundCall {
     func: Func,
     ctx: CallContext,
 }
 
 impl BoundCall {
-    pub fn new(registry: &Registry, name: &str, ctx: CallContext) -> Option<Self> {
+    pub(crate) fn new(registry: &Registry, name: &str, ctx: CallContext) -> Option<Self> {
         install_quiet_hook();
         registry.get(name).map(|func| BoundCall { func, ctx })
     }
 
     /// Calls the function; an error or a panic becomes an outcome of class `function`.
-    pub async fn call(&self) -> Outcome {
+    pub(crate) async fn call(&self) -> Outcome {
         let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
             in_user_code(|| (self.func)(self.ctx.clone()))
         }));

@@ -10,7 +10,7 @@
 //! a little slack) and no worker still holds data for it.
 
 pub mod schedule;
-pub mod stop;
+pub(crate) mod stop;
 mod worker;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, Interval};
 
 pub use stop::StopSignal;
-pub use worker::Picker;
+pub(crate) use worker::Picker;
 
 use crate::client::Target;
 use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPool};
@@ -32,7 +32,7 @@ use schedule::Phase;
 use worker::{OpenShared, Pacing, WorkerCtx};
 
 /// How long workers get to finish their request after an abort, before they are cut off.
-pub const ABORT_GRACE: Duration = Duration::from_millis(500);
+pub(crate) const ABORT_GRACE: Duration = Duration::from_millis(500);
 /// How long after its second a window may close: covers a worker between reading the clock
 /// and publishing the window it now holds.
 const CLOSE_SLACK: Duration = Duration::from_millis(100);
@@ -48,7 +48,7 @@ pub struct EngineOutput {
 }
 
 /// Called with each closed 1-second window, for live progress.
-pub type WindowHook = Box<dyn FnMut(&Window) + Send>;
+pub(crate) type WindowHook = Box<dyn FnMut(&Window) + Send>;
 
 /// Drives `load` against `target`. `names` and `weights` describe the scenario's requests
 /// (by index). Stops at the end of the last stage, or early when `stop` is aborted.

@@ -48,7 +48,7 @@ pub struct Provenance {
 impl Provenance {
     /// Provenance of `result` taken now: the result's tool, scenario and host, the current
     /// git commit (if any) and the current time.
-    pub fn capture(result: &RunResult) -> Provenance {
+    pub(crate) fn capture(result: &RunResult) -> Provenance {
         Provenance {
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             perfgate_version: result.tool.version.clone(),
@@ -80,7 +80,7 @@ impl Baseline {
 }
 
 /// `git rev-parse HEAD`, or `None` when git is missing or this is not a checkout.
-pub fn git_commit() -> Option<String> {
+pub(crate) fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .stdin(std::process::Stdio::null())
@@ -272,7 +272,7 @@ fn write_atomic(
 
 /// Where a scenario's baseline lives: `baseline.file` when the scenario sets it, otherwise
 /// `baselines/<name>.json` (characters other than letters, digits, `.`, `_`, `-` become `-`).
-pub fn default_path(scenario_name: &str, spec: &BaselineSpec) -> PathBuf {
+pub(crate) fn default_path(scenario_name: &str, spec: &BaselineSpec) -> PathBuf {
     if let Some(f) = &spec.file {
         return f.clone();
     }

@@ -11,20 +11,20 @@
 //! a baseline afresh: [`rejudge`]. To refresh a baseline: [`check_refreshable`],
 //! [`Baseline::from_result`], [`describe_change`], [`save_atomic`].
 
-pub mod baseline;
+pub(crate) mod baseline;
 pub mod compare;
-pub mod reasons;
-pub mod stats;
-pub mod thresholds;
+pub(crate) mod reasons;
+pub(crate) mod stats;
+pub(crate) mod thresholds;
 
+pub(crate) use baseline::default_path;
 pub use baseline::{
-    check_refreshable, default_path, describe_change, load, save_atomic, Baseline, BaselineError,
-    Provenance, RefreshRefused, BASELINE_SCHEMA,
+    check_refreshable, describe_change, load, save_atomic, Baseline, BaselineError, Provenance,
+    RefreshRefused, BASELINE_SCHEMA,
 };
 pub use compare::{compare, env_mismatch, CompareOptions};
 pub use reasons::reasons;
-pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
-pub use thresholds::{evaluate, no_success, verdict};
+pub use thresholds::{evaluate, verdict};
 
 use crate::result::{Comparison, Judgement, Measurement, RunResult, ThresholdResult};
 use crate::scenario::Threshold;
@@ -46,7 +46,7 @@ pub fn judge(
 /// Judges a saved result against `baseline` afresh (`perfgate compare`): its thresholds stay
 /// as they were judged when it was made; the comparison, the verdict and the reasons are
 /// redone.
-pub fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
+pub(crate) fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
     let (m, judged) = result.into_parts();
     let comparison = compare(&m, baseline, opts);
     decide(m, judged.thresholds, Some(comparison), opts.strict)

@@ -4,14 +4,14 @@
 pub mod charts;
 mod error;
 pub mod escape;
-pub mod format;
+pub(crate) mod format;
 mod glyphs;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod png;
-pub mod progress;
+pub(crate) mod progress;
 pub(crate) mod sections;
 pub mod terminal;
 

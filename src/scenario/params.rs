@@ -109,7 +109,7 @@ impl FunctionCatalog for [&str] {
 
 /// A problem with one parameter: the key it is about (`None`: the `params` map as a whole).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParamProblem {
+pub(crate) struct ParamProblem {
     pub key: Option<String>,
     pub message: String,
     pub hint: Option<String>,
@@ -117,7 +117,7 @@ pub struct ParamProblem {
 
 /// Checks `given` against `declared`: unknown names (with a "did you mean"), kinds and
 /// ranges, and required ones that are missing.
-pub fn check(
+pub(crate) fn check(
     function: &str,
     declared: &[ParamSpec],
     given: &BTreeMap<String, serde_json::Value>,
