@@ -1,8 +1,8 @@
 //! The top layer: the commands as library functions, and the measure step. Each command
-//! takes plain options (no clap types) and returns an [`ExitCode`] or an [`AppError`] that
+//! takes plain options (no clap types) and returns an [`ExitCode`] or an `AppError` that
 //! carries its own. `cli.rs` only maps arguments here, so tests and user binaries drive
 //! exactly what the command line drives. This is the only layer that knows every stage:
-//! scenario → [`measure`] (engine, client, metrics) → `gate::judge` → reports.
+//! scenario → `measure` (engine, client, metrics) → `gate::judge` → reports.
 
 mod baseline_cmd;
 mod compare_cmd;

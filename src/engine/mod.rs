@@ -5,7 +5,7 @@
 //!
 //! At the deadline no worker starts another request, and the requests in flight are awaited
 //! (each is bounded by the target's timeout) and recorded where they finish: they are the
-//! run's tail. On an abort, workers get [`ABORT_GRACE`]; whatever is still in flight then is
+//! run's tail. On an abort, workers get `ABORT_GRACE`; whatever is still in flight then is
 //! cut off and counted as `interrupted`. A window closes only when its second is over (plus
 //! a little slack) and no worker still holds data for it.
 
@@ -55,7 +55,7 @@ pub(crate) type WindowHook = Box<dyn FnMut(&Window) + Send>;
 ///
 /// Three steps: start the workers; until the deadline, feed the aggregator (and grow the
 /// open model's pool); then let the requests in flight finish (cut off after
-/// [`ABORT_GRACE`] on an abort) and close the last windows.
+/// `ABORT_GRACE` on an abort) and close the last windows.
 pub async fn drive<T: Target>(
     target: Arc<T>,
     names: Vec<String>,

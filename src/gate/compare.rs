@@ -18,7 +18,7 @@ use crate::scenario::BaselineSpec;
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
     /// Tolerance per metric, already merged (scenario ← command line); a metric not named
-    /// takes [`TolMetric::default_tolerance`].
+    /// takes `TolMetric::default_tolerance`.
     pub tolerances: BTreeMap<TolMetric, TolValue>,
     /// Inconclusive metrics fail the comparison too.
     pub strict: bool,

@@ -1,14 +1,14 @@
 //! The gate: everything that decides whether a run passes, and the only place a
-//! [`RunResult`] is made. It owns absolute thresholds ([`thresholds`]), baseline files
-//! ([`baseline`]: load, atomic save, refresh guard), the comparison against a baseline with
-//! tolerances and a noise test ([`compare`](mod@compare), [`stats`]), the verdict, and the
-//! sentences that say why a run failed ([`reasons`](mod@reasons)). Reporters render what the
+//! [`RunResult`] is made. It owns absolute thresholds (`thresholds`), baseline files
+//! (`baseline`: load, atomic save, refresh guard), the comparison against a baseline with
+//! tolerances and a noise test ([`compare`](mod@compare), `stats`), the verdict, and the
+//! sentences that say why a run failed (`reasons`). Reporters render what the
 //! gate decided; they never decide anything themselves. The gate reads only the result model
 //! (`result/`) and the scenario's thresholds and tolerances.
 //!
 //! The usual sequence, for a finished measurement: [`judge`] (thresholds, then the comparison
 //! when a baseline is given, then the verdict and its reasons). A saved result compared with
-//! a baseline afresh: [`rejudge`]. To refresh a baseline: [`check_refreshable`],
+//! a baseline afresh: `rejudge`. To refresh a baseline: [`check_refreshable`],
 //! [`Baseline::from_result`], [`describe_change`], [`save_atomic`].
 
 pub(crate) mod baseline;

@@ -271,7 +271,7 @@ impl Op {
 pub struct BaselineSpec {
     /// Where the baseline lives; default `baselines/<name>.json`.
     pub file: Option<PathBuf>,
-    /// Tolerances the file sets; metrics it does not name take [`TolMetric::default_tolerance`].
+    /// Tolerances the file sets; metrics it does not name take `TolMetric::default_tolerance`.
     pub tolerance: BTreeMap<TolMetric, TolValue>,
     /// Run the measurement this many times and compare medians (≥ 1).
     pub repeat: u32,
