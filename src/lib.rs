@@ -68,6 +68,7 @@
 //! - [`exit::ExitCode`] is the exit-code contract.
 
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
 #[doc(hidden)]
 pub mod app;

@@ -40,7 +40,7 @@ pub struct Measurement {
 
 /// What the gate decided about a [`Measurement`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     pub verdict: Verdict,
     pub thresholds: Vec<ThresholdResult>,
     pub comparison: Option<Comparison>,

@@ -118,7 +118,7 @@ impl JsonSchema for Flag {
 macro_rules! text_type {
     ($name:ident, $title:literal, $description:expr, $pattern:expr, $examples:expr) => {
         #[doc = $title]
-        pub struct $name;
+        pub(crate) struct $name;
 
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
