@@ -5,7 +5,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use perfgate::report::html::render_html;
 use perfgate::report::ReportContext;
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/support/results.rs"]
 mod common;
 
 fn soak_html(c: &mut Criterion) {

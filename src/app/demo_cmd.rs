@@ -27,13 +27,45 @@ pub(crate) fn demo_server(args: &DemoServerArgs) -> Result<ExitCode, AppError> {
     }
     let server = DemoServer::start(args.addr, args.options.clone())
         .map_err(|e| AppError::Run(format!("cannot listen on {}: {e}", args.addr)))?;
-    println!("demo server listening on {}", server.base_url());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::Run(e.to_string()))?;
     rt.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
+        // The handler is in place before the ready line, so a Ctrl-C right after it is a
+        // clean stop (exit 0), never the default kill.
+        let stop = interrupted();
+        println!("demo server listening on {}", server.base_url());
+        stop.await;
     });
     Ok(ExitCode::Pass)
+}
+
+/// Registers for Ctrl-C (and SIGTERM) now; resolves when one arrives.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            match (int, term) {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -147,7 +147,14 @@ fn target_label(plan: &Plan, cli: Option<&str>) -> String {
 /// error messages.
 fn measurement(plan: &Plan, out: EngineOutput, target: String, threads: usize) -> Measurement {
     let m = out.metrics;
-    let warnings = warnings(&m.timeseries, &m.error_samples);
+    let mut warnings = warnings(&m.timeseries, &m.error_samples);
+    if plan.target.retry_idempotent && plan.uses_http() {
+        warnings.push(format!(
+            "target.retry_idempotent is on: a GET, HEAD or OPTIONS whose kept-alive connection \
+             closed before the answer was sent again ({} retries, each counted as a request)",
+            m.totals.retries
+        ));
+    }
     let mut error_samples = m.error_samples;
     for s in &mut error_samples {
         s.message = plan.secrets.redact(&s.message);

@@ -10,6 +10,8 @@
 //! a little slack) and no worker still holds data for it.
 
 pub mod schedule;
+#[cfg(test)]
+mod sim_tests;
 pub(crate) mod stop;
 mod worker;
 

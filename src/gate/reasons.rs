@@ -64,7 +64,7 @@ fn no_success_sentence(t: &Metrics) -> String {
         return if t.dropped > 0 {
             format!(
                 "no request succeeded: none was sent ({} arrivals dropped)",
-                t.dropped
+                grouped(t.dropped as f64)
             )
         } else {
             "no request succeeded: no request completed".to_string()
@@ -75,11 +75,12 @@ fn no_success_sentence(t: &Metrics) -> String {
         .iter()
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(c, n)| format!("{c} {n}"))
+        .map(|(c, n)| format!("{c} {}", grouped(n as f64)))
         .collect();
     let mut s = format!(
         "no request succeeded: {} of {} failed",
-        t.errors, t.requests
+        grouped(t.errors as f64),
+        grouped(t.requests as f64)
     );
     if !classes.is_empty() {
         s.push_str(&format!(" ({})", classes.join(", ")));
@@ -138,8 +139,8 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
         ("dropped_rate", Some(m)) => format!(
             "{scope}dropped {} of arrivals ({} of {}) {relation}",
             value(dropped_rate(m), "ratio"),
-            m.dropped,
-            m.requests + m.dropped
+            grouped(m.dropped as f64),
+            grouped((m.requests + m.dropped) as f64)
         ),
         ("dropped", _) => format!("{scope}dropped {observed} arrivals {relation}"),
         (metric, _) => format!("{scope}{metric} {observed} {relation}"),
@@ -172,6 +173,9 @@ fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
     }
     let change = if m.unit == "ratio" {
         format!("{:+.1} pp", m.change)
+    } else if m.change.abs() >= 100.0 {
+        let sign = if m.change < 0.0 { "-" } else { "+" };
+        format!("{sign}{} %", grouped(m.change.abs()))
     } else {
         format!("{:+.1} %", m.change)
     };
@@ -198,6 +202,7 @@ fn value(v: f64, unit: &str) -> String {
     }
     match unit {
         "ms" if v >= 1000.0 => format!("{} s", trim(format!("{:.2}", v / 1000.0))),
+        "ms" if v < 1.0 => format!("{} µs", trim(format!("{:.1}", v * 1000.0))),
         "ms" if v >= 100.0 => format!("{v:.0} ms"),
         "ms" if v >= 10.0 => format!("{} ms", trim(format!("{v:.1}"))),
         "ms" => format!("{} ms", trim(format!("{v:.2}"))),
@@ -214,10 +219,27 @@ fn value(v: f64, unit: &str) -> String {
             };
             format!("{} %", trim(digits))
         }
-        "rps" if v >= 100.0 => format!("{v:.0}/s"),
+        "rps" if v >= 100.0 => format!("{}/s", grouped(v)),
         "rps" => format!("{v:.1}/s"),
-        "count" => format!("{v:.0}"),
+        "count" => grouped(v),
         _ => format!("{v}"),
+    }
+}
+
+/// A whole number with thousands separators, as the reports print counts: `26747` → `26,747`.
+fn grouped(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 && digits != "0" {
+        format!("-{out}")
+    } else {
+        out
     }
 }
 
@@ -311,6 +333,15 @@ mod tests {
                 verdict: MetricVerdict::Regressed,
             }],
         }
+    }
+
+    #[test]
+    fn large_numbers_read_like_the_reports() {
+        assert_eq!(grouped(26747.0), "26,747");
+        assert_eq!(grouped(745.0), "745");
+        assert_eq!(grouped(-1234567.0), "-1,234,567");
+        assert_eq!(value(0.042, "ms"), "42 µs");
+        assert_eq!(value(12000.0, "rps"), "12,000/s");
     }
 
     #[test]

@@ -1,0 +1,6 @@
+//! Integration tests of the gate: thresholds, baseline files, comparison and verdicts, driven
+//! with results built in code (see `support/shapes.rs`).
+
+mod baseline_files;
+mod comparison;
+mod thresholds_verdict;

@@ -1,0 +1,16 @@
+//! Integration tests of the harness (issue 2): scenario diagnostics, both load models, both
+//! target kinds, every error class, preflight, signals, secrets and the CLI's exit codes.
+//! Everything runs against loopback servers on ephemeral ports, for about a second each.
+
+mod cli;
+mod client_truth;
+mod counted;
+mod engine;
+mod faults;
+mod gate_cli;
+mod input_truth;
+mod scenario_errors;
+mod schema;
+mod stop;
+mod verdict_truth;
+mod windows;
