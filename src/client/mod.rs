@@ -19,7 +19,7 @@ use std::time::Duration;
 
 pub(crate) use function::BoundCall;
 pub use function::{CallContext, FnResult, ParamError, Registry};
-pub use http::PrepareError;
+pub(crate) use http::PrepareError;
 pub(crate) use http::{HttpSession, HttpSpec};
 
 use crate::metrics::Outcome;

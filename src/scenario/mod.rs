@@ -20,11 +20,10 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use diag::ScenarioError;
-pub use params::FunctionCatalog;
+pub(crate) use params::FunctionCatalog;
 pub use params::{ParamKind, ParamSpec};
 pub use plan::*;
 pub(crate) use schema::json_schema;
-pub use secrets::Secrets;
 
 /// The editor modeline a scenario may start with (`# yaml-language-server: $schema=...`).
 const MODELINE: &str = "# yaml-language-server:";
