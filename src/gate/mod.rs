@@ -12,7 +12,7 @@
 //! [`Baseline::from_result`], [`describe_change`], [`save_atomic`].
 
 pub(crate) mod baseline;
-pub mod compare;
+pub(crate) mod compare;
 pub(crate) mod reasons;
 pub(crate) mod stats;
 pub(crate) mod thresholds;
