@@ -1,7 +1,7 @@
 //! The gate: everything that decides whether a run passes, and the only place a
 //! [`RunResult`] is made. It owns absolute thresholds (`thresholds`), baseline files
 //! (`baseline`: load, atomic save, refresh guard), the comparison against a baseline with
-//! tolerances and a noise test ([`compare`](mod@compare), `stats`), the verdict, and the
+//! tolerances and a noise test (`compare`, `stats`), the verdict, and the
 //! sentences that say why a run failed (`reasons`). Reporters render what the
 //! gate decided; they never decide anything themselves. The gate reads only the result model
 //! (`result/`) and the scenario's thresholds and tolerances.
