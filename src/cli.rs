@@ -95,9 +95,14 @@ pub(crate) struct GateCli {
     /// Inconclusive metrics (past tolerance, not significant) fail too.
     #[arg(long)]
     strict: bool,
-    /// A machine different from the baseline's is an error (exit 2).
+    /// A machine different from the baseline's, or a baseline of another testbed, is an
+    /// error (exit 2) instead of an informational comparison.
     #[arg(long)]
     strict_env: bool,
+    /// The testbed this run belongs to (default: $PERFGATE_TESTBED, else derived from the
+    /// CPU model, CPU count and OS, e.g. intel-xeon-8272cl-2cpu-linux).
+    #[arg(long, value_parser = testbed)]
+    testbed: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +168,13 @@ pub(crate) struct RefreshCli {
     /// Write this file instead of the scenario's baseline.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// How many runs the baseline records (default 3): it learns its run-to-run spread.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    runs: Option<u32>,
+    /// The testbed the baseline is for (default: $PERFGATE_TESTBED, else derived from the
+    /// machine); written to baselines/<scenario>/<testbed>.json.
+    #[arg(long, value_parser = testbed)]
+    testbed: Option<String>,
     #[command(flatten)]
     measure: MeasureCli,
 }
@@ -230,6 +242,7 @@ impl From<RunCli> for app::RunArgs {
                     tolerances,
                     strict,
                     strict_env,
+                    testbed,
                 },
             confirm,
         } = cli;
@@ -246,6 +259,7 @@ impl From<RunCli> for app::RunArgs {
             tolerances,
             strict,
             strict_env,
+            testbed,
             confirm,
             repeat,
             // The command line is the process: Ctrl-C and SIGTERM end the run cleanly.
@@ -264,6 +278,7 @@ impl From<CompareCli> for app::CompareArgs {
                     tolerances,
                     strict,
                     strict_env,
+                    testbed,
                 },
             out,
             verbose,
@@ -274,6 +289,7 @@ impl From<CompareCli> for app::CompareArgs {
             tolerances,
             strict,
             strict_env,
+            testbed,
             out,
             verbose,
         }
@@ -287,6 +303,8 @@ impl From<RefreshCli> for app::RefreshArgs {
             from,
             force,
             baseline,
+            runs,
+            testbed,
             measure:
                 MeasureCli {
                     base_url,
@@ -300,6 +318,8 @@ impl From<RefreshCli> for app::RefreshArgs {
             from,
             force,
             baseline,
+            runs,
+            testbed,
             base_url,
             threads: threads.map(usize::from),
             quiet,
@@ -368,6 +388,10 @@ fn duration(s: &str) -> Result<Duration, String> {
 
 fn tolerance(s: &str) -> Result<(TolMetric, TolValue), String> {
     parse_tolerance_pair(s)
+}
+
+fn testbed(s: &str) -> Result<String, String> {
+    crate::gate::parse_testbed(s).map_err(|e| e.to_string())
 }
 
 /// The whole program: parses the process's command line and runs it. Call this from your
@@ -447,6 +471,7 @@ mod tests {
         let run = parse(concat!(
             "run s.yaml --out o --base-url http://h:1 --threads 3 -q -v --no-report",
             " --baseline b.json --tolerance p99=15% --strict --strict-env --confirm --repeat 4",
+            " --testbed ci-1",
         ));
         let Command::Run(c) = run else {
             panic!("not run");
@@ -461,7 +486,9 @@ mod tests {
         assert_eq!(a.tolerances, [(TolMetric::P99, TolValue::Percent(15.0))]);
         assert!(a.strict && a.strict_env && a.confirm);
         assert_eq!(a.repeat, Some(4));
+        assert_eq!(a.testbed.as_deref(), Some("ci-1"));
         assert!(a.handle_signals, "the binary handles Ctrl-C");
+        assert!(refused("run s.yaml --testbed ../up"));
 
         let Command::Run(c) = parse("run s.yaml --no-baseline") else {
             panic!("not run");
@@ -476,7 +503,7 @@ mod tests {
     fn every_compare_flag_reaches_the_compare_args() {
         let compare = parse(concat!(
             "compare r.json --baseline b.json --tolerance error_rate=0.5pp",
-            " --strict --strict-env --out o --verbose",
+            " --strict --strict-env --out o --verbose --testbed amd-epyc-2",
         ));
         let Command::Compare(c) = compare else {
             panic!("not compare");
@@ -490,13 +517,14 @@ mod tests {
         );
         assert!(a.strict && a.strict_env && a.verbose);
         assert_eq!(a.out.as_deref(), Some(Path::new("o")));
+        assert_eq!(a.testbed.as_deref(), Some("amd-epyc-2"));
     }
 
     #[test]
     fn every_refresh_flag_reaches_the_refresh_args() {
         let refresh = parse(concat!(
             "baseline refresh s.yaml --from r.json --force --baseline b.json",
-            " --base-url http://h:1 --threads 2 --repeat 5 --quiet",
+            " --base-url http://h:1 --threads 2 --repeat 5 --quiet --runs 4 --testbed tb",
         ));
         let Command::Baseline {
             command: BaselineCommand::Refresh(c),
@@ -511,6 +539,8 @@ mod tests {
         assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
         assert_eq!(a.base_url.as_deref(), Some("http://h:1"));
         assert_eq!((a.threads, a.repeat), (Some(2), Some(5)));
+        assert_eq!((a.runs, a.testbed.as_deref()), (Some(4), Some("tb")));
+        assert!(refused("baseline refresh s.yaml --runs 0"));
         // The measuring flags are the run's, limits included.
         assert!(refused("baseline refresh s.yaml --threads 0"));
         assert!(refused("baseline refresh s.yaml --repeat 21"));

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{find_baseline, load_result, output, AppError, ExitCode};
+use super::{
+    asked_testbed, find_baseline, load_result, output, strict_env_check, AppError, ExitCode,
+};
 use crate::client::Registry;
 use crate::gate::{self, CompareOptions};
 use crate::result::Verdict;
@@ -17,6 +19,9 @@ pub(crate) struct CompareArgs {
     pub tolerances: Vec<(TolMetric, TolValue)>,
     pub strict: bool,
     pub strict_env: bool,
+    /// The testbed of the result (`None`: `PERFGATE_TESTBED`, else derived from the result's
+    /// host).
+    pub testbed: Option<String>,
     /// Also write the report files here.
     pub out: Option<PathBuf>,
     /// List unchanged compared metrics too.
@@ -37,7 +42,16 @@ pub(crate) fn compare(args: &CompareArgs, registry: &Registry) -> Result<ExitCod
     }
     // The scenario's own `baseline:` section (tolerances, file) when its file is still there.
     let spec = scenario_spec(&result.scenario.file, &result.scenario.name, registry);
-    let default = gate::default_path(&result.scenario.name, &spec);
+    // The testbed asked for; else the one the result was judged on; else its host's.
+    let judged_on = result
+        .comparison
+        .as_ref()
+        .map(|c| c.testbed.clone())
+        .filter(|t| !t.is_empty());
+    let testbed = asked_testbed(args.testbed.as_deref())?
+        .or(judged_on)
+        .unwrap_or_else(|| gate::derive_testbed(&result.host));
+    let default = gate::locate(&result.scenario.name, &spec, &testbed);
     let explicit = args.baseline.as_deref();
     let baseline = find_baseline(explicit, default.clone(), &result.scenario.name)?.ok_or_else(|| {
         AppError::Input(format!(
@@ -45,7 +59,8 @@ pub(crate) fn compare(args: &CompareArgs, registry: &Registry) -> Result<ExitCod
             default.display()
         ))
     })?;
-    let opts = CompareOptions::from_spec(&spec, &args.tolerances, args.strict);
+    let opts =
+        CompareOptions::from_spec(&spec, &args.tolerances, args.strict).on_testbed(Some(testbed));
     // Thresholds were judged when the result was made; keep them, redo the comparison.
     let result = gate::rejudge(result, &baseline, &opts);
     let dir = args.out.clone();
@@ -57,16 +72,7 @@ pub(crate) fn compare(args: &CompareArgs, registry: &Registry) -> Result<ExitCod
         args.verbose,
     )?;
     if args.strict_env {
-        if let Some(c) = result
-            .comparison
-            .as_ref()
-            .filter(|c| !c.env_mismatch.is_empty())
-        {
-            return Err(AppError::Input(format!(
-                "--strict-env: this result's machine differs from the baseline's: {}",
-                c.env_mismatch.join("; ")
-            )));
-        }
+        strict_env_check(&result, "this result's machine")?;
     }
     Ok(result.exit())
 }

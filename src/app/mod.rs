@@ -147,6 +147,47 @@ pub(crate) fn find_baseline(
     }
 }
 
+/// The testbed asked for: `--testbed`, else `PERFGATE_TESTBED` (checked: it names a file),
+/// else `None` (derived from the machine by the caller).
+pub(crate) fn asked_testbed(flag: Option<&str>) -> Result<Option<String>, AppError> {
+    if let Some(t) = flag {
+        return Ok(Some(t.to_string()));
+    }
+    match std::env::var("PERFGATE_TESTBED") {
+        Ok(v) if !v.trim().is_empty() => gate::parse_testbed(v.trim())
+            .map(Some)
+            .map_err(|e| AppError::Input(format!("PERFGATE_TESTBED: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+/// The testbed of a run on this machine: the one asked for, else derived from this host.
+pub(crate) fn this_testbed(flag: Option<&str>) -> Result<String, AppError> {
+    Ok(asked_testbed(flag)?
+        .unwrap_or_else(|| gate::derive_testbed(&crate::result::HostInfo::current(0))))
+}
+
+/// `--strict-env`: a machine different from the baseline's, or a baseline of another
+/// testbed, is an error (exit 2) rather than a note or an informational comparison.
+pub(crate) fn strict_env_check(result: &RunResult, whose: &str) -> Result<(), AppError> {
+    let Some(c) = &result.comparison else {
+        return Ok(());
+    };
+    if c.informational {
+        return Err(AppError::Input(format!(
+            "--strict-env: no baseline for testbed {} ({whose}); the baseline is for {}\n  hint: take one with `perfgate baseline refresh` on this testbed, or name the testbed with --testbed",
+            c.testbed, c.baseline_testbed
+        )));
+    }
+    if !c.env_mismatch.is_empty() {
+        return Err(AppError::Input(format!(
+            "--strict-env: {whose} differs from the baseline's: {}",
+            c.env_mismatch.join("; ")
+        )));
+    }
+    Ok(())
+}
+
 /// The default output folder of a scenario: `reports/<name>`.
 pub(crate) fn default_out(name: &str) -> PathBuf {
     Path::new("reports").join(name)

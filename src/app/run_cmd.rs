@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 use super::measure::measure_as_asked;
-use super::{default_out, find_baseline, load_plan_for_run, output, AppError, ExitCode};
+use super::{
+    default_out, find_baseline, load_plan_for_run, output, strict_env_check, this_testbed,
+    AppError, ExitCode,
+};
 use crate::client::Registry;
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult, Verdict};
@@ -30,8 +33,11 @@ pub(crate) struct RunArgs {
     pub tolerances: Vec<(TolMetric, TolValue)>,
     /// Inconclusive metrics fail too.
     pub strict: bool,
-    /// A different machine than the baseline's is an error (exit 2).
+    /// A different machine than the baseline's, or another testbed's baseline, is an error
+    /// (exit 2).
     pub strict_env: bool,
+    /// The testbed of this run (`None`: `PERFGATE_TESTBED`, else derived from the machine).
+    pub testbed: Option<String>,
     /// Rerun once when a regression is found; fail only if the rerun agrees.
     pub confirm: bool,
     /// Run the measurement N times and compare medians (overrides `baseline.repeat`).
@@ -50,8 +56,10 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
     let dir = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
     // Checked before the load, so an unwritable --out does not lose the run (exit 2).
     output::check_writable(&dir)?;
-    let baseline = baseline_for(&plan, args)?;
-    let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
+    let testbed = this_testbed(args.testbed.as_deref())?;
+    let baseline = baseline_for(&plan, args, &testbed)?;
+    let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict)
+        .on_testbed(Some(testbed));
     let opted_out = opted_out_warning(&plan);
     if let Some(w) = &opted_out {
         eprintln!("perfgate: warning: {w}");
@@ -76,31 +84,22 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
         args.verbose,
     )?;
     if args.strict_env {
-        if let Some(c) = result
-            .comparison
-            .as_ref()
-            .filter(|c| !c.env_mismatch.is_empty())
-        {
-            return Err(AppError::Input(format!(
-                "--strict-env: this machine differs from the baseline's: {}",
-                c.env_mismatch.join("; ")
-            )));
-        }
+        strict_env_check(&result, "this machine")?;
     }
     Ok(result.exit())
 }
 
 /// The baseline to compare with, unless `--no-baseline`; says how to take one when there is
 /// none yet.
-fn baseline_for(plan: &Plan, args: &RunArgs) -> Result<Option<Baseline>, AppError> {
+fn baseline_for(plan: &Plan, args: &RunArgs, testbed: &str) -> Result<Option<Baseline>, AppError> {
     if args.no_baseline {
         return Ok(None);
     }
-    let default = gate::default_path(&plan.name, &plan.baseline);
+    let default = gate::locate(&plan.name, &plan.baseline, testbed);
     let baseline = find_baseline(args.baseline.as_deref(), default, &plan.name)?;
     if baseline.is_none() && !args.quiet {
         eprintln!(
-            "perfgate: no baseline for `{}` yet; `perfgate baseline refresh {}` takes one",
+            "perfgate: no baseline for `{}` on testbed {testbed} yet; `perfgate baseline refresh {}` takes one",
             plan.name,
             args.scenario.display()
         );

@@ -1,9 +1,14 @@
 //! Baseline files (`perfgate/baseline/v1`): what they hold, where they live, loading with typed
 //! errors, atomic saving, the refresh guard and the "what changed" lines of a refresh.
 //!
-//! A baseline is the [`RunResult`] of the run it came from — summary metrics per request and
-//! `_total`, HDR histograms, per-second `request_series` for the noise test — plus provenance:
-//! perfgate version, scenario name and hash, git commit, host, creation time.
+//! A baseline is the [`RunResult`] of the runs it came from — summary metrics per request and
+//! `_total` (medians over the runs), HDR histograms (merged), per-second `request_series` for
+//! the noise test (every run's windows) — plus each run's own summary ([`RunSummary`], so the
+//! baseline knows its run-to-run spread) and provenance: perfgate version, scenario name and
+//! hash, git commit, host, testbed, creation time.
+//!
+//! Files live at `baselines/<scenario>/<testbed>.json`, one per testbed; a single
+//! `baselines/<scenario>.json` written before testbeds still loads (`locate`).
 
 use std::fs;
 use std::io::{self, Write};
@@ -11,7 +16,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::result::{HostInfo, Metrics, RunResult, Verdict, TOTAL_KEY};
+use std::collections::BTreeMap;
+
+use super::testbed::derive_testbed;
+use crate::result::{HostInfo, Measurement, Metrics, RunResult, Verdict, TOTAL_KEY};
 use crate::scenario::BaselineSpec;
 
 /// Schema tag of a baseline file.
@@ -22,8 +30,13 @@ pub const BASELINE_SCHEMA: &str = "perfgate/baseline/v1";
 pub struct Baseline {
     pub schema: String,
     pub provenance: Provenance,
-    /// The run the baseline was taken from (its `comparison` cleared).
+    /// The run the baseline was taken from (its `comparison` cleared); for several runs, their
+    /// fold: per-metric medians, merged histograms, every run's windows.
     pub result: RunResult,
+    /// Each run's own summary, in the order they ran; empty in a baseline written before
+    /// several runs were kept (it then counts as one run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunSummary>,
     /// Where the baseline was loaded from; set by [`load`], never written.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -43,6 +56,38 @@ pub struct Provenance {
     pub git_commit: Option<String>,
     /// The machine that ran the measurement.
     pub host: HostInfo,
+    /// The testbed the baseline belongs to; absent in older files, where it is derived from
+    /// `host` (`Baseline::testbed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testbed: Option<String>,
+}
+
+/// One run of a baseline: its summary metrics, `_total` and per request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSummary {
+    pub started_at: String,
+    pub totals: Metrics,
+    pub requests: BTreeMap<String, Metrics>,
+}
+
+impl RunSummary {
+    /// The summary of one measured run.
+    pub(crate) fn of(m: &Measurement) -> RunSummary {
+        RunSummary {
+            started_at: m.started_at.clone(),
+            totals: m.totals.clone(),
+            requests: m.requests.clone(),
+        }
+    }
+
+    /// The metrics of request `name` (or `_total`) in this run.
+    pub(crate) fn metrics(&self, name: &str) -> Option<&Metrics> {
+        if name == TOTAL_KEY {
+            Some(&self.totals)
+        } else {
+            self.requests.get(name)
+        }
+    }
 }
 
 impl Provenance {
@@ -56,6 +101,7 @@ impl Provenance {
             scenario_hash: result.scenario.hash.clone(),
             git_commit: git_commit(),
             host: result.host.clone(),
+            testbed: Some(derive_testbed(&result.host)),
         }
     }
 }
@@ -69,8 +115,29 @@ impl Baseline {
             schema: BASELINE_SCHEMA.to_string(),
             provenance,
             result,
+            runs: Vec::new(),
             path: None,
         }
+    }
+
+    /// A baseline of several runs: `result` is their fold (judged), `runs` each one.
+    pub fn with_runs(mut self, runs: &[Measurement]) -> Baseline {
+        self.runs = runs.iter().map(RunSummary::of).collect();
+        self
+    }
+
+    /// The testbed this baseline belongs to: the one it was written for, or (older files)
+    /// the one its host derives to.
+    pub(crate) fn testbed(&self) -> String {
+        self.provenance
+            .testbed
+            .clone()
+            .unwrap_or_else(|| derive_testbed(&self.provenance.host))
+    }
+
+    /// How many runs the baseline holds (an older file counts as one).
+    pub(crate) fn run_count(&self) -> usize {
+        self.runs.len().max(1)
     }
 
     /// A baseline of `result` with provenance captured now ([`Provenance::capture`]).
@@ -270,12 +337,54 @@ fn write_atomic(
     Ok(())
 }
 
-/// Where a scenario's baseline lives: `baseline.file` when the scenario sets it, otherwise
-/// `baselines/<name>.json` (characters other than letters, digits, `.`, `_`, `-` become `-`).
-pub(crate) fn default_path(scenario_name: &str, spec: &BaselineSpec) -> PathBuf {
+/// Where a scenario's baseline for `testbed` is written: `baseline.file` when the scenario
+/// sets it, otherwise `baselines/<name>/<testbed>.json`.
+pub(crate) fn testbed_path(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> PathBuf {
     if let Some(f) = &spec.file {
         return f.clone();
     }
+    PathBuf::from("baselines")
+        .join(safe_name(scenario_name))
+        .join(format!("{testbed}.json"))
+}
+
+/// Which baseline file a run on `testbed` compares with: the scenario's `baseline.file` when
+/// set; else `baselines/<name>/<testbed>.json` when it exists; else the single-file
+/// `baselines/<name>.json` of older versions, then another testbed's file (by name), when
+/// one exists (the comparison then says whether it is informational); else the testbed's own
+/// path, which is missing.
+pub(crate) fn locate(scenario_name: &str, spec: &BaselineSpec, testbed: &str) -> PathBuf {
+    let own = testbed_path(scenario_name, spec, testbed);
+    if spec.file.is_some() || own.exists() {
+        return own;
+    }
+    let legacy = default_path(scenario_name, spec);
+    if legacy.is_file() {
+        return legacy;
+    }
+    let dir = PathBuf::from("baselines").join(safe_name(scenario_name));
+    let mut others: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    others.sort();
+    others.into_iter().next().unwrap_or(own)
+}
+
+/// The single-file baseline path of older versions: `baseline.file` when the scenario sets
+/// it, otherwise `baselines/<name>.json` (characters other than letters, digits, `.`, `_`,
+/// `-` become `-`).
+pub fn default_path(scenario_name: &str, spec: &BaselineSpec) -> PathBuf {
+    if let Some(f) = &spec.file {
+        return f.clone();
+    }
+    PathBuf::from("baselines").join(format!("{}.json", safe_name(scenario_name)))
+}
+
+fn safe_name(scenario_name: &str) -> String {
     let safe: String = scenario_name
         .chars()
         .map(|c| {
@@ -287,8 +396,11 @@ pub(crate) fn default_path(scenario_name: &str, spec: &BaselineSpec) -> PathBuf 
         })
         .collect();
     let safe = safe.trim_start_matches('.');
-    let safe = if safe.is_empty() { "baseline" } else { safe };
-    PathBuf::from("baselines").join(format!("{safe}.json"))
+    if safe.is_empty() {
+        "baseline".to_string()
+    } else {
+        safe.to_string()
+    }
 }
 
 /// Why a result may not become the baseline.
@@ -331,7 +443,12 @@ pub fn check_refreshable(result: &RunResult, force: bool) -> Result<(), RefreshR
 /// p95, p99, throughput and (when it moved) error rate of `_total` and each request,
 /// old → new with the relative change (percentage points for the error rate).
 pub fn describe_change(old: Option<&Baseline>, new: &Baseline) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines = vec![format!(
+        "testbed {}: {} run{} (values are medians over the runs)",
+        new.testbed(),
+        new.run_count(),
+        if new.run_count() == 1 { "" } else { "s" }
+    )];
     let Some(old) = old else {
         lines.push(format!(
             "new baseline for scenario `{}`",

@@ -1,12 +1,15 @@
 //! The comparison of a run against its baseline: per request and metric, the change, the
-//! tolerance it is held against (direction-aware), the significance test over per-second
-//! windows, and the tri-state verdict; plus scenario and environment differences.
+//! tolerance it is held against (direction-aware), the baseline runs' own spread, the
+//! significance test over per-second windows, the smallest detectable change, and the
+//! tri-state verdict; plus the testbed, scenario and environment differences.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::baseline::Baseline;
+use super::baseline::{Baseline, RunSummary};
+use super::power::{run_margin, window_power};
 use super::stats::{self, Significance, DEFAULT_ALPHA};
+use super::testbed::derive_testbed;
 use crate::result::{
     Comparison, ComparisonVerdict, Measurement, MetricComparison, MetricVerdict, Metrics,
     SeriesPoint, TOTAL_KEY,
@@ -24,6 +27,9 @@ pub struct CompareOptions {
     pub strict: bool,
     /// Significance level of the noise test.
     pub alpha: f64,
+    /// The testbed of the run being judged (`--testbed`, `PERFGATE_TESTBED`); `None`: derived
+    /// from the run's host.
+    pub testbed: Option<String>,
 }
 
 impl Default for CompareOptions {
@@ -32,6 +38,7 @@ impl Default for CompareOptions {
             tolerances: BTreeMap::new(),
             strict: false,
             alpha: DEFAULT_ALPHA,
+            testbed: None,
         }
     }
 }
@@ -49,7 +56,14 @@ impl CompareOptions {
             tolerances,
             strict,
             alpha: DEFAULT_ALPHA,
+            testbed: None,
         }
+    }
+
+    /// The same options for a run on `testbed` (`None`: derived from the run's host).
+    pub fn on_testbed(mut self, testbed: Option<String>) -> Self {
+        self.testbed = testbed;
+        self
     }
 
     /// The tolerance in force for `m`.
@@ -136,25 +150,68 @@ const REL_FLOOR: f64 = 1e-3;
 ///
 /// A metric is `unchanged` within its tolerance; past it, it is `regressed` (bad direction) or
 /// `improved` (good direction) only when the per-second windows differ significantly
-/// (Mann–Whitney U, p < `alpha`) in the same direction, and `inconclusive` otherwise
-/// (including when either side has fewer than 3 windows). A latency metric with no
+/// (Mann–Whitney U, p < `alpha`) in the same direction and, for a regression, the change
+/// also lies beyond what the baseline's runs vary by (worst run + half the range); `inconclusive`
+/// otherwise (including when either side has fewer than 3 windows). A latency metric with no
 /// successful response on either side is `no_data`: it has no value, and it fails (a gate on
-/// missing data never passes). The comparison fails when any metric regressed or had no
-/// data, or with `strict` when any is inconclusive.
+/// missing data never passes). Each metric states the smallest change it could have detected
+/// (`detectable`); when no `_total` metric can detect its tolerance, `underpowered` says so
+/// in one line.
+///
+/// The comparison fails when any metric regressed or had no data, or with `strict` when any
+/// is inconclusive or the comparison is underpowered; never when the baseline belongs to
+/// another testbed than this run's (`informational`).
 pub fn compare(current: &Measurement, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
     let base = &baseline.result.measurement();
     let (names, mut notes) = compared_names(base, current);
+    let testbed = opts
+        .testbed
+        .clone()
+        .unwrap_or_else(|| derive_testbed(&current.host));
+    let baseline_testbed = baseline.testbed();
+    let informational = testbed != baseline_testbed;
+    if informational {
+        notes.insert(
+            0,
+            format!(
+                "no baseline for testbed {testbed}: comparing with {baseline_testbed}, informational"
+            ),
+        );
+    }
     let mut pending = Vec::new();
     for name in names {
-        compare_request(name, base, current, opts, &mut pending, &mut notes);
+        compare_request(
+            name,
+            base,
+            &baseline.runs,
+            current,
+            opts,
+            &mut pending,
+            &mut notes,
+        );
     }
-    let metrics = judge_all(pending, opts.alpha);
+    let judged = judge_all(pending, opts.alpha);
+    let underpowered = underpowered_line(&judged);
+    if let Some(line) = &underpowered {
+        notes.push(line.clone());
+    } else if let Some(line) = partly_underpowered(&judged) {
+        notes.push(line);
+    }
+    let metrics: Vec<MetricComparison> = judged.into_iter().map(|j| j.m).collect();
     notes.extend(context_notes(base, current));
+    if baseline.runs.len() <= 1 {
+        notes.push(
+            "the baseline holds one run, so its run-to-run spread is unknown and only the window \
+             test guards against noise; `perfgate baseline refresh` now records several runs"
+                .to_string(),
+        );
+    }
 
-    let failed = metrics.iter().any(|m| {
-        matches!(m.verdict, MetricVerdict::Regressed | MetricVerdict::NoData)
-            || (opts.strict && m.verdict == MetricVerdict::Inconclusive)
-    });
+    let failed = !informational
+        && (metrics.iter().any(|m| {
+            matches!(m.verdict, MetricVerdict::Regressed | MetricVerdict::NoData)
+                || (opts.strict && m.verdict == MetricVerdict::Inconclusive)
+        }) || (opts.strict && underpowered.is_some()));
     Comparison {
         baseline_file: baseline
             .path
@@ -170,13 +227,20 @@ pub fn compare(current: &Measurement, baseline: &Baseline, opts: &CompareOptions
         method: format!(
             "two-sided Mann-Whitney U over 1 s windows (tie- and continuity-corrected), \
              p-values Holm-adjusted across the compared metrics, α = {}; \
-             a metric regresses only when past its tolerance and significant",
-            opts.alpha
+             a metric regresses only when past its tolerance, significant, and beyond the \
+             baseline's {} runs' spread (worst run + half the range)",
+            opts.alpha,
+            baseline.run_count()
         ),
         scenario_changed: baseline.provenance.scenario_hash != current.scenario.hash,
         env_mismatch: env_mismatch(baseline, current),
         notes,
         metrics,
+        testbed,
+        baseline_testbed,
+        informational,
+        baseline_runs: baseline.run_count(),
+        underpowered,
     }
 }
 
@@ -209,6 +273,7 @@ fn compared_names<'a>(base: &'a Measurement, current: &Measurement) -> (Vec<&'a 
 fn compare_request(
     name: &str,
     base: &Measurement,
+    runs: &[RunSummary],
     current: &Measurement,
     opts: &CompareOptions,
     pending: &mut Vec<Pending>,
@@ -227,7 +292,18 @@ fn compare_request(
         }
     }
     for def in &METRICS {
-        let m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
+        let run_values: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.metrics(name))
+            .map(def.summary)
+            .collect();
+        let margin = run_margin(
+            &run_values,
+            def.higher_is_bad,
+            def.tol == TolMetric::ErrorRate,
+        );
+        let mut m = compare_metric(def, name, bm, cm, &bs, &cs, opts);
+        m.margin = margin;
         if !m.no_data
             && def.tol != TolMetric::ErrorRate
             && (def.summary)(bm) == 0.0
@@ -274,6 +350,23 @@ struct Pending {
     windows_worse: Option<bool>,
     /// A latency metric with no successful response on either side: nothing to compare.
     no_data: bool,
+    /// The baseline runs' allowance ([`run_margin`]); `None` for a one-run baseline.
+    margin: Option<f64>,
+    /// The window values of each side, for the power statement.
+    bw: Vec<f64>,
+    cw: Vec<f64>,
+    /// Turns a difference of window values into the unit of `change`.
+    per_unit: f64,
+}
+
+/// A metric with its verdict, and what its power statement needs.
+struct Judged {
+    m: MetricComparison,
+    limit: f64,
+    /// Current windows needed to detect the tolerance (`None`: no run length would).
+    needed: Option<usize>,
+    margin: Option<f64>,
+    current_windows: usize,
 }
 
 /// Holm's step-down adjustment: the i-th smallest of m p-values is multiplied by (m - i),
@@ -294,37 +387,116 @@ pub(crate) fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
     out
 }
 
-fn judge_all(pending: Vec<Pending>, alpha: f64) -> Vec<MetricComparison> {
+fn judge_all(pending: Vec<Pending>, alpha: f64) -> Vec<Judged> {
     // Metrics without data take no part in the p-value adjustment.
     let raw: Vec<Option<f64>> = pending
         .iter()
         .map(|p| if p.no_data { None } else { p.m.p_value })
         .collect();
+    let tested = raw.iter().flatten().count().max(1);
     let adjusted = holm(&raw);
     pending
         .into_iter()
         .zip(adjusted)
         .map(|(p, adj)| {
             let significant = adj.is_some_and(|v| v < alpha);
+            let beyond_runs = p.margin.is_none_or(|m| p.worse > m);
             let verdict = if p.no_data {
                 MetricVerdict::NoData
             } else if p.worse.abs() <= p.limit {
                 MetricVerdict::Unchanged
             } else {
                 match (significant, p.windows_worse) {
-                    // The windows must have moved the same way as the summary.
-                    (true, Some(true)) if p.worse > 0.0 => MetricVerdict::Regressed,
+                    // The windows must have moved the same way as the summary, and a
+                    // regression must lie outside what the baseline's runs vary by.
+                    (true, Some(true)) if p.worse > 0.0 && beyond_runs => MetricVerdict::Regressed,
                     (true, Some(false)) if p.worse < 0.0 => MetricVerdict::Improved,
                     _ => MetricVerdict::Inconclusive,
                 }
             };
-            MetricComparison {
-                p_value: adj,
-                verdict,
-                ..p.m
+            let power = window_power(&p.bw, &p.cw, p.per_unit, alpha / tested as f64, p.limit);
+            let margin = p.margin.unwrap_or(0.0);
+            let detectable = if p.no_data {
+                None
+            } else {
+                power.detectable.map(|d| finite(d.max(margin)))
+            };
+            Judged {
+                m: MetricComparison {
+                    p_value: adj,
+                    verdict,
+                    detectable,
+                    ..p.m
+                },
+                limit: p.limit,
+                needed: power.needed,
+                margin: p.margin,
+                current_windows: p.cw.iter().filter(|v| v.is_finite()).count(),
             }
         })
         .collect()
+}
+
+/// How the one-line power statement starts.
+pub(crate) const UNDERPOWERED_PREFIX: &str = "baseline comparison cannot fail: ";
+
+/// True when the metric cannot detect a change as large as its tolerance.
+fn weak(j: &Judged) -> bool {
+    j.m.verdict != MetricVerdict::NoData && j.m.detectable.is_none_or(|d| d > j.limit)
+}
+
+/// The one line saying the comparison cannot fail, when no `_total` metric can detect its
+/// tolerance: how many windows this run had and what would be needed.
+fn underpowered_line(judged: &[Judged]) -> Option<String> {
+    let total: Vec<&Judged> = judged
+        .iter()
+        .filter(|j| j.m.request == TOTAL_KEY && j.m.verdict != MetricVerdict::NoData)
+        .collect();
+    if total.is_empty() || !total.iter().all(|j| weak(j)) {
+        return None;
+    }
+    let windows = total.iter().map(|j| j.current_windows).max().unwrap_or(0);
+    // The metric that needs the shortest run to become able to fail.
+    let best = total
+        .iter()
+        .filter(|j| j.margin.is_none_or(|m| m <= j.limit))
+        .filter_map(|j| j.needed.map(|n| (n, *j)))
+        .min_by_key(|(n, _)| *n);
+    let need = match best {
+        Some((n, j)) => format!(
+            "needs ≈ {} s to detect {} ({})",
+            n.max(windows + 1),
+            j.m.tolerance,
+            j.m.metric
+        ),
+        None if total.iter().any(|j| j.margin.is_some_and(|m| m > j.limit)) => {
+            "the baseline's runs vary by more than the tolerances".to_string()
+        }
+        None => "the baseline has too few windows; refresh it with longer runs".to_string(),
+    };
+    Some(format!("{UNDERPOWERED_PREFIX}{windows} windows, {need}"))
+}
+
+/// A note naming the `_total` metrics that cannot detect their tolerance, when some can.
+fn partly_underpowered(judged: &[Judged]) -> Option<String> {
+    let weak: Vec<String> = judged
+        .iter()
+        .filter(|j| j.m.request == TOTAL_KEY && weak(j))
+        .map(|j| match j.m.detectable {
+            Some(d) => format!(
+                "{} could detect ≥ {d:.0} {} (tolerance {})",
+                j.m.metric,
+                if j.m.metric == "error_rate" {
+                    "pp"
+                } else {
+                    "%"
+                },
+                j.m.tolerance
+            ),
+            None => format!("{} could detect no change", j.m.metric),
+        })
+        .collect();
+    (!weak.is_empty()).then(|| format!("low power: {}", weak.join("; ")))
 }
 
 fn compare_metric(
@@ -354,6 +526,11 @@ fn compare_metric(
 
     let bw: Vec<f64> = bs.iter().filter_map(def.window).collect();
     let cw: Vec<f64> = cs.iter().filter_map(def.window).collect();
+    let per_unit = if def.tol == TolMetric::ErrorRate {
+        100.0
+    } else {
+        100.0 / b.abs().max(REL_FLOOR)
+    };
     let sig = stats::mann_whitney(&bw, &cw);
     let windows_worse = match sig {
         Significance::Tested(t) => Some(if def.higher_is_bad {
@@ -374,11 +551,16 @@ fn compare_metric(
             tolerance: tolerance.to_string(),
             p_value: sig.p_value(),
             verdict: MetricVerdict::Unchanged,
+            detectable: None,
         },
         worse,
         limit,
         windows_worse,
         no_data,
+        margin: None,
+        bw,
+        cw,
+        per_unit,
     }
 }
 

@@ -13,18 +13,21 @@
 
 pub(crate) mod baseline;
 pub(crate) mod compare;
+pub(crate) mod power;
 pub(crate) mod reasons;
 pub(crate) mod stats;
+pub(crate) mod testbed;
 pub(crate) mod thresholds;
 
-pub(crate) use baseline::default_path;
 pub use baseline::{
-    check_refreshable, describe_change, load, save_atomic, Baseline, BaselineError, Provenance,
-    RefreshRefused, BASELINE_SCHEMA,
+    check_refreshable, default_path, describe_change, load, save_atomic, Baseline, BaselineError,
+    Provenance, RefreshRefused, RunSummary, BASELINE_SCHEMA,
 };
+pub(crate) use baseline::{locate, testbed_path};
 pub use compare::{compare, env_mismatch, CompareOptions};
 pub use reasons::reasons;
-pub use thresholds::{evaluate, verdict};
+pub(crate) use testbed::{derive_testbed, parse_testbed};
+pub use thresholds::{evaluate, no_success, verdict};
 
 use crate::result::{Comparison, Judgement, Measurement, RunResult, ThresholdResult};
 use crate::scenario::Threshold;
@@ -59,6 +62,14 @@ pub fn decide(
     comparison: Option<Comparison>,
     strict: bool,
 ) -> RunResult {
+    let mut m = m;
+    // The power statement reaches every report, JUnit and the summary included; one judged
+    // before (a saved result compared again) is replaced.
+    m.warnings
+        .retain(|w| !w.starts_with(compare::UNDERPOWERED_PREFIX));
+    if let Some(line) = comparison.as_ref().and_then(|c| c.underpowered.as_ref()) {
+        m.warnings.push(line.clone());
+    }
     let verdict = verdict(&m, &thresholds, comparison.as_ref(), strict);
     let mut r = RunResult::judged(
         m,

@@ -41,7 +41,10 @@ pub fn reasons(result: &RunResult, strict: bool) -> Vec<String> {
     for t in result.thresholds.iter().filter(|t| !t.pass) {
         ranked.push((threshold_rank(t), threshold_sentence(t, result)));
     }
-    if let Some(c) = &result.comparison {
+    if let Some(c) = result.comparison.as_ref().filter(|c| !c.informational) {
+        if let Some(line) = c.underpowered.as_ref().filter(|_| strict) {
+            ranked.push((8, format!("{line} (--strict)")));
+        }
         for m in &c.metrics {
             match m.verdict {
                 MetricVerdict::Regressed | MetricVerdict::NoData => {
@@ -331,7 +334,13 @@ mod tests {
                 tolerance: "10%".into(),
                 p_value: Some(0.002),
                 verdict: MetricVerdict::Regressed,
+                detectable: Some(5.0),
             }],
+            testbed: String::new(),
+            baseline_testbed: String::new(),
+            informational: false,
+            baseline_runs: 1,
+            underpowered: None,
         }
     }
 

@@ -109,14 +109,15 @@ pub(crate) fn dropped_rate(m: &Metrics) -> f64 {
 
 /// True when no request succeeded in `totals`: such a run never passes, whatever its
 /// thresholds say (the no-success guard).
-pub(crate) fn no_success(totals: &Metrics) -> bool {
+pub fn no_success(totals: &Metrics) -> bool {
     totals.ok == 0
 }
 
 /// The verdict of a measurement over what was held against it: aborted when the run was
 /// aborted; fail when no request succeeded, any threshold failed or the comparison failed;
-/// pass otherwise. With `strict`, an inconclusive metric in the comparison fails the run
-/// too, whatever options the comparison was computed with.
+/// pass otherwise. With `strict`, an inconclusive metric or an underpowered comparison fails
+/// the run too, whatever options the comparison was computed with. An informational
+/// comparison (another testbed's baseline) never fails it.
 pub fn verdict(
     m: &Measurement,
     thresholds: &[ThresholdResult],
@@ -127,12 +128,15 @@ pub fn verdict(
         return Verdict::Aborted;
     }
     let threshold_failed = thresholds.iter().any(|t| !t.pass);
+    // A comparison with another testbed's baseline is informational: it never fails.
     let comparison_failed = comparison.is_some_and(|c| {
-        c.verdict == ComparisonVerdict::Fail
-            || c.metrics.iter().any(|m| {
-                m.verdict == MetricVerdict::NoData
-                    || (strict && m.verdict == MetricVerdict::Inconclusive)
-            })
+        !c.informational
+            && (c.verdict == ComparisonVerdict::Fail
+                || (strict && c.underpowered.is_some())
+                || c.metrics.iter().any(|m| {
+                    m.verdict == MetricVerdict::NoData
+                        || (strict && m.verdict == MetricVerdict::Inconclusive)
+                }))
     });
     if no_success(&m.totals) || threshold_failed || comparison_failed {
         Verdict::Fail

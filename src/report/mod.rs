@@ -15,7 +15,7 @@ pub(crate) mod progress;
 pub(crate) mod sections;
 pub mod terminal;
 
-pub use error::ReportError;
+pub(crate) use error::ReportError;
 
 use std::path::{Path, PathBuf};
 

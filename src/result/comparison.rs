@@ -24,6 +24,25 @@ pub struct Comparison {
     pub notes: Vec<String>,
     /// One entry per compared request and metric.
     pub metrics: Vec<MetricComparison>,
+    /// The testbed this run belongs to (`--testbed`, `PERFGATE_TESTBED`, or derived from the
+    /// machine, e.g. `intel-xeon-8272cl-2cpu-linux`); empty in results written before testbeds.
+    #[serde(default)]
+    pub testbed: String,
+    /// The testbed the baseline was taken on.
+    #[serde(default)]
+    pub baseline_testbed: String,
+    /// True when the baseline belongs to another testbed: the comparison is shown but never
+    /// fails the run (`--strict-env` makes it an error instead).
+    #[serde(default)]
+    pub informational: bool,
+    /// How many runs the baseline holds (1 for a baseline taken before several runs were kept).
+    #[serde(default)]
+    pub baseline_runs: usize,
+    /// Set when the comparison cannot detect a change as large as its tolerances, in one line
+    /// ("baseline comparison cannot fail: 5 windows, needs ≈ 12 s to detect 10 %"); every
+    /// report shows it, and `--strict` fails the run on it.
+    #[serde(default)]
+    pub underpowered: Option<String>,
 }
 
 /// The comparison's answer.
@@ -59,6 +78,12 @@ pub struct MetricComparison {
     pub p_value: Option<f64>,
     /// What the change means.
     pub verdict: MetricVerdict,
+    /// The smallest change (same unit as `change`, in the bad direction) this comparison
+    /// could have called a regression with this sample: the larger of what the window test
+    /// detects with 80 % power and the baseline runs' own spread. `null` when no change of
+    /// any size could be detected (too few windows) or when not computed (older results).
+    #[serde(default)]
+    pub detectable: Option<f64>,
 }
 
 /// criterion-style per-metric answer.

@@ -3,4 +3,5 @@
 
 mod baseline_files;
 mod comparison;
+mod runs_power_testbeds;
 mod thresholds_verdict;

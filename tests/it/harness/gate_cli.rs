@@ -23,6 +23,18 @@ thresholds:
     )
 }
 
+/// The one baseline file `baseline refresh` wrote for scenario `gated`, on this machine's
+/// testbed: `baselines/gated/<testbed>.json`.
+fn the_baseline(dir: &Path) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(dir.join("baselines/gated"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = perfgate(args, dir);
     (
@@ -39,13 +51,13 @@ fn refresh_then_a_slower_service_is_caught_and_confirmed() {
     // Eight 1-second windows a side: a Holm-adjusted p-value below 0.05 even if one window
     // of either run stalls (the test suite runs many servers at once).
     write(d, "s.yaml", &scenario("4ms", 8));
-    let (code, out, err) = run(d, &["baseline", "refresh", "s.yaml", "--quiet"]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(
-        out.contains("baseline written: baselines/gated.json"),
-        "{out}"
+    let (code, out, err) = run(
+        d,
+        &["baseline", "refresh", "s.yaml", "--quiet", "--runs", "1"],
     );
-    let b = json(&d.join("baselines/gated.json"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("baseline written: baselines/gated/"), "{out}");
+    let b = json(&the_baseline(d));
     assert_eq!(b["schema"], "perfgate/baseline/v1");
     assert!(b["result"]["histograms"]["_total"]
         .as_str()
@@ -133,7 +145,7 @@ fn refresh_then_a_slower_service_is_caught_and_confirmed() {
             "report",
             "reports/gated/result.json",
             "--baseline",
-            "baselines/gated.json",
+            the_baseline(d).to_str().unwrap(),
             "--out",
             "again",
         ],
@@ -155,26 +167,31 @@ fn refresh_refuses_a_failing_run_and_keeps_the_old_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "s.yaml", &scenario("1ms", 1));
+    // By default a baseline records three runs, each with its own summary.
     assert_eq!(run(d, &["baseline", "refresh", "s.yaml", "--quiet"]).0, 0);
-    let before = std::fs::read(d.join("baselines/gated.json")).unwrap();
+    let runs = json(&the_baseline(d))["runs"].as_array().unwrap().len();
+    assert_eq!(runs, 3);
+    let before = std::fs::read(the_baseline(d)).unwrap();
     write(
         d,
         "s.yaml",
         &scenario("1ms", 1).replace("error_rate < 1%", "p50 < 1us"),
     );
-    let (code, _, err) = run(d, &["baseline", "refresh", "s.yaml", "--quiet"]);
+    let (code, _, err) = run(
+        d,
+        &["baseline", "refresh", "s.yaml", "--quiet", "--runs", "1"],
+    );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not changed"), "{err}");
-    assert_eq!(
-        std::fs::read(d.join("baselines/gated.json")).unwrap(),
-        before
+    assert_eq!(std::fs::read(the_baseline(d)).unwrap(), before);
+    let (code, out, err) = run(
+        d,
+        &[
+            "baseline", "refresh", "s.yaml", "--quiet", "--force", "--runs", "1",
+        ],
     );
-    let (code, out, err) = run(d, &["baseline", "refresh", "s.yaml", "--quiet", "--force"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_ne!(
-        std::fs::read(d.join("baselines/gated.json")).unwrap(),
-        before
-    );
+    assert_ne!(std::fs::read(the_baseline(d)).unwrap(), before);
     // No temporary files are left beside it.
     let names: Vec<_> = std::fs::read_dir(d.join("baselines"))
         .unwrap()
@@ -307,7 +324,14 @@ fn strict_env_turns_a_different_machine_into_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "s.yaml", &scenario("1ms", 1));
-    assert_eq!(run(d, &["baseline", "refresh", "s.yaml", "--quiet"]).0, 0);
+    assert_eq!(
+        run(
+            d,
+            &["baseline", "refresh", "s.yaml", "--quiet", "--runs", "1"]
+        )
+        .0,
+        0
+    );
     assert_eq!(
         run(
             d,
@@ -316,8 +340,8 @@ fn strict_env_turns_a_different_machine_into_exit_2() {
         .0,
         0
     );
-    // The baseline as if taken on another machine.
-    let b = std::fs::read_to_string(d.join("baselines/gated.json")).unwrap();
+    // The baseline as if taken on another machine of the same testbed.
+    let b = std::fs::read_to_string(the_baseline(d)).unwrap();
     let v: serde_json::Value = serde_json::from_str(&b).unwrap();
     let model = v["provenance"]["host"]["cpu_model"]
         .as_str()
@@ -354,6 +378,39 @@ fn strict_env_turns_a_different_machine_into_exit_2() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--strict-env"), "{err}");
+
+    // A baseline of another testbed: shown, informational, never failing; --strict-env
+    // makes it an error.
+    let testbed = v["provenance"]["testbed"].as_str().unwrap().to_string();
+    let other_bed = b.replace(
+        &format!("\"testbed\": \"{testbed}\""),
+        "\"testbed\": \"other-bed\"",
+    );
+    assert_ne!(other_bed, b);
+    write(d, "other-bed.json", &other_bed);
+    let compare = [
+        "compare",
+        "reports/gated/result.json",
+        "--baseline",
+        "other-bed.json",
+    ];
+    let (code, out, err) = run(d, &compare);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "no baseline for testbed {testbed}: comparing with other-bed, informational"
+        )),
+        "{out}"
+    );
+    let (code, _, err) = run(d, &[&compare[..], &["--strict-env"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no baseline for testbed"), "{err}");
+    // Named as the baseline's testbed, the comparison gates again.
+    let (code, out, err) = run(d, &[&compare[..], &["--testbed", "other-bed"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("informational"), "{out}");
+    let (code, _, err) = run(d, &[&compare[..], &["--testbed", "Bad Name"]].concat());
+    assert_eq!(code, 2, "{err}");
 }
 
 #[test]
@@ -388,4 +445,31 @@ fn repeat_runs_the_measurement_n_times_and_keeps_the_medians() {
         p50[1],
         "the median run's p50"
     );
+}
+
+#[test]
+fn an_old_single_file_baseline_is_still_found_and_the_testbed_file_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s.yaml", &scenario("1ms", 1));
+    let refresh = ["baseline", "refresh", "s.yaml", "--quiet", "--runs", "1"];
+    // Written where versions before testbeds wrote it.
+    let (code, out, err) = run(
+        d,
+        &[&refresh[..], &["--baseline", "baselines/gated.json"]].concat(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let judged = ["run", "s.yaml", "--quiet", "--no-report"];
+    let (code, out, err) = run(d, &judged);
+    assert_eq!(code, 0, "{out}{err}");
+    let c = json(&d.join("reports/gated/result.json"))["comparison"].clone();
+    assert_eq!(c["baseline_file"], "baselines/gated.json");
+    assert_eq!(c["informational"], false, "same machine, same testbed");
+    // Once this testbed has its own file, that one is used.
+    assert_eq!(run(d, &refresh).0, 0);
+    assert_eq!(run(d, &judged).0, 0);
+    let c = json(&d.join("reports/gated/result.json"))["comparison"].clone();
+    let file = c["baseline_file"].as_str().unwrap();
+    assert!(file.starts_with("baselines/gated/"), "{file}");
+    assert_eq!(c["baseline_testbed"], c["testbed"]);
 }

@@ -135,6 +135,7 @@ fn mc(
         tolerance: "10%".into(),
         p_value: p,
         verdict: v,
+        detectable: None,
     }
 }
 
@@ -270,6 +271,11 @@ fn realistic_unjudged() -> RunResult {
             scenario_changed: true,
             env_mismatch: vec!["cpus: baseline 4, current 2".into()],
             notes: vec!["regression confirmed by a rerun".into()],
+            testbed: String::new(),
+            baseline_testbed: String::new(),
+            informational: false,
+            baseline_runs: 1,
+            underpowered: None,
             metrics: vec![
                 mc(
                     "_total",

@@ -24,6 +24,8 @@ pub struct Shape {
     pub noise: f64,
     pub seed: u64,
     pub requests: Vec<&'static str>,
+    /// p99 as a multiple of p50 (2.0 unless a tail is shifted on its own).
+    pub p99_factor: f64,
 }
 
 impl Default for Shape {
@@ -36,6 +38,7 @@ impl Default for Shape {
             noise: 0.1,
             seed: 1,
             requests: vec!["api"],
+            p99_factor: 2.0,
         }
     }
 }
@@ -61,6 +64,11 @@ impl Shape {
         self.seed = s;
         self
     }
+    /// p99 at `factor` × p50, the median unchanged.
+    pub fn tail(mut self, factor: f64) -> Self {
+        self.p99_factor = factor;
+        self
+    }
     pub fn requests(mut self, names: &[&'static str]) -> Self {
         self.requests = names.to_vec();
         self
@@ -81,7 +89,7 @@ fn point(rng: &mut Rng, s: &Shape, i: usize) -> SeriesPoint {
         p50_ms: c,
         p90_ms: c * 1.5,
         p95_ms: c * 1.7,
-        p99_ms: c * 2.0,
+        p99_ms: c * s.p99_factor,
     }
 }
 
@@ -213,6 +221,7 @@ pub fn baseline_of(result: &RunResult) -> perfgate::gate::Baseline {
             scenario_hash: result.scenario.hash.clone(),
             git_commit: Some("0123abc".into()),
             host: result.host.clone(),
+            testbed: None,
         },
     )
 }
