@@ -127,7 +127,8 @@ pub(crate) struct RunCli {
     baseline: Option<PathBuf>,
     #[command(flatten)]
     gate: GateCli,
-    /// When a regression is found, rerun once and fail only if the rerun agrees.
+    /// When a regression is found (or left inconclusive by a noisy machine: CPU steal, a
+    /// saturated generator), rerun once and fail only if the rerun regresses.
     #[arg(long)]
     confirm: bool,
 }

@@ -2,7 +2,8 @@
 //! the CPUs this process may use, the embedded demo server when the scenario asks for it,
 //! preflight, the engine, and the [`Measurement`] built from what it measured, with warnings
 //! about what the numbers alone do not say (the target was unreachable, the file descriptor
-//! limit was hit). Signals are watched on a thread of their own, so busy workers cannot
+//! limit was hit, `/proc` could not be read). The machine is sampled beside the load
+//! (`metrics::machine`) and its steal and own CPU use put in the windows. Signals are watched on a thread of their own, so busy workers cannot
 //! starve them. Used by `perfgate run`, `baseline refresh` and by tests, in-process; the
 //! gate judges what it returns.
 
@@ -14,6 +15,7 @@ use crate::client::demo::{DemoOptions, DemoServer};
 use crate::client::{PlanTarget, Registry, TargetError};
 use crate::engine::{self, EngineOutput, StopSignal, WindowHook};
 use crate::exit::ExitCode;
+use crate::metrics::machine::{annotate, Sampler, NO_PROC_WARNING};
 use crate::result::fold::median_measurement;
 use crate::result::{
     new_run_id, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo, ToolInfo,
@@ -90,21 +92,30 @@ pub fn measure(
         }
         let names = plan.requests.iter().map(|r| r.name.clone()).collect();
         let weights = plan.requests.iter().map(|r| r.weight).collect();
-        Ok::<_, RunError>(
-            engine::drive(
-                Arc::new(target),
-                names,
-                weights,
-                &plan.load,
-                stop.clone(),
-                on_window,
-            )
-            .await,
+        // Started with the load, so sample `i` covers window `i`.
+        let sampler = Sampler::start();
+        let out = engine::drive(
+            Arc::new(target),
+            names,
+            weights,
+            &plan.load,
+            stop.clone(),
+            on_window,
         )
+        .await;
+        Ok::<_, RunError>((out, sampler.map(Sampler::finish)))
     })?;
+    let (mut out, machine) = out;
+    if let Some(samples) = &machine {
+        annotate(&mut out.metrics.timeseries, samples);
+    }
     drop(demo);
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
-    Ok(measurement(plan, out, target_label, threads))
+    let mut m = measurement(plan, out, target_label, threads);
+    if machine.is_none() {
+        m.warnings.push(NO_PROC_WARNING.to_string());
+    }
+    Ok(m)
 }
 
 /// Where HTTP requests go: `--base-url`, the scenario's URL, or the embedded demo server

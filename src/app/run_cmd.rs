@@ -1,5 +1,6 @@
 //! `perfgate run`: load the scenario, measure it (N times with `--repeat`), judge it against
-//! its thresholds and baseline (measure and judge once more with `--confirm`), write the
+//! its thresholds and baseline (measure and judge once more with `--confirm` when it regressed
+//! or a regression was left inconclusive by a noisy machine), write the
 //! reports, return the exit code.
 
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use super::{
     AppError, ExitCode,
 };
 use crate::client::Registry;
+use crate::gate::noise::{worse_inconclusive, Noise};
 use crate::gate::{self, Baseline, CompareOptions};
 use crate::result::{MetricVerdict, RunResult, Verdict};
 use crate::scenario::units::{TolMetric, TolValue};
@@ -38,7 +40,8 @@ pub(crate) struct RunArgs {
     pub strict_env: bool,
     /// The testbed of this run (`None`: `PERFGATE_TESTBED`, else derived from the machine).
     pub testbed: Option<String>,
-    /// Rerun once when a regression is found; fail only if the rerun agrees.
+    /// Rerun once when a regression is found or a noisy machine left one inconclusive; fail
+    /// only if the rerun regresses.
     pub confirm: bool,
     /// Run the measurement N times and compare medians (overrides `baseline.repeat`).
     pub repeat: Option<u32>,
@@ -70,10 +73,18 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
         Ok(gate::judge(m, &plan.thresholds, baseline.as_ref(), &opts))
     };
     let mut result = judge()?;
-    if args.confirm && regressed(&result) && result.verdict != Verdict::Aborted {
+    if args.confirm && result.verdict != Verdict::Aborted {
         // Said even with --quiet: it explains why the run takes twice as long.
-        eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
-        result = confirmed(result, judge()?);
+        if regressed(&result) {
+            eprintln!("perfgate: regression found; rerunning once to confirm (--confirm)");
+            result = confirmed(result, judge()?);
+        } else if noisy(&result) {
+            eprintln!(
+                "perfgate: a regression measured on a noisy machine is inconclusive; \
+                 rerunning once (--confirm)"
+            );
+            result = confirmed(result, judge()?);
+        }
     }
 
     output::emit(
@@ -111,9 +122,17 @@ fn baseline_for(plan: &Plan, args: &RunArgs, testbed: &str) -> Result<Option<Bas
 /// first run.
 fn confirmed(first: RunResult, mut rerun: RunResult) -> RunResult {
     let agreed = regressed(&rerun);
+    let first_noisy = !regressed(&first);
+    let rerun_noisy = noisy(&rerun);
     if let Some(c) = rerun.comparison.as_mut() {
-        c.notes.push(if agreed {
+        c.notes.push(if agreed && first_noisy {
+            "--confirm: the first run was on a noisy machine; the rerun regressed".to_string()
+        } else if agreed {
             "--confirm: the regression was confirmed by a rerun".to_string()
+        } else if first_noisy && rerun_noisy {
+            "--confirm: the machine was noisy in both runs; still inconclusive".to_string()
+        } else if first_noisy {
+            "--confirm: the first run was on a noisy machine; the rerun did not regress".to_string()
         } else {
             format!(
                 "--confirm: the first run regressed ({}), the rerun did not; passing",
@@ -135,6 +154,15 @@ pub(crate) fn opted_out_warning(plan: &Plan) -> Option<String> {
     })
 }
 
+/// A metric worse past its tolerance that the gate left inconclusive because the machine was
+/// noisy during the run (`gate::noise`).
+fn noisy(r: &RunResult) -> bool {
+    Noise::of_result(r).is_some_and(|n| n.is_noisy())
+        && r.comparison
+            .as_ref()
+            .is_some_and(|c| c.metrics.iter().any(worse_inconclusive))
+}
+
 fn regressed(r: &RunResult) -> bool {
     !regressed_metrics(r).is_empty()
 }
@@ -150,4 +178,84 @@ fn regressed_metrics(r: &RunResult) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::{Comparison, ComparisonVerdict, MetricComparison, Window, TOTAL_KEY};
+
+    /// A run whose p99 is 40 % worse, `verdict` as the gate left it, with `steal` % CPU
+    /// steal in 3 of its 20 measured seconds.
+    fn result(verdict: MetricVerdict, steal: f64) -> RunResult {
+        let mut r: RunResult = serde_json::from_value(serde_json::json!({
+            "schema": "perfgate/result/v1",
+            "tool": {"name": "perfgate", "version": "0.1.0"},
+            "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h",
+                         "target": "http://127.0.0.1:1"},
+            "host": {"os": "linux", "arch": "x86_64", "cpus": 2, "cpu_model": "x"},
+            "started_at": "2026-01-01T00:00:00Z", "duration_s": 20.0,
+            "verdict": "pass", "exit_code": 0,
+            "totals": serde_json::to_value(crate::result::Metrics::default()).unwrap(),
+            "requests": {}, "stages": [], "timeseries": [],
+            "thresholds": [], "comparison": null
+        }))
+        .unwrap();
+        r.timeseries = (0..20)
+            .map(|i| Window {
+                t_s: i as f64,
+                stage: Some(0),
+                steal_pct: Some(if i < 3 { steal } else { 0.0 }),
+                saturated: Some(false),
+                ..Window::default()
+            })
+            .collect();
+        r.comparison = Some(Comparison {
+            baseline_file: "b.json".into(),
+            baseline_created_at: "2026-01-01T00:00:00Z".into(),
+            verdict: ComparisonVerdict::Pass,
+            method: "m".into(),
+            scenario_changed: false,
+            env_mismatch: vec![],
+            notes: vec![],
+            metrics: vec![MetricComparison {
+                request: TOTAL_KEY.into(),
+                metric: "p99".into(),
+                unit: "ms".into(),
+                baseline: 10.0,
+                current: 14.0,
+                change: 40.0,
+                tolerance: "10%".into(),
+                p_value: Some(0.001),
+                verdict,
+                detectable: None,
+            }],
+            testbed: String::new(),
+            baseline_testbed: String::new(),
+            informational: false,
+            baseline_runs: 1,
+            underpowered: None,
+        });
+        r
+    }
+
+    #[test]
+    fn confirm_reruns_a_regression_left_inconclusive_by_a_noisy_machine() {
+        assert!(noisy(&result(MetricVerdict::Inconclusive, 12.0)));
+        // A quiet machine, or nothing worse past tolerance: no rerun for noise.
+        assert!(!noisy(&result(MetricVerdict::Inconclusive, 1.0)));
+        assert!(!noisy(&result(MetricVerdict::Unchanged, 12.0)));
+        // The rerun decides and says what happened.
+        let first = result(MetricVerdict::Inconclusive, 12.0);
+        let caught = confirmed(first.clone(), result(MetricVerdict::Regressed, 0.0));
+        assert_eq!(
+            caught.comparison.unwrap().notes,
+            ["--confirm: the first run was on a noisy machine; the rerun regressed"]
+        );
+        let again = confirmed(first, result(MetricVerdict::Inconclusive, 12.0));
+        assert_eq!(
+            again.comparison.unwrap().notes,
+            ["--confirm: the machine was noisy in both runs; still inconclusive"]
+        );
+    }
 }

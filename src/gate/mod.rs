@@ -1,8 +1,9 @@
 //! The gate: everything that decides whether a run passes, and the only place a
 //! [`RunResult`] is made. It owns absolute thresholds (`thresholds`), baseline files
 //! (`baseline`: load, atomic save, refresh guard), the comparison against a baseline with
-//! tolerances and a noise test (`compare`, `stats`), the verdict, and the
-//! sentences that say why a run failed (`reasons`). Reporters render what the
+//! tolerances and a noise test (`compare`, `stats`), the verdict, and the sentences that say
+//! why a run failed (`reasons`); a regression measured on a noisy machine is inconclusive
+//! (`noise`). Reporters render what the
 //! gate decided; they never decide anything themselves. The gate reads only the result model
 //! (`result/`) and the scenario's thresholds and tolerances.
 //!
@@ -13,6 +14,7 @@
 
 pub(crate) mod baseline;
 pub(crate) mod compare;
+pub(crate) mod noise;
 pub(crate) mod power;
 pub(crate) mod reasons;
 pub(crate) mod stats;
@@ -42,7 +44,7 @@ pub fn judge(
     opts: &CompareOptions,
 ) -> RunResult {
     let thresholds = evaluate(thresholds, &m);
-    let comparison = baseline.map(|b| compare(&m, b, opts));
+    let comparison = baseline.map(|b| compare_noise_aware(&m, b, opts));
     decide(m, thresholds, comparison, opts.strict)
 }
 
@@ -51,8 +53,21 @@ pub fn judge(
 /// redone.
 pub(crate) fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
     let (m, judged) = result.into_parts();
-    let comparison = compare(&m, baseline, opts);
+    let comparison = compare_noise_aware(&m, baseline, opts);
     decide(m, judged.thresholds, Some(comparison), opts.strict)
+}
+
+/// [`compare`], then the regressions of a run on a noisy machine made inconclusive
+/// ([`noise`]).
+fn compare_noise_aware(m: &Measurement, baseline: &Baseline, opts: &CompareOptions) -> Comparison {
+    let mut c = compare(m, baseline, opts);
+    let in_process = m.scenario.target == "in-process";
+    noise::downgrade(
+        noise::Noise::of(&m.timeseries, in_process),
+        &mut c,
+        opts.strict,
+    );
+    c
 }
 
 /// The verdict over what was held against `m`, and the reasons it failed.

@@ -10,7 +10,8 @@
 //! 5. latency thresholds;
 //! 6. throughput and request-count thresholds;
 //! 7. baseline metrics that regressed or could not be judged (no data);
-//! 8. with `--strict`, baseline metrics that were inconclusive.
+//! 8. with `--strict`, baseline metrics that were inconclusive (a regression on a noisy
+//!    machine says so: "p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun").
 //!
 //! The sentences are built from the result alone, so a saved `result.json` re-judged by
 //! `perfgate compare` gets the same ones.
@@ -20,6 +21,7 @@ use crate::result::{
     MetricComparison, MetricVerdict, Metrics, RunResult, ThresholdResult, Verdict,
 };
 
+use super::noise::{self, Noise};
 use super::thresholds::{dropped_rate, no_success};
 
 /// The reasons `result` failed (empty when its gates pass), most important first. Reads
@@ -150,7 +152,8 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
     }
 }
 
-/// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`.
+/// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`; on a noisy machine (`--strict`),
+/// `p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun`.
 fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
     let who = if m.request == TOTAL_KEY {
         String::new()
@@ -187,6 +190,11 @@ fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
         Some(p) => format!(", p = {p:.3}"),
         None => String::new(),
     };
+    if noise::worse_inconclusive(m) {
+        if let Some(n) = Noise::of_result(result).filter(Noise::is_noisy) {
+            return noise::sentence(&who, m, &change, &n);
+        }
+    }
     let tail = if m.verdict == MetricVerdict::Inconclusive {
         " is inconclusive (--strict)"
     } else {
@@ -460,6 +468,57 @@ mod tests {
             r.reasons,
             ["p50 +18.2 % vs baseline is inconclusive (--strict) (tolerance 10%, p = 0.300)"]
         );
+    }
+
+    #[test]
+    fn a_regression_on_a_noisy_machine_is_inconclusive_and_says_why() {
+        use crate::gate::noise::{downgrade, Noise};
+        use crate::result::Window;
+        let mut r = result();
+        // 20 measured seconds, 3 of them with up to 12 % CPU steal.
+        r.timeseries = (0..20)
+            .map(|i| Window {
+                t_s: i as f64,
+                stage: Some(0),
+                steal_pct: Some([12.0, 8.0, 6.0].get(i).copied().unwrap_or(0.4)),
+                generator_cpu_pct: Some(40.0),
+                saturated: Some(false),
+                ..Window::default()
+            })
+            .collect();
+        let mut c = regressed_p50();
+        c.metrics[0].metric = "p99".into();
+        c.metrics[0].change = 40.0;
+        for strict in [false, true] {
+            let mut c = c.clone();
+            downgrade(Noise::of_result(&r), &mut c, strict);
+            assert_eq!(c.metrics[0].verdict, MetricVerdict::Inconclusive);
+            assert!(
+                c.notes[0].starts_with("p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun"),
+                "{:?}",
+                c.notes
+            );
+            let mut r = r.clone();
+            r.comparison = Some(c);
+            r = decided(r, strict);
+            if strict {
+                assert_eq!(r.verdict, Verdict::Fail);
+                assert_eq!(
+                    r.reasons,
+                    ["p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun"]
+                );
+            } else {
+                assert_eq!(r.verdict, Verdict::Pass);
+                assert!(r.reasons.is_empty());
+            }
+        }
+        // The same regression on a quiet machine stays one.
+        for w in &mut r.timeseries {
+            w.steal_pct = Some(0.4);
+        }
+        let mut quiet = c.clone();
+        downgrade(Noise::of_result(&r), &mut quiet, false);
+        assert_eq!(quiet, c);
     }
 
     #[test]

@@ -252,6 +252,8 @@ impl Aggregator {
             stage,
             dropped: acc.dropped,
             errors_by_class: errs,
+            // The machine's samples are added by the measure step (`metrics::machine`).
+            ..Window::default()
         });
         match stage {
             Some(i) => {

@@ -274,6 +274,32 @@ pub(crate) fn metric_cells(m: &Metrics) -> [String; 8] {
     ]
 }
 
+/// `machine: steal max 12 %, generator CPU max 95 % (saturated 3 s)` over the measured
+/// windows (warm-up left out); `None` when the machine was not sampled.
+pub(crate) fn machine(r: &RunResult) -> Option<String> {
+    let ws: Vec<_> = r
+        .timeseries
+        .iter()
+        .filter(|w| w.stage.is_some() && w.steal_pct.is_some())
+        .collect();
+    if ws.is_empty() {
+        return None;
+    }
+    let max = |f: fn(&crate::result::Window) -> Option<f64>| {
+        ws.iter().filter_map(|w| f(w)).fold(0.0, f64::max)
+    };
+    let saturated = ws.iter().filter(|w| w.saturated == Some(true)).count();
+    let mut s = format!(
+        "machine: steal max {:.0} %, generator CPU max {:.0} %",
+        max(|w| w.steal_pct),
+        max(|w| w.generator_cpu_pct)
+    );
+    if saturated > 0 {
+        s.push_str(&format!(" (saturated {saturated} s)"));
+    }
+    Some(s)
+}
+
 /// True when a run's tables get a `dropped` column: the open model (where arrivals can be
 /// dropped), or any run that dropped some.
 pub(crate) fn shows_dropped(r: &RunResult) -> bool {

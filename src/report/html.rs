@@ -1,4 +1,4 @@
-//! `report.html`: one self-contained page per run. Inline CSS, the four charts as inline SVG
+//! `report.html`: one self-contained page per run. Inline CSS, the five charts as inline SVG
 //! (generic `sans-serif` text), no scripts and no network request of any kind. Every string
 //! from the scenario, the environment or a server goes through [`super::escape::html`].
 
@@ -190,7 +190,10 @@ fn header(out: &mut String, r: &RunResult) {
         let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(d));
     }
     let h = &r.host;
-    let rows: [(&str, String); 9] = [
+    let machine = f::machine(r)
+        .map(|m| m.trim_start_matches("machine: ").to_string())
+        .unwrap_or_default();
+    let rows: [(&str, String); 10] = [
         ("kind", s.kind.to_string()),
         ("target", s.target.clone()),
         ("model", s.model.to_string()),
@@ -201,6 +204,7 @@ fn header(out: &mut String, r: &RunResult) {
             "host",
             format!("{} / {} · {} cpus · {}", h.os, h.arch, h.cpus, h.cpu_model),
         ),
+        ("machine", machine),
         ("tool", format!("{} {}", r.tool.name, r.tool.version)),
         ("exit code", r.exit_code.to_string()),
     ];

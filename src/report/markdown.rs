@@ -146,6 +146,9 @@ fn header(s: &mut String, r: &RunResult) {
         let _ = write!(s, " · retries **{}**", f::count(t.retries));
     }
     s.push_str("\n\n");
+    if let Some(m) = f::machine(r) {
+        let _ = writeln!(s, "{}\n", cell(&m));
+    }
     for w in &r.warnings {
         let _ = writeln!(s, "> ⚠️ {}\n", cell(w));
     }

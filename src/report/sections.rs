@@ -12,7 +12,7 @@ use crate::result::{Comparison, MetricComparison, MetricVerdict, TOTAL_KEY};
 pub(crate) enum Section {
     /// Name, verdict, the first reason, key totals, warnings.
     Header,
-    /// The four charts (HTML only).
+    /// The five charts (HTML only).
     Charts,
     /// The baseline comparison, when there is a baseline.
     Comparison,

@@ -120,6 +120,9 @@ impl Summary<'_> {
         if !r.scenario.target.is_empty() {
             let _ = writeln!(self.out, "target: {}", clean(&r.scenario.target));
         }
+        if let Some(m) = f::machine(r) {
+            let _ = writeln!(self.out, "{m}");
+        }
     }
 
     fn comparison(&mut self) {

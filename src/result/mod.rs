@@ -414,6 +414,19 @@ pub struct Window {
     /// Failed requests of the window per error class.
     #[serde(default)]
     pub errors_by_class: ErrorCounts,
+    /// Share of the machine's CPU time stolen by the hypervisor in this second, percent;
+    /// `null` where `/proc` could not be read (and in results written before it was sampled).
+    #[serde(default)]
+    pub steal_pct: Option<f64>,
+    /// Share of the machine's CPU time not idle in this second, percent (every process).
+    #[serde(default)]
+    pub cpu_busy_pct: Option<f64>,
+    /// perfgate's own CPU use in this second, percent of the CPUs it may use.
+    #[serde(default)]
+    pub generator_cpu_pct: Option<f64>,
+    /// perfgate used at least 90 % of the CPUs it may use: it may have measured itself.
+    #[serde(default)]
+    pub saturated: Option<bool>,
 }
 
 /// A per-second point of one request name, for the noise-aware comparison.

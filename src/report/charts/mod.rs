@@ -1,17 +1,20 @@
-//! The four charts of a run, one function each, generic over a plotters [`DrawingBackend`] so
+//! The five charts of a run, one function each, generic over a plotters [`DrawingBackend`] so
 //! the same code draws the SVG inlined in `report.html` and the bitmaps of the PNG files:
 //! latency over time, throughput and errors over time, the latency distribution (HDR
-//! percentile spectrum, baseline overlaid) and per-stage bars. Text is laid out with the
+//! percentile spectrum, baseline overlaid), per-stage bars and the machine over time (CPU
+//! steal, perfgate's own CPU). Text is laid out with the
 //! embedded DejaVu font (never fontconfig); empty or degenerate data draws a "no data" chart
 //! instead of failing.
 //!
 //! This module holds what the charts share (fonts, colors, sizes, the "no data" frame);
 //! each chart lives in its own file.
 mod distribution;
+mod machine;
 mod stages;
 mod time;
 
 pub(crate) use distribution::latency_distribution;
+pub(crate) use machine::machine_over_time;
 pub(crate) use stages::stage_bars;
 pub(crate) use time::{latency_over_time, throughput_over_time};
 
@@ -57,14 +60,16 @@ pub enum Chart {
     Throughput,
     Distribution,
     Stages,
+    Machine,
 }
 
 impl Chart {
-    pub const ALL: [Chart; 4] = [
+    pub const ALL: [Chart; 5] = [
         Chart::Latency,
         Chart::Throughput,
         Chart::Distribution,
         Chart::Stages,
+        Chart::Machine,
     ];
 
     /// Short name, used for PNG file names and HTML ids.
@@ -74,6 +79,7 @@ impl Chart {
             Chart::Throughput => "throughput",
             Chart::Distribution => "distribution",
             Chart::Stages => "stages",
+            Chart::Machine => "machine",
         }
     }
 
@@ -83,6 +89,7 @@ impl Chart {
             Chart::Throughput => "Throughput and errors over time",
             Chart::Distribution => "Latency distribution (percentile spectrum)",
             Chart::Stages => "Per stage: throughput and p99 latency",
+            Chart::Machine => "Machine: CPU steal and perfgate's own CPU",
         }
     }
 
@@ -104,6 +111,7 @@ impl Chart {
             Chart::Throughput => throughput_over_time(area, result),
             Chart::Distribution => latency_distribution(area, result, ctx),
             Chart::Stages => stage_bars(area, result),
+            Chart::Machine => machine_over_time(area, result),
         }
         .map_err(|e| match e {
             ReportError::Plot(message) => ReportError::Chart {

@@ -117,7 +117,8 @@ fn class_count(c: &ErrorCounts, class: &str) -> u64 {
         .map_or(0, |(_, n)| *n)
 }
 
-/// Window `i` of every run, added up: counts and rates sum, percentiles are the worst.
+/// Window `i` of every run, added up: counts and rates sum, percentiles and the machine's
+/// noise (steal, generator CPU, saturation) are the worst.
 pub(super) fn windows(runs: &[&[Window]]) -> Vec<Window> {
     let len = runs.iter().map(|r| r.len()).max().unwrap_or(0);
     (0..len)
@@ -140,6 +141,13 @@ pub(super) fn windows(runs: &[&[Window]]) -> Vec<Window> {
             for x in &ws {
                 w.errors_by_class.add(&x.errors_by_class);
             }
+            // The machine: the noisiest of the runs (null only when no run sampled it).
+            let worst =
+                |f: fn(&Window) -> Option<f64>| ws.iter().filter_map(|w| f(w)).reduce(f64::max);
+            w.steal_pct = worst(|w| w.steal_pct);
+            w.cpu_busy_pct = worst(|w| w.cpu_busy_pct);
+            w.generator_cpu_pct = worst(|w| w.generator_cpu_pct);
+            w.saturated = ws.iter().filter_map(|w| w.saturated).reduce(|a, b| a || b);
             w
         })
         .collect()

@@ -157,6 +157,7 @@ fn refresh_then_a_slower_service_is_caught_and_confirmed() {
         "throughput.png",
         "distribution.png",
         "stages.png",
+        "machine.png",
     ] {
         assert!(d.join("again").join(f).exists(), "{f}");
     }

@@ -54,3 +54,36 @@ fn per_second_counts_match_the_servers_while_the_pool_grows() {
     // Every scheduled arrival was sent and counted once: 100 + 300 + 100.
     assert_eq!(ours.iter().sum::<u64>(), 500, "{ours:?}");
 }
+
+/// Each window says how noisy the machine was (Linux: from `/proc`): CPU steal, the machine's
+/// busy share and perfgate's own CPU use, as percentages, and whether it was saturated.
+#[test]
+#[cfg(target_os = "linux")]
+fn windows_record_the_machine_steal_and_generator_cpu() {
+    let r = run_yaml(
+        "name: machine\nkind: load\nrequests:\n  - { name: nap, call: builtin.sleep, params: { ms: 5 } }\nload:\n  stages:\n    - { concurrency: 2, duration: 1500ms }\n",
+        &Registry::with_builtins(),
+    );
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("/proc")),
+        "{:?}",
+        r.warnings
+    );
+    // The first second is always whole, so always sampled.
+    let w = &r.timeseries[0];
+    let pct = |v: Option<f64>| v.is_some_and(|v| (0.0..=100.0).contains(&v));
+    assert!(pct(w.steal_pct), "{w:?}");
+    assert!(pct(w.cpu_busy_pct), "{w:?}");
+    assert!(pct(w.generator_cpu_pct), "{w:?}");
+    assert!(w.saturated.is_some(), "{w:?}");
+    let json = serde_json::to_value(&r).unwrap();
+    let first = &json["timeseries"][0];
+    for key in [
+        "steal_pct",
+        "cpu_busy_pct",
+        "generator_cpu_pct",
+        "saturated",
+    ] {
+        assert!(!first[key].is_null(), "{key}: {first}");
+    }
+}

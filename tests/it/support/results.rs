@@ -114,6 +114,7 @@ fn window(t: f64, stage: Option<usize>, active: f64, rps: f64, p50: f64, errors:
             http_5xx: errors - errors / 3,
             ..ErrorCounts::default()
         },
+        ..Window::default()
     }
 }
 
