@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use perfgate::client::{CallContext, FnResult, Registry};
+use perfgate::{CallContext, FnResult, Registry};
 
 /// The code under test: price `qty` items, with a little simulated I/O.
 async fn quote(ctx: CallContext) -> FnResult {

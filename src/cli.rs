@@ -1,4 +1,9 @@
-//! Command-line definitions (clap derive) and their mapping onto [`crate::app`]: one clap
+//! The `perfgate` command line. [`main`] is the whole program (parse the process's
+//! arguments, run the command, return its exit code); [`main_from`] does the same on any
+//! arguments, for embedding binaries and tests. Both take the [`Registry`] of in-process
+//! functions that scenarios may `call`; exit codes are [`crate::exit::ExitCode`]'s.
+//!
+//! Inside: the command-line definitions (clap derive) and their mapping onto `app`: one clap
 //! struct per command, one `From` impl per command that turns it into the app's plain
 //! options, and `dispatch`, which only calls the command. Nothing past this file sees clap
 //! types, and no command runs here.
@@ -7,9 +12,6 @@
 //! command that takes it (`GateCli`, `MeasureCli`). Adding one is a field there, the
 //! field it fills in the app's options, and a line in the `From` impl; the impls
 //! destructure exhaustively, so the compiler points at the line that is missing.
-//!
-//! [`main`] is the binary; [`main_from`] drives the same command line from any arguments,
-//! for embedding binaries and tests.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;

@@ -50,7 +50,7 @@ impl ExitCode {
     }
 
     /// Ends the process at once with this code (the second Ctrl-C).
-    pub fn exit_now(self) -> ! {
+    pub(crate) fn exit_now(self) -> ! {
         std::process::exit(self.code())
     }
 }

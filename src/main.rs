@@ -4,5 +4,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    perfgate::cli::main(perfgate::client::Registry::with_builtins())
+    perfgate::cli::main(perfgate::Registry::with_builtins())
 }

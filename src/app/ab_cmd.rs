@@ -22,49 +22,49 @@ use crate::scenario::units::{format_duration, TolMetric, TolValue};
 use crate::scenario::{self, Action, Plan, Stage};
 
 /// Default measured length of a slice.
-pub const DEFAULT_SLICE: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_SLICE: Duration = Duration::from_secs(2);
 /// Default discarded warm-up before each slice.
-pub const DEFAULT_SLICE_WARMUP: Duration = Duration::from_millis(500);
+pub(crate) const DEFAULT_SLICE_WARMUP: Duration = Duration::from_millis(500);
 /// Default pairs: 7 × 2 × 2.5 s = 35 s of load, so a comparison takes under 40 s.
-pub const DEFAULT_PAIRS: usize = 7;
+pub(crate) const DEFAULT_PAIRS: usize = 7;
 
 /// What `perfgate ab` was asked to do.
 #[derive(Debug, Clone)]
-pub struct AbArgs {
-    pub scenario: PathBuf,
+pub(crate) struct AbArgs {
+    pub(crate) scenario: PathBuf,
     /// Side A's base URL (the reference).
-    pub a: Option<String>,
+    pub(crate) a: Option<String>,
     /// Side B's base URL (the change under test).
-    pub b: Option<String>,
+    pub(crate) b: Option<String>,
     /// Side A's function: every `call:` request calls it.
-    pub a_call: Option<String>,
+    pub(crate) a_call: Option<String>,
     /// Side B's function.
-    pub b_call: Option<String>,
+    pub(crate) b_call: Option<String>,
     /// Measured length of each slice.
-    pub slice: Duration,
+    pub(crate) slice: Duration,
     /// Discarded warm-up before each slice.
-    pub warmup: Duration,
+    pub(crate) warmup: Duration,
     /// Pairs of slices (one of each side per pair), at least 2.
-    pub pairs: usize,
+    pub(crate) pairs: usize,
     /// Seed of the order in each pair; drawn from the clock (and printed) when absent.
-    pub seed: Option<u64>,
-    pub out: Option<PathBuf>,
-    pub threads: Option<usize>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) threads: Option<usize>,
     /// No progress lines (the seed is still printed).
-    pub quiet: bool,
-    pub no_report: bool,
-    pub tolerances: Vec<(TolMetric, TolValue)>,
+    pub(crate) quiet: bool,
+    pub(crate) no_report: bool,
+    pub(crate) tolerances: Vec<(TolMetric, TolValue)>,
     /// Inconclusive metrics fail too.
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Handle Ctrl-C / SIGTERM (the binary does; tests do not): the first stops the slice
     /// that runs, and the comparison ends there, aborted (exit 3; the partial result is
     /// written when both sides have run a slice); the second exits at once.
-    pub handle_signals: bool,
+    pub(crate) handle_signals: bool,
 }
 
 impl AbArgs {
     /// The defaults for `scenario`, with no side set yet.
-    pub fn new(scenario: PathBuf) -> Self {
+    pub(crate) fn new(scenario: PathBuf) -> Self {
         AbArgs {
             scenario,
             a: None,
@@ -98,7 +98,7 @@ struct SidePlan {
 }
 
 /// Runs the A/B comparison and returns the exit code.
-pub fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+pub(crate) fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     if args.pairs < 2 {
         return Err(AppError::Input(
             "--pairs must be at least 2: the paired test needs two pairs to see the noise".into(),

@@ -14,10 +14,10 @@ use crate::result::fold::median_measurement;
 use crate::result::{Measurement, Verdict};
 
 /// Runs a baseline records when neither `--runs` nor `--repeat` says otherwise.
-pub const DEFAULT_RUNS: u32 = 3;
+pub(super) const DEFAULT_RUNS: u32 = 3;
 
 #[derive(Debug, Clone, Default)]
-pub struct RefreshArgs {
+pub(crate) struct RefreshArgs {
     pub scenario: PathBuf,
     /// Take this result instead of running.
     pub from: Option<PathBuf>,
@@ -36,7 +36,7 @@ pub struct RefreshArgs {
     pub handle_signals: bool,
 }
 
-pub fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+pub(crate) fn refresh(args: &RefreshArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
     let testbed = this_testbed(args.testbed.as_deref())?;
     let path = args

@@ -13,7 +13,7 @@ use crate::scenario::units::{TolMetric, TolValue};
 use crate::scenario::{self, BaselineSpec};
 
 #[derive(Debug, Clone, Default)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     pub result: PathBuf,
     pub baseline: Option<PathBuf>,
     pub tolerances: Vec<(TolMetric, TolValue)>,
@@ -29,7 +29,7 @@ pub struct CompareArgs {
 }
 
 /// Compares and returns the exit code: 0 no regression, 1 regression, 2 bad input.
-pub fn compare(args: &CompareArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+pub(crate) fn compare(args: &CompareArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let result = load_result(&args.result)?;
     if let Some(dir) = &args.out {
         output::check_writable(dir)?;
@@ -93,14 +93,14 @@ fn scenario_spec(file: &str, name: &str, registry: &Registry) -> BaselineSpec {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     pub result: PathBuf,
     pub baseline: Option<PathBuf>,
     pub out: Option<PathBuf>,
 }
 
 /// Regenerates the HTML and PNG reports (and the rest) from a saved result.
-pub fn report(args: &ReportArgs) -> Result<ExitCode, AppError> {
+pub(crate) fn report(args: &ReportArgs) -> Result<ExitCode, AppError> {
     let result = load_result(&args.result)?;
     let baseline = match &args.baseline {
         Some(p) => Some(gate::load(p)?.result),

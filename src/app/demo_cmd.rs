@@ -10,7 +10,7 @@ use crate::exit::ExitCode;
 
 /// What `perfgate demo-server` was asked to do.
 #[derive(Debug, Clone)]
-pub struct DemoServerArgs {
+pub(crate) struct DemoServerArgs {
     /// Where to listen (port 0: any free port, printed at start).
     pub addr: SocketAddr,
     /// Latency, jitter, error rate and seed of the answers.
@@ -19,7 +19,7 @@ pub struct DemoServerArgs {
 
 /// Serves until Ctrl-C. `--error-rate` outside 0..=1 is invalid input (exit 2); an address
 /// it cannot listen on is exit 3.
-pub fn demo_server(args: &DemoServerArgs) -> Result<ExitCode, AppError> {
+pub(crate) fn demo_server(args: &DemoServerArgs) -> Result<ExitCode, AppError> {
     if !(0.0..=1.0).contains(&args.options.error_rate) {
         return Err(AppError::Input(
             "--error-rate is a fraction from 0 to 1".into(),

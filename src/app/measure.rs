@@ -53,7 +53,7 @@ pub enum RunError {
 }
 
 /// The runtime's default worker threads: every CPU this process may run on.
-pub fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

@@ -13,7 +13,7 @@ use crate::result::Measurement;
 use crate::scenario::{self, Threshold};
 
 #[derive(Debug, Clone, Default)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     pub results: Vec<PathBuf>,
     /// Default: `reports/<scenario-name>-merged`.
     pub out: Option<PathBuf>,
@@ -22,7 +22,7 @@ pub struct MergeArgs {
     pub allow_disjoint: bool,
 }
 
-pub fn merge(args: &MergeArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+pub(crate) fn merge(args: &MergeArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let runs = args
         .results
         .iter()

@@ -1,8 +1,8 @@
 //! The top layer: the commands as library functions, and the measure step. Each command
-//! takes plain options (no clap types) and returns an [`ExitCode`] or an [`AppError`] that
+//! takes plain options (no clap types) and returns an [`ExitCode`] or an `AppError` that
 //! carries its own. `cli.rs` only maps arguments here, so tests and user binaries drive
 //! exactly what the command line drives. This is the only layer that knows every stage:
-//! scenario → [`measure`] (engine, client, metrics) → `gate::judge` → reports.
+//! scenario → `measure` (engine, client, metrics) → `gate::judge` → reports.
 
 mod ab_cmd;
 mod baseline_cmd;
@@ -15,23 +15,23 @@ mod run_cmd;
 
 use std::path::{Path, PathBuf};
 
-pub use ab_cmd::{ab, AbArgs};
-pub use baseline_cmd::{refresh, RefreshArgs};
-pub use compare_cmd::{compare, report, CompareArgs, ReportArgs};
-pub use demo_cmd::{demo_server, DemoServerArgs};
-pub use measure::{default_threads, measure, RunError, RunOptions};
-pub use merge_cmd::{merge, MergeArgs};
-pub use run_cmd::{run, RunArgs};
+pub(crate) use ab_cmd::{ab, AbArgs};
+pub(crate) use baseline_cmd::{refresh, RefreshArgs};
+pub(crate) use compare_cmd::{compare, report, CompareArgs, ReportArgs};
+pub(crate) use demo_cmd::{demo_server, DemoServerArgs};
+pub use measure::{measure, RunError, RunOptions};
+pub(crate) use merge_cmd::{merge, MergeArgs};
+pub(crate) use run_cmd::{run, RunArgs};
 
 use crate::client::Registry;
-pub use crate::exit::ExitCode;
+pub(crate) use crate::exit::ExitCode;
 use crate::gate::{self, Baseline, BaselineError};
 use crate::result::RunResult;
 use crate::scenario::{self, Plan, ScenarioError};
 
 /// A command that could not do its job; the message is one clear paragraph.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
+pub(crate) enum AppError {
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
@@ -45,7 +45,7 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Run(_) => ExitCode::Run,
             _ => ExitCode::Input,
@@ -54,7 +54,7 @@ impl AppError {
 }
 
 /// Loads a scenario with the registry's function names.
-pub fn load_plan(path: &Path, registry: &Registry) -> Result<Plan, AppError> {
+pub(crate) fn load_plan(path: &Path, registry: &Registry) -> Result<Plan, AppError> {
     Ok(scenario::load_with(path, registry)?)
 }
 
@@ -76,7 +76,7 @@ pub(crate) fn load_plan_for_run(
 }
 
 /// Loads a `result.json`, refusing anything that is not one.
-pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
+pub(crate) fn load_result(path: &Path) -> Result<RunResult, AppError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         AppError::Input(format!(
             "{}: cannot read the result file: {e}",
@@ -124,7 +124,7 @@ pub fn load_result(path: &Path) -> Result<RunResult, AppError> {
 
 /// Which baseline to compare with: an explicit `--baseline` must exist; the default one may
 /// be absent (then there is nothing to compare). A baseline for another scenario is refused.
-pub fn find_baseline(
+pub(crate) fn find_baseline(
     explicit: Option<&Path>,
     default: PathBuf,
     scenario_name: &str,
@@ -191,12 +191,12 @@ pub(crate) fn strict_env_check(result: &RunResult, whose: &str) -> Result<(), Ap
 }
 
 /// The default output folder of a scenario: `reports/<name>`.
-pub fn default_out(name: &str) -> PathBuf {
+pub(crate) fn default_out(name: &str) -> PathBuf {
     Path::new("reports").join(name)
 }
 
 /// `perfgate validate`: checks each file; prints `ok` or the diagnostic. Exit 0 or 2.
-pub fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> ExitCode {
+pub(crate) fn validate(paths: &[PathBuf], explain: bool, registry: &Registry) -> ExitCode {
     let mut code = ExitCode::Pass;
     for p in paths {
         match load_plan(p, registry) {

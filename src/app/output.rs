@@ -9,7 +9,7 @@ use crate::result::RunResult;
 
 /// Writes `result.json`, `junit.xml`, `summary.md` and (unless `no_report`) `report.html` and
 /// the PNG charts into `dir`. Returns the written paths.
-pub fn write_files(
+pub(super) fn write_files(
     result: &RunResult,
     baseline: Option<&RunResult>,
     dir: &Path,
@@ -26,12 +26,12 @@ pub fn write_files(
 /// Makes sure the reports can be written into `dir` before anything runs: it must be a
 /// folder (created if missing) that accepts a new file. A problem is invalid input (exit 2),
 /// found before the load rather than after it with everything lost.
-pub fn check_writable(dir: &Path) -> Result<(), AppError> {
+pub(super) fn check_writable(dir: &Path) -> Result<(), AppError> {
     check_writable_hint(dir, "pass a writable folder with --out")
 }
 
 /// [`check_writable`] with the hint to print.
-pub fn check_writable_hint(dir: &Path, hint: &str) -> Result<(), AppError> {
+pub(super) fn check_writable_hint(dir: &Path, hint: &str) -> Result<(), AppError> {
     let hint = format!("\n  hint: {hint}");
     if dir.exists() && !dir.is_dir() {
         return Err(AppError::Input(format!(
@@ -54,7 +54,7 @@ pub fn check_writable_hint(dir: &Path, hint: &str) -> Result<(), AppError> {
 }
 
 /// Creates and removes a probe file in `dir`.
-pub fn check_file_creatable(dir: &Path) -> std::io::Result<()> {
+pub(super) fn check_file_creatable(dir: &Path) -> std::io::Result<()> {
     let probe = dir.join(format!(".perfgate-write-check-{}", std::process::id()));
     std::fs::OpenOptions::new()
         .write(true)
@@ -65,7 +65,7 @@ pub fn check_file_creatable(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Writes only `report.html` and the PNG charts (for `perfgate report`).
-pub fn write_visual(
+pub(super) fn write_visual(
     result: &RunResult,
     baseline: Option<&RunResult>,
     dir: &Path,
@@ -83,7 +83,7 @@ pub fn write_visual(
 
 /// Prints the terminal summary (in color on a terminal); `verbose` lists unchanged compared
 /// metrics too.
-pub fn print_summary(result: &RunResult, verbose: bool) {
+pub(super) fn print_summary(result: &RunResult, verbose: bool) {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let opts = report::terminal::TerminalReport { color, verbose };
     print!("{}", report::terminal::render_terminal(result, opts));
@@ -91,7 +91,7 @@ pub fn print_summary(result: &RunResult, verbose: bool) {
 
 /// Writes the files into `dir` and prints the summary; the folder is named first, so the
 /// summary's last line (the first reason of a run that did not pass) is the output's last.
-pub fn emit(
+pub(super) fn emit(
     result: &RunResult,
     baseline: Option<&RunResult>,
     dir: &Path,
@@ -105,7 +105,7 @@ pub fn emit(
 }
 
 /// Prints the summary, and writes the files when a folder is given.
-pub fn emit_to(
+pub(super) fn emit_to(
     result: &RunResult,
     baseline: Option<&RunResult>,
     dir: Option<&Path>,

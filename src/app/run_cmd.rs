@@ -19,7 +19,7 @@ use crate::scenario::{Plan, ThresholdOrigin};
 
 /// What `perfgate run` was asked to do.
 #[derive(Debug, Clone, Default)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     pub scenario: PathBuf,
     pub out: Option<PathBuf>,
     pub base_url: Option<String>,
@@ -50,7 +50,7 @@ pub struct RunArgs {
 }
 
 /// Runs the scenario and returns the exit code.
-pub fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppError> {
+pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
     let args = &RunArgs {
         base_url,

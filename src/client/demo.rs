@@ -180,7 +180,7 @@ fn stream_bytes(n: u64) -> Response<Body> {
 }
 
 /// Serves on `listener` until `stop` resolves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     opts: DemoOptions,
     stop: impl std::future::Future<Output = ()>,

@@ -15,7 +15,9 @@ use futures_util::FutureExt as _;
 use crate::metrics::{ErrorClass, Outcome};
 use crate::scenario::{FunctionCatalog, ParamSpec};
 
-/// What an in-process function returns: `Ok(())`, or any error (it is counted, not fatal).
+/// What an in-process function returns: `Ok(())`, or any error. An error (or a panic) is
+/// counted as a failed request of class `function`, with its message as the sample; it does
+/// not stop the run.
 pub type FnResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 type BoxFuture = Pin<Box<dyn Future<Output = FnResult> + Send>>;
@@ -27,24 +29,30 @@ pub enum ParamError {
     /// The param is present but not a whole number.
     #[error("param `{name}` must be a whole number, got {value}")]
     NotWhole {
+        /// The param's name.
         name: String,
+        /// The value the scenario gave.
         value: serde_json::Value,
     },
 }
 
-/// What a function is called with: the request's `params` from the scenario.
+/// What a function is called with: the request's `params` from the scenario (the same for
+/// every call of that request; cloning is cheap).
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
     params: Arc<BTreeMap<String, serde_json::Value>>,
 }
 
 impl CallContext {
+    /// A context holding `params`: for calling a registered function yourself, e.g. in a
+    /// unit test of it.
     pub fn new(params: BTreeMap<String, serde_json::Value>) -> Self {
         CallContext {
             params: Arc::new(params),
         }
     }
 
+    /// Every param, as the scenario wrote it (YAML read as JSON values).
     pub fn params(&self) -> &BTreeMap<String, serde_json::Value> {
         &self.params
     }
@@ -60,12 +68,50 @@ impl CallContext {
         }
     }
 
+    /// A string parameter, or `None` when it is absent or not a string.
     pub fn str_param(&self, name: &str) -> Option<&str> {
         self.params.get(name).and_then(|v| v.as_str())
     }
 }
 
-/// Named async functions that scenarios can `call`.
+/// Named async functions that scenarios can `call`: the in-process benchmark API.
+///
+/// Register your async code under a name, hand the registry to [`crate::cli::main`] from
+/// your own binary, and a scenario's request `call: <name>` runs it (with the request's
+/// `params`) the way an HTTP request would be sent: same load shapes, latency histograms,
+/// thresholds, baseline gate and reports. An `Err` or a panic counts as a failed request of
+/// class `function`; a call that outlasts `target.timeout` as one of class `timeout`.
+///
+/// ```
+/// use perfgate::{CallContext, FnResult, ParamSpec, Registry};
+///
+/// /// The code under test.
+/// async fn quote(ctx: CallContext) -> FnResult {
+///     let qty = ctx.u64_param("qty", 1)?;
+///     if qty == 0 {
+///         return Err("qty must be at least 1".into());
+///     }
+///     std::hint::black_box((1..=qty).map(|i| 999 - (i % 7) * 10).sum::<u64>());
+///     Ok(())
+/// }
+///
+/// let mut registry = Registry::with_builtins();
+/// // `perfgate validate` refuses a scenario that gives `qty` a value outside 1..=10000.
+/// registry.register_with_params("pricing.quote", vec![ParamSpec::whole("qty", 1, 10_000)], quote);
+/// assert!(registry.names().contains(&"pricing.quote"));
+/// ```
+///
+/// Then, in your binary, `perfgate::cli::main(registry)` is the whole `perfgate` command
+/// line with your functions in it, and a scenario calls them:
+///
+/// ```yaml
+/// requests:
+///   - name: quote-small
+///     call: pricing.quote
+///     params: { qty: 3 }
+/// ```
+///
+/// (`examples/pricing.rs` in the repository is this, runnable.)
 #[derive(Clone, Default)]
 pub struct Registry {
     fns: HashMap<String, Func>,
@@ -236,19 +282,19 @@ impl<F: Future> Future for Flagged<F> {
 
 /// A function bound to its call context: what a worker calls for a `call:` request.
 #[derive(Clone)]
-pub struct BoundCall {
+pub(crate) struct BoundCall {
     func: Func,
     ctx: CallContext,
 }
 
 impl BoundCall {
-    pub fn new(registry: &Registry, name: &str, ctx: CallContext) -> Option<Self> {
+    pub(crate) fn new(registry: &Registry, name: &str, ctx: CallContext) -> Option<Self> {
         install_quiet_hook();
         registry.get(name).map(|func| BoundCall { func, ctx })
     }
 
     /// Calls the function; an error or a panic becomes an outcome of class `function`.
-    pub async fn call(&self) -> Outcome {
+    pub(crate) async fn call(&self) -> Outcome {
         let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
             in_user_code(|| (self.func)(self.ctx.clone()))
         }));

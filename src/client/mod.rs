@@ -17,8 +17,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use function::{BoundCall, CallContext, FnResult, ParamError, Registry};
-pub use http::{HttpSession, HttpSpec, PrepareError};
+pub(crate) use function::BoundCall;
+pub use function::{CallContext, FnResult, ParamError, Registry};
+pub(crate) use http::PrepareError;
+pub(crate) use http::{HttpSession, HttpSpec};
 
 use crate::metrics::Outcome;
 use crate::scenario::{Action, Plan};
@@ -125,7 +127,7 @@ impl PlanTarget {
 }
 
 /// Resolves `base`'s host and opens (and closes) one TCP connection to it.
-pub async fn preflight(base: &str, timeout: Duration) -> Result<SocketAddr, TargetError> {
+pub(crate) async fn preflight(base: &str, timeout: Duration) -> Result<SocketAddr, TargetError> {
     let uri: ::http::Uri = base.parse().map_err(|source| TargetError::BaseUrl {
         url: base.to_string(),
         source,

@@ -5,14 +5,14 @@
 //!
 //! At the deadline no worker starts another request, and the requests in flight are awaited
 //! (each is bounded by the target's timeout) and recorded where they finish: they are the
-//! run's tail. On an abort, workers get [`ABORT_GRACE`]; whatever is still in flight then is
+//! run's tail. On an abort, workers get `ABORT_GRACE`; whatever is still in flight then is
 //! cut off and counted as `interrupted`. A window closes only when its second is over (plus
 //! a little slack) and no worker still holds data for it.
 
 pub mod schedule;
 #[cfg(test)]
 mod sim_tests;
-pub mod stop;
+pub(crate) mod stop;
 mod worker;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, Interval};
 
 pub use stop::StopSignal;
-pub use worker::Picker;
+pub(crate) use worker::Picker;
 
 use crate::client::Target;
 use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPool};
@@ -34,7 +34,7 @@ use schedule::Phase;
 use worker::{OpenShared, Pacing, WorkerCtx};
 
 /// How long workers get to finish their request after an abort, before they are cut off.
-pub const ABORT_GRACE: Duration = Duration::from_millis(500);
+pub(crate) const ABORT_GRACE: Duration = Duration::from_millis(500);
 /// How long after its second a window may close: covers a worker between reading the clock
 /// and publishing the window it now holds.
 const CLOSE_SLACK: Duration = Duration::from_millis(100);
@@ -50,14 +50,14 @@ pub struct EngineOutput {
 }
 
 /// Called with each closed 1-second window, for live progress.
-pub type WindowHook = Box<dyn FnMut(&Window) + Send>;
+pub(crate) type WindowHook = Box<dyn FnMut(&Window) + Send>;
 
 /// Drives `load` against `target`. `names` and `weights` describe the scenario's requests
 /// (by index). Stops at the end of the last stage, or early when `stop` is aborted.
 ///
 /// Three steps: start the workers; until the deadline, feed the aggregator (and grow the
 /// open model's pool); then let the requests in flight finish (cut off after
-/// [`ABORT_GRACE`] on an abort) and close the last windows.
+/// `ABORT_GRACE` on an abort) and close the last windows.
 pub async fn drive<T: Target>(
     target: Arc<T>,
     names: Vec<String>,

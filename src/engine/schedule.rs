@@ -55,7 +55,7 @@ pub fn phases(load: &LoadPlan) -> Vec<Phase> {
 }
 
 /// The level in force at `t` seconds (0 after the end).
-pub fn level_at(phases: &[Phase], t: f64) -> f64 {
+pub(crate) fn level_at(phases: &[Phase], t: f64) -> f64 {
     phases
         .iter()
         .find(|p| t >= p.start_s && t < p.end_s)
@@ -65,7 +65,7 @@ pub fn level_at(phases: &[Phase], t: f64) -> f64 {
 
 /// The first moment after `t` at which the level exceeds `worker` (so worker `worker` is
 /// active), or `None` when it never does again.
-pub fn next_active(phases: &[Phase], worker: usize, t: f64) -> Option<f64> {
+pub(crate) fn next_active(phases: &[Phase], worker: usize, t: f64) -> Option<f64> {
     phases
         .iter()
         .filter(|p| p.end_s > t && p.level > worker as f64)
@@ -75,7 +75,7 @@ pub fn next_active(phases: &[Phase], worker: usize, t: f64) -> Option<f64> {
 
 /// Open model: arrival `n` of the run happens at [`Arrivals::time_of`]`(n)` seconds.
 #[derive(Debug, Clone)]
-pub struct Arrivals {
+pub(crate) struct Arrivals {
     segs: Vec<Seg>,
 }
 
@@ -88,7 +88,7 @@ struct Seg {
 }
 
 impl Arrivals {
-    pub fn new(phases: &[Phase]) -> Self {
+    pub(crate) fn new(phases: &[Phase]) -> Self {
         let mut segs = Vec::new();
         let mut first = 0;
         for p in phases {
@@ -105,14 +105,15 @@ impl Arrivals {
     }
 
     /// Seconds from the start at which arrival `slot` is due; `None` past the last one.
-    pub fn time_of(&self, slot: u64) -> Option<f64> {
+    pub(crate) fn time_of(&self, slot: u64) -> Option<f64> {
         self.segs
             .iter()
             .find(|s| slot >= s.first && slot < s.first + s.count)
             .map(|s| s.start_s + (slot - s.first) as f64 / s.rate)
     }
 
-    pub fn total(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> u64 {
         self.segs.last().map(|s| s.first + s.count).unwrap_or(0)
     }
 }

@@ -39,21 +39,21 @@ impl StopSignal {
     }
 
     #[inline]
-    pub fn is_stopping(&self) -> bool {
+    pub(crate) fn is_stopping(&self) -> bool {
         self.inner.stopping.load(Ordering::Relaxed)
     }
 
-    pub fn is_aborted(&self) -> bool {
+    pub(crate) fn is_aborted(&self) -> bool {
         self.inner.aborted.load(Ordering::SeqCst)
     }
 
     /// Counts a signal; returns how many have arrived (the second one exits at once).
-    pub fn count_signal(&self) -> u8 {
+    pub(crate) fn count_signal(&self) -> u8 {
         self.inner.signals.fetch_add(1, Ordering::SeqCst) + 1
     }
 
     /// Resolves once the run is aborted.
-    pub async fn aborted(&self) {
+    pub(crate) async fn aborted(&self) {
         loop {
             let notified = self.inner.notify.notified();
             if self.is_aborted() {
@@ -64,7 +64,7 @@ impl StopSignal {
     }
 
     /// Resolves once the run is asked to stop.
-    pub async fn stopped(&self) {
+    pub(crate) async fn stopped(&self) {
         loop {
             let notified = self.inner.notify.notified();
             if self.is_stopping() {

@@ -17,13 +17,13 @@ use crate::metrics::{ErrorClass, Recorder};
 
 /// Picks request indexes by weight with a per-worker xorshift generator: no shared state.
 #[derive(Clone)]
-pub struct Picker {
+pub(crate) struct Picker {
     cumulative: Arc<[u64]>,
     state: u64,
 }
 
 impl Picker {
-    pub fn new(weights: &[u32], seed: u64) -> Self {
+    pub(crate) fn new(weights: &[u32], seed: u64) -> Self {
         let mut acc = 0u64;
         let cumulative: Vec<u64> = weights
             .iter()
@@ -39,7 +39,7 @@ impl Picker {
     }
 
     #[inline]
-    pub fn pick(&mut self) -> usize {
+    pub(crate) fn pick(&mut self) -> usize {
         if self.cumulative.len() <= 1 {
             return 0;
         }
@@ -55,7 +55,7 @@ impl Picker {
 }
 
 /// When a worker may send its next request, and from when its latency counts.
-pub enum Pacing {
+pub(super) enum Pacing {
     /// Virtual user `index`: active while the stage's level is above `index`.
     Closed {
         index: usize,
@@ -67,7 +67,7 @@ pub enum Pacing {
 }
 
 /// What the open model's workers share: the arrival schedule and the slot counter.
-pub struct OpenShared {
+pub(super) struct OpenShared {
     pub arrivals: Arrivals,
     pub next_slot: AtomicU64,
     /// Workers running now; grows on demand up to `max_in_flight`.
@@ -79,7 +79,7 @@ pub struct OpenShared {
 const LATE: Duration = Duration::from_millis(10);
 
 /// What a worker needs besides its session and pacing.
-pub struct WorkerCtx {
+pub(super) struct WorkerCtx {
     pub start: Instant,
     pub end: Instant,
     pub stop: StopSignal,
@@ -87,7 +87,7 @@ pub struct WorkerCtx {
 
 /// The 1-second window (since the run's start) that `at` falls in.
 #[inline]
-pub fn window_of(start: Instant, at: Instant) -> u32 {
+pub(super) fn window_of(start: Instant, at: Instant) -> u32 {
     (at.saturating_duration_since(start).as_micros() / 1_000_000) as u32
 }
 
@@ -127,7 +127,7 @@ async fn idle_until(ctx: &WorkerCtx, until: Instant) -> bool {
 /// when the worker is dropped (an aborted run), the recorder counts it as `interrupted`.
 /// Before any idle wait that crosses into a later window, the worker hands over what it
 /// holds, so no window waits for an idle worker.
-pub async fn work<S: Session>(
+pub(super) async fn work<S: Session>(
     mut session: S,
     mut pacing: Pacing,
     mut picker: Picker,

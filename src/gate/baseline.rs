@@ -57,7 +57,7 @@ pub struct Provenance {
     /// The machine that ran the measurement.
     pub host: HostInfo,
     /// The testbed the baseline belongs to; absent in older files, where it is derived from
-    /// `host` ([`Baseline::testbed`]).
+    /// `host` (`Baseline::testbed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub testbed: Option<String>,
 }
@@ -72,7 +72,7 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// The summary of one measured run.
-    pub fn of(m: &Measurement) -> RunSummary {
+    pub(crate) fn of(m: &Measurement) -> RunSummary {
         RunSummary {
             started_at: m.started_at.clone(),
             totals: m.totals.clone(),
@@ -81,7 +81,7 @@ impl RunSummary {
     }
 
     /// The metrics of request `name` (or `_total`) in this run.
-    pub fn metrics(&self, name: &str) -> Option<&Metrics> {
+    pub(crate) fn metrics(&self, name: &str) -> Option<&Metrics> {
         if name == TOTAL_KEY {
             Some(&self.totals)
         } else {
@@ -93,7 +93,7 @@ impl RunSummary {
 impl Provenance {
     /// Provenance of `result` taken now: the result's tool, scenario and host, the current
     /// git commit (if any) and the current time.
-    pub fn capture(result: &RunResult) -> Provenance {
+    pub(crate) fn capture(result: &RunResult) -> Provenance {
         Provenance {
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             perfgate_version: result.tool.version.clone(),
@@ -128,7 +128,7 @@ impl Baseline {
 
     /// The testbed this baseline belongs to: the one it was written for, or (older files)
     /// the one its host derives to.
-    pub fn testbed(&self) -> String {
+    pub(crate) fn testbed(&self) -> String {
         self.provenance
             .testbed
             .clone()
@@ -136,7 +136,7 @@ impl Baseline {
     }
 
     /// How many runs the baseline holds (an older file counts as one).
-    pub fn run_count(&self) -> usize {
+    pub(crate) fn run_count(&self) -> usize {
         self.runs.len().max(1)
     }
 
@@ -147,7 +147,7 @@ impl Baseline {
 }
 
 /// `git rev-parse HEAD`, or `None` when git is missing or this is not a checkout.
-pub fn git_commit() -> Option<String> {
+pub(crate) fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .stdin(std::process::Stdio::null())

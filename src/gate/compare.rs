@@ -21,7 +21,7 @@ use crate::scenario::BaselineSpec;
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
     /// Tolerance per metric, already merged (scenario ← command line); a metric not named
-    /// takes [`TolMetric::default_tolerance`].
+    /// takes `TolMetric::default_tolerance`.
     pub tolerances: BTreeMap<TolMetric, TolValue>,
     /// Inconclusive metrics fail the comparison too.
     pub strict: bool,
@@ -45,7 +45,7 @@ impl Default for CompareOptions {
 
 impl CompareOptions {
     /// The scenario's tolerances overridden by the command line's (`--tolerance p99=15%`).
-    pub fn from_spec(
+    pub(crate) fn from_spec(
         spec: &BaselineSpec,
         overrides: &[(TolMetric, TolValue)],
         strict: bool,
@@ -67,7 +67,7 @@ impl CompareOptions {
     }
 
     /// The tolerance in force for `m`.
-    pub fn tolerance(&self, m: TolMetric) -> TolValue {
+    pub(crate) fn tolerance(&self, m: TolMetric) -> TolValue {
         self.tolerances
             .get(&m)
             .copied()
@@ -373,7 +373,7 @@ struct Judged {
 /// made monotone, capped at 1. It keeps the chance of any false "significant" among all the
 /// metrics of a comparison at α, where testing each at α would not (21 tests at 0.05 make
 /// one false hit likely on every run).
-pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
+pub(crate) fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut idx: Vec<usize> = (0..p.len()).filter(|&i| p[i].is_some()).collect();
     idx.sort_by(|&a, &b| p[a].unwrap_or(1.0).total_cmp(&p[b].unwrap_or(1.0)));
     let m = idx.len();

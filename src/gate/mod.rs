@@ -1,26 +1,26 @@
 //! The gate: everything that decides whether a run passes, and the only place a
-//! [`RunResult`] is made. It owns absolute thresholds ([`thresholds`]), baseline files
-//! ([`baseline`]: load, atomic save, refresh guard), the comparison against a baseline with
-//! tolerances and a noise test ([`compare`](mod@compare), [`stats`]), the verdict, and the
-//! sentences that say why a run failed ([`reasons`](mod@reasons)); a regression measured on
-//! a noisy machine is inconclusive (`noise`). Reporters render what the
+//! [`RunResult`] is made. It owns absolute thresholds (`thresholds`), baseline files
+//! (`baseline`: load, atomic save, refresh guard), the comparison against a baseline with
+//! tolerances and a noise test (`compare`, `stats`), the verdict, and the sentences that say
+//! why a run failed (`reasons`); a regression measured on a noisy machine is inconclusive
+//! (`noise`). Reporters render what the
 //! gate decided; they never decide anything themselves. The gate reads only the result model
 //! (`result/`) and the scenario's thresholds and tolerances.
 //!
 //! The usual sequence, for a finished measurement: [`judge`] (thresholds, then the comparison
 //! when a baseline is given, then the verdict and its reasons). A saved result compared with
-//! a baseline afresh: [`rejudge`]. To refresh a baseline: [`check_refreshable`],
+//! a baseline afresh: `rejudge`. To refresh a baseline: [`check_refreshable`],
 //! [`Baseline::from_result`], [`describe_change`], [`save_atomic`].
 
-pub mod baseline;
-pub mod compare;
+pub(crate) mod baseline;
+pub(crate) mod compare;
 pub(crate) mod noise;
 pub(crate) mod paired;
 pub(crate) mod power;
-pub mod reasons;
-pub mod stats;
+pub(crate) mod reasons;
+pub(crate) mod stats;
 pub(crate) mod testbed;
-pub mod thresholds;
+pub(crate) mod thresholds;
 
 pub use baseline::{
     check_refreshable, default_path, describe_change, load, save_atomic, Baseline, BaselineError,
@@ -29,7 +29,6 @@ pub use baseline::{
 pub(crate) use baseline::{locate, testbed_path};
 pub use compare::{compare, env_mismatch, CompareOptions};
 pub use reasons::reasons;
-pub use stats::{mann_whitney, MannWhitney, Significance, DEFAULT_ALPHA};
 pub(crate) use testbed::{derive_testbed, parse_testbed};
 pub use thresholds::{evaluate, no_success, verdict};
 
@@ -53,7 +52,7 @@ pub fn judge(
 /// Judges a saved result against `baseline` afresh (`perfgate compare`): its thresholds stay
 /// as they were judged when it was made; the comparison, the verdict and the reasons are
 /// redone.
-pub fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
+pub(crate) fn rejudge(result: RunResult, baseline: &Baseline, opts: &CompareOptions) -> RunResult {
     let (m, judged) = result.into_parts();
     let comparison = compare_noise_aware(&m, baseline, opts);
     decide(m, judged.thresholds, Some(comparison), opts.strict)

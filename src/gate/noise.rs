@@ -54,7 +54,7 @@ impl Noise {
     /// The noise of `windows` (warm-up left out); `None` when none was sampled (no `/proc`,
     /// or a result written before the machine was sampled). `in_process`: the target runs
     /// inside perfgate, so its saturation is not noise.
-    pub fn of(windows: &[Window], in_process: bool) -> Option<Noise> {
+    pub(crate) fn of(windows: &[Window], in_process: bool) -> Option<Noise> {
         let sampled: Vec<&Window> = windows
             .iter()
             .filter(|w| w.stage.is_some() && w.steal_pct.is_some())
@@ -76,7 +76,7 @@ impl Noise {
     }
 
     /// The noise of a judged result's run.
-    pub fn of_result(r: &RunResult) -> Option<Noise> {
+    pub(crate) fn of_result(r: &RunResult) -> Option<Noise> {
         Noise::of(&r.timeseries, r.scenario.target == "in-process")
     }
 
@@ -86,13 +86,13 @@ impl Noise {
     }
 
     /// True when enough of the run was noisy to doubt a regression found in it.
-    pub fn is_noisy(&self) -> bool {
+    pub(crate) fn is_noisy(&self) -> bool {
         let needed = (self.sampled as f64 * NOISY_SHARE).ceil().max(1.0) as usize;
         self.noisy_windows() >= needed
     }
 
     /// `during 12 % CPU steal`, `with the generator saturated 3 of 20 s`, or both.
-    pub fn during(&self) -> String {
+    pub(crate) fn during(&self) -> String {
         let needed = (self.sampled as f64 * NOISY_SHARE).ceil().max(1.0) as usize;
         let steal = (self.steal_windows >= needed)
             .then(|| format!("during {:.0} % CPU steal", self.max_steal));

@@ -18,31 +18,31 @@ use crate::scenario::units::{TolMetric, TolValue};
 
 /// One slice of the schedule: a short measurement of the plan against one side.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Slot {
+pub(crate) struct Slot {
     /// Position in the whole schedule, from 0.
-    pub index: usize,
+    pub(crate) index: usize,
     /// The pair it belongs to, from 0.
-    pub pair: usize,
-    pub side: Side,
+    pub(crate) pair: usize,
+    pub(crate) side: Side,
     /// Planned start, from the start of the comparison.
-    pub start: Duration,
+    pub(crate) start: Duration,
     /// Planned start of the measured part (after the discarded warm-up).
-    pub measured_from: Duration,
+    pub(crate) measured_from: Duration,
     /// Planned end.
-    pub end: Duration,
+    pub(crate) end: Duration,
 }
 
 /// A small seeded generator (splitmix64): the order of each pair follows from the seed alone,
 /// so a printed seed reproduces a comparison's schedule.
 #[derive(Debug, Clone)]
-pub struct SplitMix(u64);
+pub(crate) struct SplitMix(u64);
 
 impl SplitMix {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         SplitMix(seed)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -52,7 +52,7 @@ impl SplitMix {
 }
 
 /// The order of each of `pairs` pairs, drawn from `seed`: `[A, B]` or `[B, A]`.
-pub fn pair_orders(pairs: usize, seed: u64) -> Vec<[Side; 2]> {
+pub(crate) fn pair_orders(pairs: usize, seed: u64) -> Vec<[Side; 2]> {
     let mut rng = SplitMix::new(seed);
     (0..pairs)
         .map(|_| {
@@ -68,7 +68,7 @@ pub fn pair_orders(pairs: usize, seed: u64) -> Vec<[Side; 2]> {
 /// The whole schedule: `pairs` pairs of slices, each slice `warmup` (discarded) then `slice`
 /// (measured), back to back, the order within each pair from `seed`. Both sides get `pairs`
 /// slices each, and no two slices overlap.
-pub fn schedule(pairs: usize, seed: u64, slice: Duration, warmup: Duration) -> Vec<Slot> {
+pub(crate) fn schedule(pairs: usize, seed: u64, slice: Duration, warmup: Duration) -> Vec<Slot> {
     let step = slice + warmup;
     pair_orders(pairs, seed)
         .into_iter()
@@ -92,7 +92,7 @@ pub fn schedule(pairs: usize, seed: u64, slice: Duration, warmup: Duration) -> V
 
 /// Which way of a metric is worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Worse {
+pub(crate) enum Worse {
     /// Latency: B higher than A is worse. Compared as log ratios.
     Higher,
     /// Throughput: B lower than A is worse. Compared as log ratios.
@@ -105,18 +105,18 @@ pub enum Worse {
 /// The paired estimate of one metric: the mean per-pair difference and its 95 % confidence
 /// interval, on the metric's natural scale (a ratio B/A, or points for the error rate).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairedEstimate {
+pub(crate) struct PairedEstimate {
     /// Pairs with data on both sides.
-    pub pairs: usize,
+    pub(crate) pairs: usize,
     /// B/A (geometric mean of the per-pair ratios), or B − A in points.
-    pub estimate: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
+    pub(crate) estimate: f64,
+    pub(crate) ci_low: f64,
+    pub(crate) ci_high: f64,
 }
 
 /// The two-sided 95 % quantile of Student's t with `df` degrees of freedom: a table up to 30,
 /// the Cornish–Fisher expansion beyond (within 0.001 there).
-pub fn t975(df: usize) -> f64 {
+pub(crate) fn t975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
         12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
@@ -146,7 +146,7 @@ fn t_interval(d: &[f64]) -> Option<(f64, f64, f64)> {
 /// The paired estimate of B against A from per-pair values `(a, b)`. Pairs where either side
 /// has no usable value (a latency or throughput of 0: no successful response) are left out;
 /// `None` when fewer than two pairs remain.
-pub fn paired(values: &[(f64, f64)], worse: Worse) -> Option<PairedEstimate> {
+pub(crate) fn paired(values: &[(f64, f64)], worse: Worse) -> Option<PairedEstimate> {
     let d: Vec<f64> = match worse {
         Worse::Higher | Worse::Lower => values
             .iter()
@@ -180,7 +180,7 @@ pub fn paired(values: &[(f64, f64)], worse: Worse) -> Option<PairedEstimate> {
 /// error rate): regressed when the whole interval lies beyond the tolerance on the worse side;
 /// improved when it lies beyond it on the better side; unchanged when it lies within the
 /// tolerance on the worse side; inconclusive when it straddles the tolerance.
-pub fn judge(e: &PairedEstimate, worse: Worse, tolerance: f64) -> MetricVerdict {
+pub(crate) fn judge(e: &PairedEstimate, worse: Worse, tolerance: f64) -> MetricVerdict {
     // Badness on a scale where larger is worse, and the limit on that scale.
     let (low, high, limit) = match worse {
         Worse::Higher => (e.ci_low.ln(), e.ci_high.ln(), (1.0 + tolerance).ln()),
@@ -203,7 +203,7 @@ pub fn judge(e: &PairedEstimate, worse: Worse, tolerance: f64) -> MetricVerdict 
 }
 
 /// The metrics `perfgate ab` compares, how each is read from a slice, and which way is worse.
-pub const AB_METRICS: [(TolMetric, &str, Worse); 4] = [
+pub(crate) const AB_METRICS: [(TolMetric, &str, Worse); 4] = [
     (TolMetric::P50, "ms", Worse::Higher),
     (TolMetric::P99, "ms", Worse::Higher),
     (TolMetric::Throughput, "rps", Worse::Lower),
@@ -232,7 +232,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Compares B against A over `slices` (each pair's A and B slice matched by `pair`), one row
 /// per compared metric, each judged against `tolerance(metric)`. A metric with fewer than two
 /// pairs holding data on both sides (no successful response in a slice) is `no_data`.
-pub fn compare_slices(
+pub(crate) fn compare_slices(
     slices: &[AbSlice],
     tolerance: impl Fn(TolMetric) -> TolValue,
 ) -> Vec<AbMetric> {
@@ -286,7 +286,7 @@ pub fn compare_slices(
 }
 
 /// How B's change of one metric reads: `B p50 +11.8 % [+9.6 %, +14.1 %]`.
-pub fn describe(m: &AbMetric) -> String {
+pub(crate) fn describe(m: &AbMetric) -> String {
     if m.verdict == MetricVerdict::NoData {
         return format!(
             "B {}: no data (fewer than 2 pairs with a successful response on both sides)",
@@ -302,7 +302,7 @@ pub fn describe(m: &AbMetric) -> String {
 
 /// The A/B comparison's verdict: fail when a metric regressed or had no data, or (strict) was
 /// inconclusive.
-pub fn ab_verdict(metrics: &[AbMetric], strict: bool) -> ComparisonVerdict {
+pub(crate) fn ab_verdict(metrics: &[AbMetric], strict: bool) -> ComparisonVerdict {
     let fails = |v: MetricVerdict| {
         matches!(v, MetricVerdict::Regressed | MetricVerdict::NoData)
             || (strict && v == MetricVerdict::Inconclusive)
@@ -316,7 +316,7 @@ pub fn ab_verdict(metrics: &[AbMetric], strict: bool) -> ComparisonVerdict {
 
 /// What to say about each metric that was not plainly unchanged: the reasons that fail the
 /// run (first), and notes for the rest.
-pub fn reasons_and_notes(metrics: &[AbMetric], strict: bool) -> (Vec<String>, Vec<String>) {
+pub(crate) fn reasons_and_notes(metrics: &[AbMetric], strict: bool) -> (Vec<String>, Vec<String>) {
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
     for m in metrics {
@@ -352,7 +352,7 @@ pub fn reasons_and_notes(metrics: &[AbMetric], strict: bool) -> (Vec<String>, Ve
 
 /// Adds the A/B comparison to side B's judged result: a failed comparison fails a run that
 /// would have passed, and its reasons come first.
-pub fn apply(mut r: RunResult, ab: AbResult, reasons: Vec<String>) -> RunResult {
+pub(crate) fn apply(mut r: RunResult, ab: AbResult, reasons: Vec<String>) -> RunResult {
     if ab.verdict == ComparisonVerdict::Fail && r.verdict == Verdict::Pass {
         r.verdict = Verdict::Fail;
     }

@@ -26,14 +26,14 @@
 //! is 4.9 % (30 windows a side, 2,000 trials) and a 20 % shift is detected every time.
 
 /// Default significance level.
-pub const DEFAULT_ALPHA: f64 = 0.05;
+pub(crate) const DEFAULT_ALPHA: f64 = 0.05;
 
 /// Fewest values per side for which the test is run at all.
-pub const MIN_SAMPLES: usize = 3;
+pub(crate) const MIN_SAMPLES: usize = 3;
 
 /// The outcome of the test on two samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Significance {
+pub(crate) enum Significance {
     /// The test ran.
     Tested(MannWhitney),
     /// One side had fewer than [`MIN_SAMPLES`] finite values: no conclusion either way.
@@ -42,7 +42,7 @@ pub enum Significance {
 
 impl Significance {
     /// The p-value, when the test ran.
-    pub fn p_value(&self) -> Option<f64> {
+    pub(crate) fn p_value(&self) -> Option<f64> {
         match self {
             Significance::Tested(t) => Some(t.p_value),
             Significance::NotEnoughData { .. } => None,
@@ -52,7 +52,7 @@ impl Significance {
 
 /// Result of a two-sided Mann–Whitney U test of `current` against `baseline`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MannWhitney {
+pub(crate) struct MannWhitney {
     /// U statistic of the current sample (number of (baseline, current) pairs where the
     /// current value is larger, ties counting one half).
     pub u: f64,
@@ -67,7 +67,8 @@ pub struct MannWhitney {
 
 impl MannWhitney {
     /// True when p < `alpha`.
-    pub fn significant(&self, alpha: f64) -> bool {
+    #[cfg(test)]
+    pub(crate) fn significant(&self, alpha: f64) -> bool {
         self.p_value < alpha
     }
 }
@@ -75,7 +76,7 @@ impl MannWhitney {
 /// Runs the two-sided Mann–Whitney U test. Non-finite values are ignored; fewer than
 /// [`MIN_SAMPLES`] values on either side gives [`Significance::NotEnoughData`]. Identical
 /// constant samples give p = 1.
-pub fn mann_whitney(baseline: &[f64], current: &[f64]) -> Significance {
+pub(crate) fn mann_whitney(baseline: &[f64], current: &[f64]) -> Significance {
     let a: Vec<f64> = baseline.iter().copied().filter(|v| v.is_finite()).collect();
     let b: Vec<f64> = current.iter().copied().filter(|v| v.is_finite()).collect();
     let (n1, n2) = (a.len(), b.len());
@@ -134,7 +135,7 @@ pub fn mann_whitney(baseline: &[f64], current: &[f64]) -> Significance {
 }
 
 /// Upper tail of the standard normal distribution, P(Z > x).
-pub fn normal_sf(x: f64) -> f64 {
+pub(crate) fn normal_sf(x: f64) -> f64 {
     0.5 * erfc(x / std::f64::consts::SQRT_2)
 }
 

@@ -65,7 +65,7 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
 }
 
 /// Why `metric` has no value in `m`, if it has none.
-pub fn missing_data(metric: ThresholdMetric, m: &Metrics) -> Option<&'static str> {
+pub(crate) fn missing_data(metric: ThresholdMetric, m: &Metrics) -> Option<&'static str> {
     use ThresholdMetric as T;
     match metric {
         _ if metric.is_latency() && m.ok == 0 => Some("no request succeeded"),
@@ -76,7 +76,7 @@ pub fn missing_data(metric: ThresholdMetric, m: &Metrics) -> Option<&'static str
 }
 
 /// The observed value of `metric` in its threshold unit.
-pub fn observe(metric: ThresholdMetric, m: &Metrics) -> f64 {
+pub(crate) fn observe(metric: ThresholdMetric, m: &Metrics) -> f64 {
     let l = &m.latency_ms;
     match metric {
         ThresholdMetric::Min => l.min,
@@ -98,7 +98,7 @@ pub fn observe(metric: ThresholdMetric, m: &Metrics) -> f64 {
 
 /// dropped / (requests + dropped), from the counts (the definition of `Metrics::dropped_rate`,
 /// so results written before that field was filled are judged the same way).
-pub fn dropped_rate(m: &Metrics) -> f64 {
+pub(crate) fn dropped_rate(m: &Metrics) -> f64 {
     let due = m.requests + m.dropped;
     if due == 0 {
         0.0

@@ -114,7 +114,7 @@ impl Aggregator {
     }
 
     /// Hands every absorbed batch's stats back to `pool` (see [`StatsPool`]).
-    pub fn recycle_into(&mut self, pool: StatsPool) {
+    pub(crate) fn recycle_into(&mut self, pool: StatsPool) {
         self.pool = Some(pool);
     }
 
@@ -182,12 +182,14 @@ impl Aggregator {
     }
 
     /// Batches that arrived after their window had closed (for tests and diagnostics).
-    pub fn late_batches(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn late_batches(&self) -> u64 {
         self.late_batches
     }
 
     /// Windows below this one are closed.
-    pub fn next_to_close(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn next_to_close(&self) -> u32 {
         self.next_to_close
     }
 
@@ -274,7 +276,7 @@ impl Aggregator {
     /// Closes every remaining window of a run that lasted `elapsed_s` and builds the output.
     /// For a run stopped early, stages are cut at `elapsed_s` and stages never reached are left
     /// out.
-    pub fn finish(mut self, elapsed_s: f64) -> MetricsOutput {
+    pub(crate) fn finish(mut self, elapsed_s: f64) -> MetricsOutput {
         let last = self.open.keys().next_back().map(|w| w + 1).unwrap_or(0);
         let until = (elapsed_s.ceil() as u32).max(last);
         self.close_until(until);

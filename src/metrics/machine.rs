@@ -33,7 +33,7 @@ pub(crate) struct CpuTimes {
 
 impl CpuTimes {
     /// Parses the text of `/proc/stat`; `None` when it has no `cpu` line.
-    pub fn parse(text: &str) -> Option<CpuTimes> {
+    pub(crate) fn parse(text: &str) -> Option<CpuTimes> {
         let mut lines = text.lines();
         let first = lines.find(|l| l.starts_with("cpu "))?;
         let f: Vec<u64> = first
@@ -98,7 +98,7 @@ pub(crate) struct Reading {
 
 impl Reading {
     /// Reads `/proc/stat` and `/proc/self/stat`; `None` when either cannot be read.
-    pub fn now() -> Option<Reading> {
+    pub(crate) fn now() -> Option<Reading> {
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
         let own = std::fs::read_to_string("/proc/self/stat").ok()?;
         Some(Reading {
@@ -139,7 +139,7 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     /// Starts sampling now; `None` when `/proc` cannot be read (or no thread can start).
-    pub fn start() -> Option<Sampler> {
+    pub(crate) fn start() -> Option<Sampler> {
         let first = Reading::now()?;
         let allowed = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -171,7 +171,7 @@ impl Sampler {
     }
 
     /// Stops the thread and returns one sample per whole second since [`Sampler::start`].
-    pub fn finish(self) -> Vec<Option<MachineSample>> {
+    pub(crate) fn finish(self) -> Vec<Option<MachineSample>> {
         let _ = self.stop.send(());
         self.thread.join().unwrap_or_default()
     }

@@ -2,7 +2,7 @@
 //! per request name, no lock, no shared atomic) and hands its data over once per 1-second
 //! window as a [`Batch`]. The [`Aggregator`] merges batches into windows, stages and totals.
 //! Memory is bounded by the number of windows and stages, never by the number of requests.
-//! Beside them, [`machine`] samples the machine (CPU steal, the generator's own CPU) once a
+//! Beside them, `machine` samples the machine (CPU steal, the generator's own CPU) once a
 //! second on a thread of its own.
 
 mod aggregate;

@@ -51,7 +51,7 @@ pub struct Batch {
 pub struct Holds(Arc<Mutex<Vec<Arc<AtomicU32>>>>);
 
 impl Holds {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -64,7 +64,7 @@ impl Holds {
     }
 
     /// The oldest window some recorder still holds data for.
-    pub fn oldest(&self) -> Option<u32> {
+    pub(crate) fn oldest(&self) -> Option<u32> {
         let v = self.0.lock().ok()?;
         v.iter()
             .map(|h| h.load(Ordering::Acquire))
@@ -84,12 +84,12 @@ const POOL_CAP: usize = 4096;
 pub struct StatsPool(Arc<Mutex<Vec<Vec<ReqStats>>>>);
 
 impl StatsPool {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// An empty set of `n` stats: a recycled one when there is one.
-    pub fn take(&self, n: usize) -> Vec<ReqStats> {
+    pub(crate) fn take(&self, n: usize) -> Vec<ReqStats> {
         let reused = self.0.lock().ok().and_then(|mut p| p.pop());
         match reused {
             Some(s) if s.len() == n => s,
@@ -98,7 +98,7 @@ impl StatsPool {
     }
 
     /// Empties `stats` and keeps them for [`StatsPool::take`].
-    pub fn give(&self, mut stats: Vec<ReqStats>) {
+    pub(crate) fn give(&self, mut stats: Vec<ReqStats>) {
         stats.iter_mut().for_each(ReqStats::reset);
         if let Ok(mut p) = self.0.lock() {
             if p.len() < POOL_CAP {
@@ -108,11 +108,13 @@ impl StatsPool {
     }
 
     /// Sets held now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.0.lock().map(|p| p.len()).unwrap_or(0)
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
@@ -134,7 +136,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(requests: usize, tx: UnboundedSender<Batch>) -> Self {
+    pub(crate) fn new(requests: usize, tx: UnboundedSender<Batch>) -> Self {
         Recorder {
             window: 0,
             stats: (0..requests).map(|_| ReqStats::new()).collect(),
@@ -150,7 +152,7 @@ impl Recorder {
     }
 
     /// A recorder that takes each window's fresh stats from `pool`.
-    pub fn with_pool(requests: usize, tx: UnboundedSender<Batch>, pool: StatsPool) -> Self {
+    pub(crate) fn with_pool(requests: usize, tx: UnboundedSender<Batch>, pool: StatsPool) -> Self {
         let mut rec = Recorder::new(requests, tx);
         rec.pool = Some(pool);
         rec
@@ -158,7 +160,7 @@ impl Recorder {
 
     /// Publishes the window this recorder holds data for in `holds`, and takes `origin` (the
     /// run's start) to place an interrupted request in its window.
-    pub fn watched(mut self, holds: &Holds, origin: Instant) -> Self {
+    pub(crate) fn watched(mut self, holds: &Holds, origin: Instant) -> Self {
         self.holding = Some(holds.register());
         self.origin = Some(origin);
         self
@@ -178,20 +180,15 @@ impl Recorder {
         }
     }
 
-    /// The window this recorder holds data for, if any.
-    pub fn held(&self) -> Option<u32> {
-        self.dirty.then_some(self.window)
-    }
-
     /// Notes that request `req` is being sent, its latency counting from `from`.
     #[inline]
-    pub fn begin(&mut self, req: usize, from: Instant) {
+    pub(crate) fn begin(&mut self, req: usize, from: Instant) {
         self.in_flight = Some((req, from));
     }
 
     /// Records one completed request in `window` (seconds since the run's start).
     #[inline]
-    pub fn record(&mut self, req: usize, window: u32, latency_us: u64, o: &Outcome) {
+    pub(crate) fn record(&mut self, req: usize, window: u32, latency_us: u64, o: &Outcome) {
         self.in_flight = None;
         self.enter(window);
         if let Some(s) = self.stats.get_mut(req) {
@@ -230,7 +227,7 @@ impl Recorder {
     }
 
     /// Counts an arrival that was not sent because every in-flight slot was busy.
-    pub fn dropped(&mut self, window: u32) {
+    pub(crate) fn dropped(&mut self, window: u32) {
         self.enter(window);
         self.dropped += 1;
     }
@@ -238,14 +235,14 @@ impl Recorder {
     /// Hands the held data to the aggregator when it belongs to a window before `window`:
     /// called before an idle wait, so that no window waits for a worker that is idle.
     #[inline]
-    pub fn flush_before(&mut self, window: u32) {
+    pub(crate) fn flush_before(&mut self, window: u32) {
         if self.dirty && self.window < window {
             self.flush();
         }
     }
 
     /// Hands the current window's data to the aggregator (no-op when empty).
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if !self.dirty {
             return;
         }

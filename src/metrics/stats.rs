@@ -55,7 +55,7 @@ impl Outcome {
     /// Whether a status code on this outcome stands for a complete, parsed answer: a
     /// success, an HTTP error status or a failed check. A transport failure (reset, timeout,
     /// protocol, ...) may carry the status of an answer it never finished: not counted.
-    pub fn answered(&self) -> bool {
+    pub(crate) fn answered(&self) -> bool {
         self.status != 0
             && matches!(
                 self.error,
@@ -67,7 +67,7 @@ impl Outcome {
 }
 
 /// Largest latency recorded: 1 hour, in µs.
-pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+pub(super) const MAX_LATENCY_US: u64 = 3_600_000_000;
 
 /// Histograms and counters for a set of requests. Every request is timed, from its start to
 /// its outcome; successes and failures go to separate distributions, so a latency gate judges
@@ -174,15 +174,16 @@ impl ReqStats {
         self.bytes += o.bytes;
     }
 
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.ok + self.error_count()
     }
 
-    pub fn error_count(&self) -> u64 {
+    pub(crate) fn error_count(&self) -> u64 {
         self.errors.iter().sum()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.requests() == 0
     }
 
@@ -210,7 +211,7 @@ impl ReqStats {
         self.retries += other.retries;
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.hist.reset();
         if let Some(f) = self.failed.as_mut() {
             f.reset();
@@ -224,7 +225,7 @@ impl ReqStats {
         self.retries = 0;
     }
 
-    pub fn latency_ms(&self, q: f64) -> f64 {
+    pub(crate) fn latency_ms(&self, q: f64) -> f64 {
         if self.hist.is_empty() {
             0.0
         } else {
@@ -232,7 +233,7 @@ impl ReqStats {
         }
     }
 
-    pub fn error_counts(&self) -> ErrorCounts {
+    pub(crate) fn error_counts(&self) -> ErrorCounts {
         let e = &self.errors;
         ErrorCounts {
             connect: e[0],
@@ -249,7 +250,7 @@ impl ReqStats {
     }
 
     /// Time to failure per class that occurred: (class name, mean and max in ms).
-    pub fn failed_by_class(&self) -> BTreeMap<String, ClassTime> {
+    pub(crate) fn failed_by_class(&self) -> BTreeMap<String, ClassTime> {
         ErrorClass::ALL
             .iter()
             .filter(|c| self.errors[c.index()] > 0)
@@ -265,7 +266,7 @@ impl ReqStats {
     }
 
     /// Summary metrics over `seconds` of wall time; `dropped` arrivals were never sent.
-    pub fn summary(&self, seconds: f64, dropped: u64) -> Metrics {
+    pub(crate) fn summary(&self, seconds: f64, dropped: u64) -> Metrics {
         let requests = self.requests();
         let errors = self.error_count();
         let per_second = |n: u64| {

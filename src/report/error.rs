@@ -46,7 +46,11 @@ pub enum ReportError {
 
 impl ReportError {
     /// An I/O failure of `action` ("writing", "creating", "appending to") on `path`.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         ReportError::Io {
             action,
             path: path.into(),

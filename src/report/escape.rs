@@ -12,7 +12,7 @@ pub fn html(text: &str) -> String {
 }
 
 /// [`html`], appending to `out` instead of allocating.
-pub fn push_html(out: &mut String, text: &str) {
+pub(crate) fn push_html(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -30,13 +30,13 @@ pub fn push_html(out: &mut String, text: &str) {
 }
 
 /// XML escaping for JUnit: the same rules as [`html`] (which are valid XML 1.0).
-pub fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     html(text)
 }
 
 /// Text for one Markdown table cell: HTML-escaped (GitHub renders inline HTML), pipes
 /// escaped, and line breaks folded into spaces so the row stays one line.
-pub fn markdown_cell(text: &str) -> String {
+pub(crate) fn markdown_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in html(text).chars() {
         match c {
@@ -52,7 +52,7 @@ pub fn markdown_cell(text: &str) -> String {
 /// Text for one line of Markdown prose (a reason, a list item): `&`, `<`, backticks, `*`,
 /// brackets and pipes made inert (GitHub does not read `_` inside a word as emphasis), line breaks folded into spaces; `>` and `%` stay readable
 /// (`p99 412 ms > limit 300 ms`), since without `<` no tag can open.
-pub fn markdown_line(text: &str) -> String {
+pub(crate) fn markdown_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

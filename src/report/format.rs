@@ -10,12 +10,12 @@ use crate::result::{
 };
 
 /// Column headers matching [`metric_cells`].
-pub const METRIC_HEADERS: [&str; 8] = [
+pub(crate) const METRIC_HEADERS: [&str; 8] = [
     "requests", "rps", "p50", "p90", "p95", "p99", "max", "err rate",
 ];
 
 /// Headers of a comparison table, matching [`comparison_cells`].
-pub const COMPARISON_HEADERS: [&str; 7] = [
+pub(crate) const COMPARISON_HEADERS: [&str; 7] = [
     "metric",
     "baseline",
     "current",
@@ -26,7 +26,7 @@ pub const COMPARISON_HEADERS: [&str; 7] = [
 ];
 
 /// Headers of an A/B table, matching [`ab_cells`].
-pub const AB_HEADERS: [&str; 7] = [
+pub(crate) const AB_HEADERS: [&str; 7] = [
     "metric",
     "A",
     "B",
@@ -37,10 +37,10 @@ pub const AB_HEADERS: [&str; 7] = [
 ];
 
 /// What a value with no data reads as.
-pub const NA: &str = "n/a";
+pub(crate) const NA: &str = "n/a";
 
 /// A count with thousands separated: `12,345`.
-pub fn count(n: u64) -> String {
+pub(crate) fn count(n: u64) -> String {
     group(&n.to_string())
 }
 
@@ -83,7 +83,7 @@ fn sig3(v: f64) -> String {
 
 /// A latency given in ms, in the unit that fits it: `850µs`, `12.3ms`, `1.23s`; `0ms` for
 /// zero, "n/a" when not finite.
-pub fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     if !v.is_finite() {
         return NA.into();
     }
@@ -99,7 +99,7 @@ pub fn ms(v: f64) -> String {
 }
 
 /// A rate per second: `1,234/s`, `12.5/s`.
-pub fn rps(v: f64) -> String {
+pub(crate) fn rps(v: f64) -> String {
     if !v.is_finite() {
         return NA.into();
     }
@@ -113,7 +113,7 @@ pub fn rps(v: f64) -> String {
 /// A plain number for an axis tick or a bar label: no trailing ".0", thousands separated, at
 /// most two decimals (`160000.0` → `160,000`, `2.50` → `2.5`, `0.126` → `0.13`); small
 /// values keep two significant digits (`0.0042` → `0.0042`).
-pub fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if !v.is_finite() {
         return String::new();
     }
@@ -139,7 +139,7 @@ pub fn number(v: f64) -> String {
 /// How a latency axis reads: in µs when its top is below 1 ms, in s from 10 s, else in ms.
 /// The data stays in ms; only the labels scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LatencyAxis {
+pub(crate) struct LatencyAxis {
     /// Multiplies a value in ms into the axis unit.
     pub factor: f64,
     /// `µs`, `ms` or `s`.
@@ -148,7 +148,7 @@ pub struct LatencyAxis {
 
 impl LatencyAxis {
     /// The unit for an axis whose top is `max_ms`.
-    pub fn for_max(max_ms: f64) -> Self {
+    pub(crate) fn for_max(max_ms: f64) -> Self {
         if max_ms < 1.0 {
             LatencyAxis {
                 factor: 1000.0,
@@ -168,13 +168,13 @@ impl LatencyAxis {
     }
 
     /// A tick label of a value in ms, in the axis unit (without the unit).
-    pub fn tick(&self, v_ms: f64) -> String {
+    pub(crate) fn tick(&self, v_ms: f64) -> String {
         number(v_ms * self.factor)
     }
 }
 
 /// A 0..1 ratio as a percentage.
-pub fn pct(ratio: f64) -> String {
+pub(crate) fn pct(ratio: f64) -> String {
     if !ratio.is_finite() {
         return NA.into();
     }
@@ -191,7 +191,7 @@ pub fn pct(ratio: f64) -> String {
 }
 
 /// A value in a threshold's or comparison's unit: `ms`, `ratio`, `rps`, `count` (else plain).
-pub fn with_unit(v: f64, unit: &str) -> String {
+pub(crate) fn with_unit(v: f64, unit: &str) -> String {
     match unit {
         "ms" => ms(v),
         "ratio" => pct(v),
@@ -203,12 +203,12 @@ pub fn with_unit(v: f64, unit: &str) -> String {
 }
 
 /// A comparison's change: percent, or percentage points for an error rate (`ratio`).
-pub fn change(m: &MetricComparison) -> String {
+pub(crate) fn change(m: &MetricComparison) -> String {
     signed_change(m.change, &m.unit)
 }
 
 /// A signed change in percent, or in percentage points when `unit` is `ratio`.
-pub fn signed_change(v: f64, unit: &str) -> String {
+pub(crate) fn signed_change(v: f64, unit: &str) -> String {
     if !v.is_finite() {
         return NA.into();
     }
@@ -221,7 +221,7 @@ pub fn signed_change(v: f64, unit: &str) -> String {
     }
 }
 
-pub fn p_value(p: Option<f64>) -> String {
+pub(crate) fn p_value(p: Option<f64>) -> String {
     match p {
         Some(p) if p.is_finite() && p < 0.001 => "<0.001".into(),
         Some(p) if p.is_finite() => format!("{p:.3}"),
@@ -230,7 +230,7 @@ pub fn p_value(p: Option<f64>) -> String {
 }
 
 /// A wall-clock length: `42.0s`, `3m 05s`, `1h 00m 00s`.
-pub fn duration(s: f64) -> String {
+pub(crate) fn duration(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
         return NA.into();
     }
@@ -247,12 +247,12 @@ pub fn duration(s: f64) -> String {
 }
 
 /// The level a stage held, e.g. `1 VU`, `50 VUs` or `200 req/s`.
-pub fn level(stage: &StageResult) -> String {
+pub(crate) fn level(stage: &StageResult) -> String {
     level_in(stage.target, stage.unit)
 }
 
 /// A load level `v` in `unit`, e.g. `1 VU`, `50 VUs`, `200 req/s`.
-pub fn level_in(v: f64, unit: LevelUnit) -> String {
+pub(crate) fn level_in(v: f64, unit: LevelUnit) -> String {
     match unit {
         LevelUnit::Vus => level_of(v, "VUs"),
         LevelUnit::Rps => level_of(v, "req/s"),
@@ -261,7 +261,7 @@ pub fn level_in(v: f64, unit: LevelUnit) -> String {
 
 /// A load level `v` in a unit of the caller's words (`VUs` is singular for 1), e.g. `1 VU`,
 /// `12.5 arrivals/s`.
-pub fn level_of(v: f64, unit: &str) -> String {
+pub(crate) fn level_of(v: f64, unit: &str) -> String {
     let n = if v.fract() == 0.0 && v.abs() < 1e15 {
         group(&format!("{v:.0}"))
     } else {
@@ -275,7 +275,7 @@ pub fn level_of(v: f64, unit: &str) -> String {
 
 /// Cells for [`METRIC_HEADERS`]. Latency is that of successful responses: "n/a" when none
 /// succeeded.
-pub fn metric_cells(m: &Metrics) -> [String; 8] {
+pub(crate) fn metric_cells(m: &Metrics) -> [String; 8] {
     let l = &m.latency_ms;
     let lat = |v: f64| if m.ok == 0 { NA.to_string() } else { ms(v) };
     [
@@ -318,12 +318,12 @@ pub(crate) fn machine(r: &RunResult) -> Option<String> {
 
 /// True when a run's tables get a `dropped` column: the open model (where arrivals can be
 /// dropped), or any run that dropped some.
-pub fn shows_dropped(r: &RunResult) -> bool {
+pub(crate) fn shows_dropped(r: &RunResult) -> bool {
     r.scenario.model == LoadModel::Open || r.totals.dropped > 0
 }
 
 /// [`METRIC_HEADERS`], with `dropped` after `requests` when `dropped` is set.
-pub fn metric_headers(dropped: bool) -> Vec<&'static str> {
+pub(crate) fn metric_headers(dropped: bool) -> Vec<&'static str> {
     let mut h = METRIC_HEADERS.to_vec();
     if dropped {
         h.insert(1, "dropped");
@@ -333,7 +333,7 @@ pub fn metric_headers(dropped: bool) -> Vec<&'static str> {
 
 /// [`metric_cells`], with the count of dropped arrivals after `requests` when `dropped` is
 /// set (the share is in the totals line: tables stay within 100 columns).
-pub fn metric_row(m: &Metrics, dropped: bool) -> Vec<String> {
+pub(crate) fn metric_row(m: &Metrics, dropped: bool) -> Vec<String> {
     let mut cells = metric_cells(m).to_vec();
     if dropped {
         cells.insert(1, count(m.dropped));
@@ -342,7 +342,7 @@ pub fn metric_row(m: &Metrics, dropped: bool) -> Vec<String> {
 }
 
 /// `745 (75.25%)`, or `0`.
-pub fn dropped_cell(m: &Metrics) -> String {
+pub(crate) fn dropped_cell(m: &Metrics) -> String {
     if m.dropped == 0 {
         "0".into()
     } else {
@@ -351,13 +351,13 @@ pub fn dropped_cell(m: &Metrics) -> String {
 }
 
 /// dropped / (requests + dropped), from the counts.
-pub fn dropped_rate(m: &Metrics) -> f64 {
+pub(crate) fn dropped_rate(m: &Metrics) -> f64 {
     crate::gate::thresholds::dropped_rate(m)
 }
 
 /// Mean and max time to failure of one error class, e.g. `5.00s mean, 5.01s max`; "n/a"
 /// when the result does not have it.
-pub fn time_to_failure(m: &Metrics, class: &str) -> String {
+pub(crate) fn time_to_failure(m: &Metrics, class: &str) -> String {
     match m.failed_by_class_ms.get(class) {
         Some(t) => format!("{} mean, {} max", ms(t.mean), ms(t.max)),
         None => NA.into(),
@@ -365,7 +365,7 @@ pub fn time_to_failure(m: &Metrics, class: &str) -> String {
 }
 
 /// What the retries of `target.retry_idempotent` were, in a sentence.
-pub fn retries_sentence(m: &Metrics) -> String {
+pub(crate) fn retries_sentence(m: &Metrics) -> String {
     format!(
         "retries: {} (target.retry_idempotent: each retry is a request; each failed first \
          attempt, an error)",
@@ -374,7 +374,7 @@ pub fn retries_sentence(m: &Metrics) -> String {
 }
 
 /// A threshold's observed value, or "n/a" when it had nothing to judge.
-pub fn threshold_observed(t: &ThresholdResult) -> String {
+pub(crate) fn threshold_observed(t: &ThresholdResult) -> String {
     if t.no_data {
         NA.into()
     } else {
@@ -383,7 +383,7 @@ pub fn threshold_observed(t: &ThresholdResult) -> String {
 }
 
 /// Cells for [`COMPARISON_HEADERS`], the metric named `request.metric`.
-pub fn comparison_cells(m: &MetricComparison) -> [String; 7] {
+pub(crate) fn comparison_cells(m: &MetricComparison) -> [String; 7] {
     let no_data = m.verdict == MetricVerdict::NoData;
     [
         format!("{}.{}", m.request, m.metric),
@@ -405,7 +405,7 @@ pub fn comparison_cells(m: &MetricComparison) -> [String; 7] {
 }
 
 /// Cells for [`AB_HEADERS`]: B's change against A with its 95 % interval.
-pub fn ab_cells(m: &AbMetric) -> [String; 7] {
+pub(crate) fn ab_cells(m: &AbMetric) -> [String; 7] {
     let no_data = m.verdict == MetricVerdict::NoData;
     let value = |v: f64| {
         if no_data && v == 0.0 {
@@ -438,7 +438,7 @@ pub fn ab_cells(m: &AbMetric) -> [String; 7] {
 }
 
 /// The line under an A/B table's title: the pairs, slices and seed.
-pub fn ab_design(ab: &AbResult) -> String {
+pub(crate) fn ab_design(ab: &AbResult) -> String {
     format!(
         "{} pairs of {} slices ({} warm-up each, discarded), order per pair from seed {}",
         ab.pairs,

@@ -13,14 +13,14 @@ use plotters_backend::{
 };
 
 /// A backend that draws text with [`layout`]; all other drawing goes to `B`.
-pub struct TextFix<B> {
+pub(super) struct TextFix<B> {
     inner: B,
     font: FontRef<'static>,
 }
 
 impl<B> TextFix<B> {
     /// Wraps `inner`; text is drawn with `font` (an OpenType font's bytes).
-    pub fn new(inner: B, font: &'static [u8]) -> Result<Self, ab_glyph::InvalidFont> {
+    pub(super) fn new(inner: B, font: &'static [u8]) -> Result<Self, ab_glyph::InvalidFont> {
         Ok(TextFix {
             inner,
             font: FontRef::try_from_slice(font)?,
@@ -34,7 +34,7 @@ type Pixel = (i32, i32, f32);
 /// Lays out `text` at `size` px: returns the covered pixels relative to the top-left of the
 /// line box and the box's (width, height). The line box is `size` tall with the baseline at
 /// the font's ascent, so texts of one size line up whatever letters they contain.
-pub fn layout(font: &FontRef<'_>, size: f32, text: &str) -> (Vec<Pixel>, (i32, i32)) {
+pub(super) fn layout(font: &FontRef<'_>, size: f32, text: &str) -> (Vec<Pixel>, (i32, i32)) {
     // A PxScale of `size` fits ascent..descent into `size` px, as plotters' layout box assumes.
     let scale = PxScale::from(size);
     let scaled = font.as_scaled(scale);

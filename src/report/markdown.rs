@@ -3,7 +3,7 @@
 //! first line), verdict, key totals (dropped arrivals and retries included), warnings, the baseline
 //! comparison (unchanged metrics folded) and its warnings, thresholds, requests and stages
 //! (folded), errors by class. Also appends it to GitHub's job summary when `GITHUB_STEP_SUMMARY` is
-//! set. Cells are escaped with [`super::escape::markdown_cell`] (GitHub renders inline HTML).
+//! set. Cells are escaped with `super::escape::markdown_cell` (GitHub renders inline HTML).
 
 use std::fmt::Write as _;
 use std::io::Write as _;

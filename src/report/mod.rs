@@ -4,18 +4,18 @@
 pub mod charts;
 mod error;
 pub mod escape;
-pub mod format;
+pub(crate) mod format;
 mod glyphs;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod png;
-pub mod progress;
+pub(crate) mod progress;
 pub(crate) mod sections;
 pub mod terminal;
 
-pub use error::ReportError;
+pub(crate) use error::ReportError;
 
 use std::path::{Path, PathBuf};
 

@@ -21,7 +21,7 @@ pub struct PngChart {
 
 impl PngChart {
     /// A reporter for `chart` at the default size ([`charts::WIDTH`] × [`charts::HEIGHT`]).
-    pub fn new(chart: Chart) -> Self {
+    pub(crate) fn new(chart: Chart) -> Self {
         PngChart {
             chart,
             file_name: format!("{}.png", chart.slug()),
@@ -46,7 +46,7 @@ impl Reporter for PngChart {
 }
 
 /// Draws `chart` at `size` and returns the PNG bytes.
-pub fn render_png(
+pub(crate) fn render_png(
     chart: Chart,
     result: &RunResult,
     ctx: &ReportContext<'_>,

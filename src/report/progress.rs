@@ -12,10 +12,10 @@ use crate::result::Window;
 
 /// Called with each closed window: the same type as the engine's `WindowHook`, named here so
 /// that reports need nothing from the engine.
-pub type WindowFeed = Box<dyn FnMut(&Window) + Send>;
+pub(crate) type WindowFeed = Box<dyn FnMut(&Window) + Send>;
 
 /// A progress bar over the run's total length, and the hook that feeds it.
-pub fn progress(
+pub(crate) fn progress(
     total: Duration,
     stages: usize,
     unit: &'static str,

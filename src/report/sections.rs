@@ -9,7 +9,7 @@ use crate::result::{Comparison, MetricComparison, MetricVerdict, TOTAL_KEY};
 
 /// One section of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
+pub(crate) enum Section {
     /// Name, verdict, the first reason, key totals, warnings.
     Header,
     /// The five charts (HTML only).
@@ -33,7 +33,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in report order.
-    pub const ORDER: [Section; 9] = [
+    pub(crate) const ORDER: [Section; 9] = [
         Section::Header,
         Section::Charts,
         Section::Ab,
@@ -62,7 +62,7 @@ pub(crate) fn walk(w: &mut impl SectionWriter) -> Result<(), ReportError> {
 
 /// How a compared metric sorts in a table: what changed or could not be judged first
 /// (regressed, no data, inconclusive, improved), unchanged last.
-pub fn verdict_rank(v: MetricVerdict) -> u8 {
+pub(crate) fn verdict_rank(v: MetricVerdict) -> u8 {
     match v {
         MetricVerdict::Regressed => 0,
         MetricVerdict::NoData => 1,
@@ -75,7 +75,7 @@ pub fn verdict_rank(v: MetricVerdict) -> u8 {
 /// The compared metrics grouped by request name, each group sorted by [`verdict_rank`]
 /// (stable: the gate's order otherwise). The all-requests group ([`TOTAL_KEY`]) is left out
 /// when it only repeats the single request's rows.
-pub fn comparison_groups(c: &Comparison) -> Vec<(&str, Vec<&MetricComparison>)> {
+pub(crate) fn comparison_groups(c: &Comparison) -> Vec<(&str, Vec<&MetricComparison>)> {
     let mut groups: Vec<(&str, Vec<&MetricComparison>)> = Vec::new();
     for m in &c.metrics {
         match groups.iter_mut().find(|(r, _)| *r == m.request) {

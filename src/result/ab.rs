@@ -11,11 +11,14 @@ use super::{ComparisonVerdict, MetricVerdict, Metrics};
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
+    /// The reference (e.g. `main`).
     A,
+    /// The change under test.
     B,
 }
 
 impl Side {
+    /// `A` or `B`.
     pub fn name(self) -> &'static str {
         match self {
             Side::A => "A",
@@ -40,7 +43,9 @@ pub struct AbResult {
     pub warmup_s: f64,
     /// Which side ran first in each pair: `ab` or `ba`.
     pub order: Vec<String>,
+    /// Side A: the reference.
     pub a: AbSide,
+    /// Side B: the change under test.
     pub b: AbSide,
     /// `fail` when a metric regressed or had no data (or, with `--strict`, was inconclusive).
     pub verdict: ComparisonVerdict,
@@ -71,14 +76,19 @@ pub struct AbSlice {
     pub index: usize,
     /// The pair it belongs to, from 0.
     pub pair: usize,
+    /// The side it measured.
     pub side: Side,
     /// RFC 3339 start of its measured run (after preflight).
     pub started_at: String,
+    /// Requests completed in the slice.
     pub requests: u64,
+    /// Median latency of its successful responses (0: none succeeded).
     pub p50_ms: f64,
+    /// 99th percentile latency of its successful responses (0: none succeeded).
     pub p99_ms: f64,
+    /// Successful responses per second.
     pub throughput_rps: f64,
-    /// 0..1
+    /// Errors / requests, 0..1.
     pub error_rate: f64,
 }
 
@@ -97,12 +107,14 @@ pub struct AbMetric {
     /// The paired estimate of B's change: percent (from the geometric mean of the per-pair
     /// ratios B/A), or percentage points for the error rate. 0 when `no_data`.
     pub change: f64,
-    /// The 95 % confidence interval of `change`, same unit.
+    /// The lower end of the 95 % confidence interval of `change`, same unit.
     pub ci_low: f64,
+    /// The upper end of that interval.
     pub ci_high: f64,
     /// The tolerance as written, e.g. `10%` or `0.5pp`.
     pub tolerance: String,
     /// Pairs with data on both sides.
     pub pairs: usize,
+    /// B against A, held against the tolerance.
     pub verdict: MetricVerdict,
 }

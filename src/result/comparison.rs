@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A run compared with its baseline, metric by metric.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Comparison {
     /// Path of the baseline file compared against.
@@ -21,6 +22,7 @@ pub struct Comparison {
     pub env_mismatch: Vec<String>,
     /// Anything else a reader must know (e.g. "regression confirmed by a rerun").
     pub notes: Vec<String>,
+    /// One entry per compared request and metric.
     pub metrics: Vec<MetricComparison>,
     /// The testbed this run belongs to (`--testbed`, `PERFGATE_TESTBED`, or derived from the
     /// machine, e.g. `intel-xeon-8272cl-2cpu-linux`); empty in results written before testbeds.
@@ -43,13 +45,17 @@ pub struct Comparison {
     pub underpowered: Option<String>,
 }
 
+/// The comparison's answer.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ComparisonVerdict {
+    /// No metric regressed.
     Pass,
+    /// A metric regressed or had no data (or, with `--strict`, was inconclusive).
     Fail,
 }
 
+/// One metric of one request, against the baseline.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MetricComparison {
     /// Request name, or `_total` for all requests.
@@ -59,7 +65,9 @@ pub struct MetricComparison {
     /// Unit of `baseline` and `current`: `ms`, `rps` or `ratio`.
     #[schemars(extend("enum" = ["ms", "rps", "ratio"]))]
     pub unit: String,
+    /// The baseline's value.
     pub baseline: f64,
+    /// This run's value.
     pub current: f64,
     /// Relative change in percent ((current - baseline) / baseline * 100); for error rate, the
     /// change in percentage points.
@@ -68,6 +76,7 @@ pub struct MetricComparison {
     pub tolerance: String,
     /// p-value of the significance test, when one was run.
     pub p_value: Option<f64>,
+    /// What the change means.
     pub verdict: MetricVerdict,
     /// The smallest change (same unit as `change`, in the bad direction) this comparison
     /// could have called a regression with this sample: the larger of what the window test
@@ -97,6 +106,7 @@ pub enum MetricVerdict {
 }
 
 impl MetricVerdict {
+    /// The word `result.json` uses.
     pub fn as_str(self) -> &'static str {
         match self {
             MetricVerdict::Regressed => "regressed",

@@ -8,7 +8,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};
 use hdrhistogram::Histogram;
 
 /// Encodes `h` (µs values); an empty string if serialization fails.
-pub fn encode_histogram(h: &Histogram<u64>) -> String {
+pub(crate) fn encode_histogram(h: &Histogram<u64>) -> String {
     let mut buf = Vec::new();
     match V2Serializer::new().serialize(h, &mut buf) {
         Ok(_) => base64::engine::general_purpose::STANDARD.encode(buf),
@@ -18,7 +18,7 @@ pub fn encode_histogram(h: &Histogram<u64>) -> String {
 
 /// Decodes a stored histogram (any HDR serialization format), auto-resizing so it can take
 /// further values or merges.
-pub fn decode_histogram(encoded: &str) -> Result<Histogram<u64>, String> {
+pub(crate) fn decode_histogram(encoded: &str) -> Result<Histogram<u64>, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|e| format!("histogram is not valid base64: {e}"))?;
@@ -30,7 +30,7 @@ pub fn decode_histogram(encoded: &str) -> Result<Histogram<u64>, String> {
 }
 
 /// Sums stored histograms; `None` if any fails to decode or there are none.
-pub fn merge_encoded<'a>(encoded: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn merge_encoded<'a>(encoded: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut total: Option<Histogram<u64>> = None;
     for e in encoded {
         let h = decode_histogram(e).ok()?;

@@ -14,6 +14,7 @@ use crate::exit::ExitCode;
 
 /// What a run measured: the fields of `result.json` other than the judgement (verdict, exit
 /// code, thresholds, comparison, reasons). Field meanings are those of [`RunResult`].
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurement {
     pub tool: ToolInfo,
@@ -39,7 +40,7 @@ pub struct Measurement {
 
 /// What the gate decided about a [`Measurement`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     pub verdict: Verdict,
     pub thresholds: Vec<ThresholdResult>,
     pub comparison: Option<Comparison>,
@@ -105,12 +106,13 @@ impl RunResult {
 
     /// The measurement inside this result, its judgement dropped (an aborted verdict stays
     /// as [`Measurement::aborted`]).
+    #[doc(hidden)]
     pub fn into_measurement(self) -> Measurement {
         self.into_parts().0
     }
 
     /// The measurement and the judgement of this result.
-    pub fn into_parts(self) -> (Measurement, Judgement) {
+    pub(crate) fn into_parts(self) -> (Measurement, Judgement) {
         let RunResult {
             schema: _,
             tool,
@@ -165,6 +167,7 @@ impl RunResult {
     }
 
     /// A copy of the measurement inside this result.
+    #[doc(hidden)]
     pub fn measurement(&self) -> Measurement {
         self.clone().into_measurement()
     }

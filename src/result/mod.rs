@@ -1,25 +1,39 @@
-//! The run's result as plain data: what `result.json` serializes, what a baseline file extends,
-//! what the gate reads and what every report renders. Nothing here runs or judges anything.
+//! The run's result as plain data: what `result.json` holds ([`RunResult`] and the types in
+//! it), what a baseline file extends, what the gate reads and what every report renders.
+//! Nothing here runs or judges anything. To read a result:
 //!
-//! - [`Measurement`]: what a run measured, nothing judged (the measure step's product);
-//! - [`RunResult`]: a measurement with the gate's judgement, what `result.json` holds;
-//! - [`ab`]: what `perfgate ab` adds: both sides and the paired comparison of B against A;
-//! - [`histogram`]: the stored form of a latency histogram;
-//! - [`fold`]: every way several results become one (`merge` of generators, `--repeat`
-//!   medians), so the gate and the reports read only this module.
+//! ```no_run
+//! let text = std::fs::read_to_string("reports/smoke/result.json")?;
+//! let result: perfgate::result::RunResult = serde_json::from_str(&text)?;
+//! println!("{}: p99 {} ms", result.verdict, result.totals.latency_ms.p99);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
-//! Keys follow `perfgate/result/v1` (see ARCHITECTURE.md): keys are added, never renamed.
+//! A result of `perfgate ab` also holds [`RunResult::ab`] ([`AbResult`]: both sides and the
+//! paired comparison of B against A).
+//!
+//! Keys follow `perfgate/result/v1` ([`RESULT_SCHEMA`]; `scenarios/schema/result.schema.json`
+//! in the repository is its JSON Schema): keys are added, never renamed.
+//!
+//! Inside the crate, the same module also holds a `Measurement` (what a run measured, nothing
+//! judged: the measure step's product, which the gate turns into a `RunResult`), the stored
+//! form of a latency histogram (`histogram`) and every way several results become one
+//! (`fold`: `merge` of generators, `--repeat` medians), so the gate and the reports read only
+//! this module.
 
 pub mod ab;
 mod comparison;
+#[doc(hidden)]
 pub mod fold;
-pub mod histogram;
+pub(crate) mod histogram;
 mod measurement;
 mod vocabulary;
 
 pub use ab::{AbMetric, AbResult, AbSide, AbSlice, Side};
 pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
-pub use measurement::{Judgement, Measurement};
+pub(crate) use measurement::Judgement;
+#[doc(hidden)]
+pub use measurement::Measurement;
 pub use vocabulary::{ErrorClass, Kind, LevelUnit, LoadModel, Verdict};
 
 use std::collections::BTreeMap;
@@ -40,7 +54,7 @@ pub fn stage_key(i: usize) -> String {
 
 /// A new run id: the start time (UTC, to the microsecond), the process id and a counter, so
 /// two runs of one process or of two processes never share one.
-pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     format!(
@@ -58,13 +72,17 @@ pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
 pub struct RunResult {
     /// `perfgate/result/v1`: keys are added, never renamed.
     pub schema: String,
+    /// The program that wrote the result.
     pub tool: ToolInfo,
+    /// The scenario that ran: name, kind, file and its hash, target, load model.
     pub scenario: ScenarioInfo,
+    /// The machine the run was measured on.
     pub host: HostInfo,
     /// RFC 3339 timestamp of the start of the measured run (after preflight).
     pub started_at: String,
     /// Wall-clock length of the run, warm-up included.
     pub duration_s: f64,
+    /// `pass`, `fail` (a gate failed) or `aborted` (the run did not complete).
     pub verdict: Verdict,
     /// The process's exit code: 0 pass, 1 a gate failed, 3 the run could not complete.
     pub exit_code: i32,
@@ -75,6 +93,7 @@ pub struct RunResult {
     pub warmup: Option<Metrics>,
     /// Per request name, outside the warm-up.
     pub requests: BTreeMap<String, Metrics>,
+    /// One entry per stage of the load shape, in order, outside the warm-up.
     pub stages: Vec<StageResult>,
     /// One point per 1-second window, warm-up included (marked by `stage: null`).
     pub timeseries: Vec<Window>,
@@ -114,9 +133,12 @@ pub struct RunResult {
     pub ab: Option<AbResult>,
 }
 
+/// The program that wrote a result.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ToolInfo {
+    /// Always `perfgate`.
     pub name: String,
+    /// The perfgate version (`CARGO_PKG_VERSION`).
     pub version: String,
 }
 
@@ -129,15 +151,19 @@ impl Default for ToolInfo {
     }
 }
 
+/// The scenario a result was measured with.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ScenarioInfo {
+    /// The scenario's `name`.
     pub name: String,
     /// smoke | load | stress | spike | soak
     pub kind: Kind,
+    /// The path of the scenario file.
     pub file: String,
     /// sha256 of the scenario file's text as written (before `${VAR}` interpolation), without
     /// a first-line `# yaml-language-server:` modeline.
     pub hash: String,
+    /// The scenario's `description`, if it has one.
     #[serde(default)]
     pub description: Option<String>,
     /// The base URL (secrets redacted), `embedded`, or `in-process`.
@@ -148,11 +174,17 @@ pub struct ScenarioInfo {
     pub model: LoadModel,
 }
 
+/// The machine a result was measured on (compared against a baseline's: a different
+/// machine is named in `comparison.env_mismatch`).
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct HostInfo {
+    /// Operating system (`linux`, `macos`, ...).
     pub os: String,
+    /// CPU architecture (`x86_64`, `aarch64`, ...).
     pub arch: String,
+    /// Logical CPUs available to the process.
     pub cpus: usize,
+    /// The CPU's model name, or `unknown`.
     pub cpu_model: String,
     /// Worker threads of the runtime that produced the result.
     #[serde(default)]
@@ -161,7 +193,7 @@ pub struct HostInfo {
 
 impl HostInfo {
     /// Describes the machine this process runs on.
-    pub fn current(threads: usize) -> Self {
+    pub(crate) fn current(threads: usize) -> Self {
         HostInfo {
             os: std::env::consts::OS.to_string(),
             arch: std::env::consts::ARCH.to_string(),
@@ -191,7 +223,9 @@ fn cpu_model() -> String {
 pub struct Metrics {
     /// Requests that completed (ok + errors). Dropped arrivals are not requests.
     pub requests: u64,
+    /// Requests that succeeded (status accepted and every `expect` check met).
     pub ok: u64,
+    /// Requests that failed, whatever the class (see `errors_by_class`).
     pub errors: u64,
     /// Open model only: arrivals not sent because `max_in_flight` was reached.
     #[serde(default)]
@@ -218,22 +252,34 @@ pub struct Metrics {
     /// Time to failure per error class (classes that occurred).
     #[serde(default)]
     pub failed_by_class_ms: BTreeMap<String, ClassTime>,
+    /// Failed requests per error class.
     pub errors_by_class: ErrorCounts,
+    /// Responses per HTTP status code (`"200"`, `"503"`, ...); empty for in-process calls.
     pub status_codes: BTreeMap<String, u64>,
+    /// Bytes of response received.
     pub bytes_received: u64,
 }
 
 /// Latency summary in milliseconds (recorded in µs).
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Latency {
+    /// Fastest.
     pub min: f64,
+    /// Arithmetic mean.
     pub mean: f64,
+    /// Median.
     pub p50: f64,
+    /// 90th percentile.
     pub p90: f64,
+    /// 95th percentile.
     pub p95: f64,
+    /// 99th percentile.
     pub p99: f64,
+    /// 99.9th percentile.
     pub p999: f64,
+    /// Slowest.
     pub max: f64,
+    /// Standard deviation.
     #[serde(default)]
     pub stdev: f64,
 }
@@ -241,21 +287,32 @@ pub struct Latency {
 /// Time to failure of one error class, in milliseconds.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ClassTime {
+    /// Mean time to failure.
     pub mean: f64,
+    /// Longest time to failure.
     pub max: f64,
 }
 
 /// Counts per error class; every class is always present in JSON.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ErrorCounts {
+    /// The connection could not be made.
     pub connect: u64,
+    /// No complete answer within the request timeout.
     pub timeout: u64,
+    /// The connection was reset or closed mid-request.
     pub reset: u64,
+    /// The TLS handshake or session failed.
     pub tls: u64,
+    /// The answer was not valid HTTP.
     pub protocol: u64,
+    /// HTTP 4xx answers.
     pub http_4xx: u64,
+    /// HTTP 5xx answers.
     pub http_5xx: u64,
+    /// Answers that did not meet `expect`.
     pub check: u64,
+    /// In-process calls that returned an error or panicked.
     pub function: u64,
     /// Still in flight when an aborted run's grace period ended.
     #[serde(default)]
@@ -279,6 +336,7 @@ impl ErrorCounts {
         ]
     }
 
+    /// All failed requests, every class together.
     pub fn total(&self) -> u64 {
         self.iter().iter().map(|(_, n)| n).sum()
     }
@@ -315,15 +373,20 @@ impl ErrorCounts {
     }
 }
 
+/// One stage of the load shape, as measured.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StageResult {
+    /// Position in the scenario's stages, from 0.
     pub index: usize,
     /// The level held during the stage: virtual users (closed) or arrivals per second (open).
     pub target: f64,
     /// `vus` or `rps`.
     pub unit: LevelUnit,
+    /// Seconds since the start of the run at which the stage began.
     pub start_s: f64,
+    /// Seconds since the start of the run at which the stage ended.
     pub end_s: f64,
+    /// Everything measured during the stage.
     pub metrics: Metrics,
 }
 
@@ -332,24 +395,32 @@ pub struct StageResult {
 pub struct Window {
     /// Seconds since the start of the run (warm-up included) at the window's start.
     pub t_s: f64,
+    /// Requests completed in the window.
     pub requests: u64,
+    /// Failed requests in the window.
     pub errors: u64,
     /// Successful responses per second.
     pub throughput_rps: f64,
     /// Requests (successful or not) per second.
     #[serde(default)]
     pub attempted_rps: f64,
+    /// Median latency of the window's successful responses (ms).
     pub p50_ms: f64,
+    /// 90th percentile latency (ms).
     pub p90_ms: f64,
+    /// 99th percentile latency (ms).
     pub p99_ms: f64,
+    /// Slowest successful response (ms).
     pub max_ms: f64,
     /// Virtual users (closed) or the arrival rate (open) scheduled in this window.
     pub active: f64,
     /// Stage index, or `null` during the warm-up.
     #[serde(default)]
     pub stage: Option<usize>,
+    /// Open model only: arrivals not sent in the window (`max_in_flight` reached).
     #[serde(default)]
     pub dropped: u64,
+    /// Failed requests of the window per error class.
     #[serde(default)]
     pub errors_by_class: ErrorCounts,
     /// Share of the machine's CPU time stolen by the hypervisor in this second, percent;
@@ -370,33 +441,49 @@ pub struct Window {
 /// A per-second point of one request name, for the noise-aware comparison.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SeriesPoint {
+    /// Seconds since the start of the run at the window's start.
     pub t_s: f64,
+    /// Requests of this name completed in the window.
     pub requests: u64,
+    /// Failed requests of this name in the window.
     pub errors: u64,
+    /// Successful responses per second.
     pub throughput_rps: f64,
+    /// Mean latency of successful responses (ms).
     pub mean_ms: f64,
+    /// Median latency (ms).
     pub p50_ms: f64,
+    /// 90th percentile latency (ms).
     pub p90_ms: f64,
+    /// 95th percentile latency (ms).
     pub p95_ms: f64,
+    /// 99th percentile latency (ms).
     pub p99_ms: f64,
 }
 
+/// A failed request's message, kept as an example of its error class.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorSample {
+    /// The error class.
     pub class: ErrorClass,
+    /// The request name.
     pub request: String,
     /// Redacted message; HTML-escaped only when rendered.
     pub message: String,
+    /// How many failures of this request and class carried this message.
     pub count: u64,
 }
 
+/// One threshold of the scenario, judged.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ThresholdResult {
     /// The threshold as written, e.g. `list-items.p99 < 300ms`.
     pub expr: String,
     /// Observed value in the threshold's unit (ms, fraction 0..1, or per second).
     pub observed: f64,
+    /// The threshold's limit, in the unit of `observed`.
     pub limit: f64,
+    /// True when the threshold held.
     pub pass: bool,
     /// Unit of `observed` and `limit`: `ms`, `ratio`, `rps` or `count`.
     #[serde(default)]
@@ -419,8 +506,10 @@ pub struct ThresholdResult {
     pub no_data: bool,
 }
 
+/// What `--repeat N` ran.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RepeatInfo {
+    /// How many measurements ran.
     pub runs: usize,
     /// Each run's totals, in order; `totals` holds their per-metric medians.
     pub totals: Vec<Metrics>,

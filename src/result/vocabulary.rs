@@ -29,14 +29,20 @@ macro_rules! named {
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// A short check that the target works at all.
     Smoke,
+    /// The expected load, held.
     Load,
+    /// Load rising past the expected, to find the limit.
     Stress,
+    /// A sudden burst and the recovery after it.
     Spike,
+    /// The expected load held for a long time.
     Soak,
 }
 
 impl Kind {
+    /// Every kind, in the documented order.
     pub const ALL: [Kind; 5] = [
         Kind::Smoke,
         Kind::Load,
@@ -53,8 +59,10 @@ named!(Kind { Smoke => "smoke", Load => "load", Stress => "stress", Spike => "sp
     schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize,
 )]
 pub enum LoadModel {
+    /// Virtual users, each sending its next request when the previous one answered.
     #[serde(rename = "closed")]
     Closed,
+    /// Requests arriving at a set rate, whether or not earlier ones answered.
     #[serde(rename = "open")]
     Open,
     /// A result written before the model was recorded (`""`).
@@ -79,7 +87,9 @@ impl LoadModel {
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LevelUnit {
+    /// Virtual users (closed model).
     Vus,
+    /// Arrivals per second (open model).
     Rps,
 }
 
@@ -133,6 +143,7 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
+    /// Every class, in the documented order of `errors_by_class`.
     pub const ALL: [ErrorClass; 10] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
@@ -169,8 +180,11 @@ named!(ErrorClass {
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// The run completed and every gate passed.
     Pass,
+    /// The run completed and a gate failed.
     Fail,
+    /// The run did not complete (stopped by a signal).
     Aborted,
 }
 

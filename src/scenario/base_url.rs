@@ -7,7 +7,7 @@ use base64::Engine as _;
 
 /// A base URL that passed the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedUrl {
+pub(crate) struct CheckedUrl {
     /// The URL without credentials and without a trailing `/`, scheme in lowercase.
     pub url: String,
     /// `Basic …` when the URL carried `user:password@`.
@@ -19,7 +19,7 @@ pub struct CheckedUrl {
 
 /// Why a base URL is refused: the message and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlProblem {
+pub(crate) struct UrlProblem {
     pub message: String,
     pub hint: String,
 }
@@ -35,7 +35,7 @@ fn problem(message: String, hint: &str) -> UrlProblem {
 
 /// Checks `raw` (already trimmed of spaces by the caller or not). `shown` is how the URL may
 /// be printed in a message (the caller redacts secrets).
-pub fn check(raw: &str, redact: &dyn Fn(&str) -> String) -> Result<CheckedUrl, UrlProblem> {
+pub(crate) fn check(raw: &str, redact: &dyn Fn(&str) -> String) -> Result<CheckedUrl, UrlProblem> {
     let u = raw.trim();
     let shown = |s: &str| redact(&mask_userinfo(s));
     let Some((scheme, rest)) = u.split_once("://") else {
@@ -118,7 +118,7 @@ pub fn check(raw: &str, redact: &dyn Fn(&str) -> String) -> Result<CheckedUrl, U
 }
 
 /// `s` with any `user:password@` shown as `***@`.
-pub fn mask_userinfo(s: &str) -> String {
+pub(crate) fn mask_userinfo(s: &str) -> String {
     let Some((scheme, rest)) = s.split_once("://") else {
         return s.to_string();
     };

@@ -44,7 +44,11 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl ScenarioError {
-    pub fn whole_file(file: &Path, message: impl Into<String>, hint: Option<String>) -> Self {
+    pub(crate) fn whole_file(
+        file: &Path,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Self {
         ScenarioError {
             file: file.to_path_buf(),
             line: 0,
@@ -58,7 +62,7 @@ impl ScenarioError {
     /// Turns a serde_yaml error on `text` into a diagnostic: the position, the field path
     /// serde reports, a message in plain words (no Rust type names), and a hint (a "did you
     /// mean" for an unknown field or variant).
-    pub fn from_yaml(file: &Path, err: &serde_yaml::Error, source: &str) -> Self {
+    pub(crate) fn from_yaml(file: &Path, err: &serde_yaml::Error, source: &str) -> Self {
         let (line, column) = err
             .location()
             .map(|l| (l.line(), l.column()))
@@ -142,7 +146,7 @@ impl ScenarioError {
 /// A serde message (YAML or JSON) with Rust type names put in plain words: "expected a
 /// whole number, got the text \"x\"" rather than "invalid type: string \"x\", expected u64".
 /// A trailing " at line N column M" is kept.
-pub fn plain_words(message: &str) -> String {
+pub(crate) fn plain_words(message: &str) -> String {
     let (body, at) = match message.rfind(" at line ") {
         Some(i) => message.split_at(i),
         None => (message, ""),
@@ -256,13 +260,13 @@ fn expected_list(message: &str) -> Vec<String> {
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// Renders a path the way serde_yaml does: `load.stages[0].concurrency`.
-pub fn path_string(path: &[Seg]) -> String {
+pub(crate) fn path_string(path: &[Seg]) -> String {
     let mut s = String::new();
     for seg in path {
         match seg {
@@ -281,7 +285,7 @@ pub fn path_string(path: &[Seg]) -> String {
 /// Finds the 1-based (line, column) of the node at `path` in `text`: for a mapping entry the
 /// position of its key, for a sequence item the item itself. Falls back to the deepest
 /// ancestor that exists.
-pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
+pub(crate) fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
     let mut finder = Finder {
         target: path.to_vec(),
         stack: Vec::new(),
@@ -294,7 +298,7 @@ pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
 }
 
 /// The position of the second `key` in the mapping at `path`, if there is one.
-pub fn locate_duplicate(text: &str, path: &[Seg], key: &str) -> Option<(usize, usize)> {
+pub(crate) fn locate_duplicate(text: &str, path: &[Seg], key: &str) -> Option<(usize, usize)> {
     let mut finder = Finder {
         target: path.to_vec(),
         stack: Vec::new(),

@@ -6,7 +6,7 @@ use super::secrets::Secrets;
 
 /// A variable that is referenced but not set (and has no default).
 #[derive(Debug, Clone, PartialEq)]
-pub struct MissingVar {
+pub(super) struct MissingVar {
     pub name: String,
     /// 1-based line and column of the `${` in the original text.
     pub line: usize,
@@ -23,7 +23,7 @@ struct Shift {
 }
 
 #[derive(Debug, Clone)]
-pub struct Interpolated {
+pub(super) struct Interpolated {
     pub text: String,
     pub secrets: Secrets,
     shifts: Vec<Shift>,
@@ -31,7 +31,7 @@ pub struct Interpolated {
 
 impl Interpolated {
     /// Maps a (line, column) in the interpolated text back to the original file.
-    pub fn original_column(&self, line: usize, column: usize) -> usize {
+    pub(super) fn original_column(&self, line: usize, column: usize) -> usize {
         let mut col = column as isize;
         for s in self.shifts.iter().rev().filter(|s| s.line == line) {
             if column >= s.from_col {
@@ -43,7 +43,7 @@ impl Interpolated {
 }
 
 /// Interpolates `src` with `lookup` (normally `std::env::var`).
-pub fn interpolate(
+pub(super) fn interpolate(
     src: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Interpolated, MissingVar> {

@@ -2,15 +2,15 @@
 //! file:line:column diagnostics, and the presets that turn a kind into stages.
 //! The output is a [`Plan`]; this module knows nothing of the engine.
 
-pub mod base_url;
-pub mod diag;
+pub(crate) mod base_url;
+pub(crate) mod diag;
 mod interp;
 mod model;
-pub mod params;
-pub mod plan;
-pub mod presets;
+pub(crate) mod params;
+pub(crate) mod plan;
+pub(crate) mod presets;
 mod schema;
-pub mod secrets;
+pub(crate) mod secrets;
 mod threshold;
 pub mod units;
 mod validate;
@@ -20,22 +20,23 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use diag::ScenarioError;
-pub use params::{FunctionCatalog, ParamKind, ParamSpec};
+pub(crate) use params::FunctionCatalog;
+pub use params::{ParamKind, ParamSpec};
 pub use plan::*;
 pub(crate) use schema::json_schema;
-pub use secrets::Secrets;
 
 /// The editor modeline a scenario may start with (`# yaml-language-server: $schema=...`).
 const MODELINE: &str = "# yaml-language-server:";
 
 /// Reads, interpolates (from the process environment), parses and validates a scenario file.
 /// `functions` are the names of the registered in-process functions (their params unchecked).
-pub fn load(path: &Path, functions: &[&str]) -> Result<Plan, ScenarioError> {
+#[cfg(test)]
+pub(crate) fn load(path: &Path, functions: &[&str]) -> Result<Plan, ScenarioError> {
     load_with(path, functions)
 }
 
 /// [`load`] with a catalog of functions that may declare their params (a `Registry`).
-pub fn load_with<C: FunctionCatalog + ?Sized>(
+pub(crate) fn load_with<C: FunctionCatalog + ?Sized>(
     path: &Path,
     functions: &C,
 ) -> Result<Plan, ScenarioError> {
@@ -108,7 +109,7 @@ pub fn parse_with<C: FunctionCatalog + ?Sized>(
 /// Applies a `--base-url` to `plan`, checked like `target.base_url`: returns the URL to
 /// send to (credentials taken out), or the message and hint of the refusal. Credentials
 /// become an `Authorization: Basic` header on every HTTP request and a secret.
-pub fn apply_base_url(plan: &mut Plan, url: &str) -> Result<String, base_url::UrlProblem> {
+pub(crate) fn apply_base_url(plan: &mut Plan, url: &str) -> Result<String, base_url::UrlProblem> {
     let checked = base_url::check(url, &|s| plan.secrets.redact(s))?;
     if let Some(auth) = &checked.authorization {
         for r in &mut plan.requests {
@@ -215,7 +216,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A human description of the plan's load shape, for `perfgate validate --explain`.
-pub fn explain(plan: &Plan) -> String {
+pub(crate) fn explain(plan: &Plan) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let (unit, model) = match plan.load.model {

@@ -22,7 +22,7 @@ use super::schema::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Scenario")]
-pub struct RawScenario {
+pub(super) struct RawScenario {
     /// The scenario's name: lowercase letters, digits, `-` and `_`. It names the output folder
     /// (`reports/<name>/`) and the default baseline (`baselines/<name>.json`).
     #[schemars(with = "ScenarioName")]
@@ -61,7 +61,7 @@ pub struct RawScenario {
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(rename = "Kind")]
-pub enum RawKind {
+pub(super) enum RawKind {
     /// Does it work at all: 1 user (1/s open) for `duration` (default `10s`); any error fails
     /// (the implicit threshold `errors == 0`).
     Smoke,
@@ -81,7 +81,7 @@ pub enum RawKind {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Target")]
-pub struct RawTarget {
+pub(super) struct RawTarget {
     /// `http://host:port` (a trailing `/` is dropped), or `embedded` for the built-in demo
     /// server on an ephemeral loopback port. Needed by HTTP requests; `--target` overrides it.
     #[serde(default)]
@@ -110,7 +110,7 @@ pub struct RawTarget {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Embedded")]
-pub struct RawEmbedded {
+pub(super) struct RawEmbedded {
     /// Added to every answer, e.g. `5ms`. Default `0s`.
     #[serde(default)]
     #[schemars(with = "Option<OrVar<Duration>>")]
@@ -130,7 +130,7 @@ pub struct RawEmbedded {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Request")]
 #[schemars(extend("oneOf" = [{ "required": ["path"] }, { "required": ["call"] }]))]
-pub struct RawRequest {
+pub(super) struct RawRequest {
     /// Unique, without spaces or `.`: reports, per-request thresholds (`NAME.p99 < 300ms`)
     /// and baselines use it.
     #[schemars(with = "RequestName")]
@@ -172,7 +172,7 @@ pub struct RawRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Expect")]
-pub struct RawExpect {
+pub(super) struct RawExpect {
     /// The statuses that count as ok, e.g. `[200, 201]`; any other is an error of class `check`.
     #[serde(default)]
     #[schemars(with = "Option<Vec<OrVar<Whole<100, 599>>>>", length(min = 1))]
@@ -186,7 +186,7 @@ pub struct RawExpect {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(rename = "Model")]
-pub enum RawModel {
+pub(super) enum RawModel {
     /// Virtual users: each sends a request, waits for the answer (and `think_time`), repeats.
     /// Stages set `concurrency`.
     Closed,
@@ -199,7 +199,7 @@ pub enum RawModel {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Load")]
-pub struct RawLoad {
+pub(super) struct RawLoad {
     /// `closed` (virtual users, the default) or `open` (an arrival rate).
     #[serde(default)]
     #[schemars(with = "Option<OrVar<RawModel>>")]
@@ -239,7 +239,7 @@ pub struct RawLoad {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Stage")]
 #[schemars(extend("oneOf" = [{ "required": ["concurrency"] }, { "required": ["rate"] }]))]
-pub struct RawStage {
+pub(super) struct RawStage {
     /// Closed model: virtual users, 1 to 100000.
     #[serde(default)]
     #[schemars(with = "Option<OrVar<Whole<1, 100_000>>>")]
@@ -257,7 +257,7 @@ pub struct RawStage {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Baseline")]
-pub struct RawBaseline {
+pub(super) struct RawBaseline {
     /// The baseline file. Default `baselines/<name>.json`; `perfgate baseline refresh` writes it.
     #[serde(default)]
     pub file: Option<String>,

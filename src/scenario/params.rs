@@ -9,23 +9,35 @@ use std::collections::BTreeMap;
 pub enum ParamKind {
     /// A whole number from `min` to `max` (inclusive).
     WholeNumber {
+        /// The smallest value allowed.
         min: i64,
+        /// The largest value allowed.
         max: i64,
     },
     /// A number (whole or not) from `min` to `max` (inclusive).
     Number {
+        /// The smallest value allowed.
         min: f64,
+        /// The largest value allowed.
         max: f64,
     },
+    /// A string.
     String,
+    /// `true` or `false`.
     Bool,
 }
 
-/// One declared parameter.
+/// One parameter a registered function declares (see
+/// [`Registry::register_with_params`](crate::Registry::register_with_params)): built with
+/// [`ParamSpec::whole`], [`ParamSpec::number`], [`ParamSpec::string`] or
+/// [`ParamSpec::boolean`], optional unless [`ParamSpec::required`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamSpec {
+    /// The key in the scenario's `params`.
     pub name: String,
+    /// What its value must be.
     pub kind: ParamKind,
+    /// True when a scenario must give it.
     pub required: bool,
 }
 
@@ -65,7 +77,7 @@ impl ParamSpec {
     }
 
     /// "a whole number from 0 to 3600000", for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.kind {
             ParamKind::WholeNumber { min, max } => format!("a whole number from {min} to {max}"),
             ParamKind::Number { min, max } => format!("a number from {min} to {max}"),
@@ -75,7 +87,7 @@ impl ParamSpec {
     }
 
     /// `None` when `v` fits; else what is wrong.
-    pub fn problem(&self, v: &serde_json::Value) -> Option<String> {
+    pub(crate) fn problem(&self, v: &serde_json::Value) -> Option<String> {
         let fits = match &self.kind {
             // Written as a whole number (`4096`, not `4096.0`): what `u64_param` reads.
             ParamKind::WholeNumber { min, max } => {
@@ -109,7 +121,7 @@ impl FunctionCatalog for [&str] {
 
 /// A problem with one parameter: the key it is about (`None`: the `params` map as a whole).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParamProblem {
+pub(crate) struct ParamProblem {
     pub key: Option<String>,
     pub message: String,
     pub hint: Option<String>,
@@ -117,7 +129,7 @@ pub struct ParamProblem {
 
 /// Checks `given` against `declared`: unknown names (with a "did you mean"), kinds and
 /// ranges, and required ones that are missing.
-pub fn check(
+pub(crate) fn check(
     function: &str,
     declared: &[ParamSpec],
     given: &BTreeMap<String, serde_json::Value>,

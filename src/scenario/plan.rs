@@ -34,7 +34,7 @@ pub struct Plan {
 
 impl Plan {
     /// True when any request goes over HTTP (and so needs a reachable `base_url`).
-    pub fn uses_http(&self) -> bool {
+    pub(crate) fn uses_http(&self) -> bool {
         self.requests
             .iter()
             .any(|r| matches!(r.action, Action::Http(_)))
@@ -130,12 +130,12 @@ pub struct LoadPlan {
 }
 
 impl LoadPlan {
-    pub fn total_duration(&self) -> Duration {
+    pub(crate) fn total_duration(&self) -> Duration {
         self.warmup + self.stages.iter().map(|s| s.duration).sum::<Duration>()
     }
 
     /// The highest level of any stage (virtual users or arrivals per second).
-    pub fn peak(&self) -> f64 {
+    pub(crate) fn peak(&self) -> f64 {
         self.stages.iter().map(|s| s.level).fold(0.0, f64::max)
     }
 }
@@ -194,7 +194,7 @@ pub enum ThresholdMetric {
 }
 
 impl ThresholdMetric {
-    pub const ALL: [(&'static str, ThresholdMetric); 14] = [
+    pub(crate) const ALL: [(&'static str, ThresholdMetric); 14] = [
         ("min", ThresholdMetric::Min),
         ("mean", ThresholdMetric::Mean),
         ("p50", ThresholdMetric::P50),
@@ -212,7 +212,7 @@ impl ThresholdMetric {
     ];
 
     /// The name as written in a threshold (`p95`, `error_rate`, `dropped_rate`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         Self::ALL
             .iter()
             .find(|(_, m)| *m == self)
@@ -221,12 +221,12 @@ impl ThresholdMetric {
     }
 
     /// True for the latency metrics (min … max): judged on successful responses only.
-    pub fn is_latency(self) -> bool {
+    pub(crate) fn is_latency(self) -> bool {
         self.unit() == "ms"
     }
 
     /// `ms`, `ratio`, `rps` or `count`.
-    pub fn unit(self) -> &'static str {
+    pub(crate) fn unit(self) -> &'static str {
         match self {
             ThresholdMetric::ErrorRate | ThresholdMetric::DroppedRate => "ratio",
             ThresholdMetric::Throughput => "rps",
@@ -247,7 +247,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub fn holds(self, observed: f64, limit: f64) -> bool {
+    pub(crate) fn holds(self, observed: f64, limit: f64) -> bool {
         match self {
             Op::Lt => observed < limit,
             Op::Le => observed <= limit,
@@ -256,7 +256,7 @@ impl Op {
         }
     }
 
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -271,17 +271,8 @@ impl Op {
 pub struct BaselineSpec {
     /// Where the baseline lives; default `baselines/<name>.json`.
     pub file: Option<PathBuf>,
-    /// Tolerances the file sets; metrics it does not name take [`TolMetric::default_tolerance`].
+    /// Tolerances the file sets; metrics it does not name take `TolMetric::default_tolerance`.
     pub tolerance: BTreeMap<TolMetric, TolValue>,
     /// Run the measurement this many times and compare medians (≥ 1).
     pub repeat: u32,
-}
-
-impl BaselineSpec {
-    pub fn tolerance_for(&self, m: TolMetric) -> TolValue {
-        self.tolerance
-            .get(&m)
-            .copied()
-            .unwrap_or_else(|| m.default_tolerance())
-    }
 }

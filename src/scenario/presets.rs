@@ -29,7 +29,7 @@ use std::time::Duration;
 use super::plan::{Kind, Model, Op, Stage, Threshold, ThresholdMetric};
 
 /// The thresholds a `kind` run under `model` is judged on when its scenario lists none.
-pub fn default_thresholds(kind: Kind, model: Model) -> Vec<Threshold> {
+pub(crate) fn default_thresholds(kind: Kind, model: Model) -> Vec<Threshold> {
     let t = |expr: &str, metric, op, limit| Threshold {
         expr: expr.to_string(),
         scope: None,
@@ -59,11 +59,11 @@ pub fn default_thresholds(kind: Kind, model: Model) -> Vec<Threshold> {
 }
 
 /// Default duration of a smoke run when the file gives none.
-pub const SMOKE_DEFAULT: Duration = Duration::from_secs(10);
+pub(crate) const SMOKE_DEFAULT: Duration = Duration::from_secs(10);
 
 /// Stages for `kind` at `peak` (virtual users when `whole` is true, otherwise a rate) over
 /// `duration`. Levels of virtual users are rounded and never below 1.
-pub fn stages(kind: Kind, peak: f64, duration: Duration, whole: bool) -> Vec<Stage> {
+pub(crate) fn stages(kind: Kind, peak: f64, duration: Duration, whole: bool) -> Vec<Stage> {
     let shape: &[(f64, f64)] = match kind {
         Kind::Smoke => &[(0.0, 1.0)],
         Kind::Load => &[(0.25, 0.1), (0.5, 0.1), (0.75, 0.1), (1.0, 0.7)],

@@ -52,7 +52,7 @@ fn string_schema(description: &str, pattern: &str, examples: &[&str]) -> Schema 
 }
 
 /// A value that is either `T` or a string holding a `${VAR}` reference (known at run time).
-pub struct OrVar<T>(std::marker::PhantomData<T>);
+pub(super) struct OrVar<T>(std::marker::PhantomData<T>);
 
 impl<T: JsonSchema> JsonSchema for OrVar<T> {
     fn inline_schema() -> bool {
@@ -69,7 +69,7 @@ impl<T: JsonSchema> JsonSchema for OrVar<T> {
 }
 
 /// A string with a `${VAR}` reference.
-pub struct EnvVar;
+pub(super) struct EnvVar;
 
 impl JsonSchema for EnvVar {
     fn schema_name() -> Cow<'static, str> {
@@ -86,7 +86,7 @@ impl JsonSchema for EnvVar {
 }
 
 /// A whole number from `MIN` to `MAX`.
-pub struct Whole<const MIN: i64, const MAX: i64>;
+pub(super) struct Whole<const MIN: i64, const MAX: i64>;
 
 impl<const MIN: i64, const MAX: i64> JsonSchema for Whole<MIN, MAX> {
     fn inline_schema() -> bool {
@@ -101,7 +101,7 @@ impl<const MIN: i64, const MAX: i64> JsonSchema for Whole<MIN, MAX> {
 }
 
 /// `true` or `false`.
-pub struct Flag;
+pub(super) struct Flag;
 
 impl JsonSchema for Flag {
     fn inline_schema() -> bool {
@@ -118,7 +118,7 @@ impl JsonSchema for Flag {
 macro_rules! text_type {
     ($name:ident, $title:literal, $description:expr, $pattern:expr, $examples:expr) => {
         #[doc = $title]
-        pub struct $name;
+        pub(crate) struct $name;
 
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
@@ -213,7 +213,7 @@ text_type!(
 );
 
 /// An HTTP method: completion offers the upper-case names; any letter case is accepted.
-pub struct Method;
+pub(super) struct Method;
 
 impl JsonSchema for Method {
     fn schema_name() -> Cow<'static, str> {
@@ -232,7 +232,7 @@ impl JsonSchema for Method {
 }
 
 /// A header value: YAML may write it as a number or a boolean, which is sent as written.
-pub struct HeaderValue;
+pub(super) struct HeaderValue;
 
 impl JsonSchema for HeaderValue {
     fn inline_schema() -> bool {
@@ -247,7 +247,7 @@ impl JsonSchema for HeaderValue {
 }
 
 /// The preset's peak: virtual users (closed model) or an arrival rate (open model).
-pub struct Peak;
+pub(super) struct Peak;
 
 impl JsonSchema for Peak {
     fn inline_schema() -> bool {
@@ -268,7 +268,7 @@ impl JsonSchema for Peak {
 }
 
 /// `[REQUEST.]METRIC OP VALUE`, the value in the metric's unit.
-pub struct Threshold;
+pub(super) struct Threshold;
 
 impl JsonSchema for Threshold {
     fn schema_name() -> Cow<'static, str> {
@@ -310,7 +310,7 @@ impl JsonSchema for Threshold {
 }
 
 /// The `baseline.tolerance` map: one entry per metric it overrides.
-pub struct Tolerances;
+pub(super) struct Tolerances;
 
 impl JsonSchema for Tolerances {
     fn inline_schema() -> bool {

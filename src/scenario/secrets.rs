@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 /// What a secret is replaced with.
-pub const REDACTED: &str = "***";
+pub(crate) const REDACTED: &str = "***";
 
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
@@ -13,7 +13,7 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    pub fn new(mut values: Vec<String>) -> Self {
+    pub(crate) fn new(mut values: Vec<String>) -> Self {
         values.retain(|v| !v.is_empty());
         // Longest first, so a secret that contains another is replaced whole.
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
@@ -24,7 +24,7 @@ impl Secrets {
     }
 
     /// These secrets and `more`.
-    pub fn with(&self, more: Vec<String>) -> Secrets {
+    pub(crate) fn with(&self, more: Vec<String>) -> Secrets {
         if more.iter().all(String::is_empty) {
             return self.clone();
         }
@@ -33,7 +33,8 @@ impl Secrets {
         Secrets::new(all)
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 

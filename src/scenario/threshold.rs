@@ -5,7 +5,10 @@ use super::plan::{Op, Threshold, ThresholdMetric};
 use super::units::{did_you_mean, parse_duration, parse_percent, parse_rate};
 
 /// Parses one threshold. `request_names` are the scenario's request names, for scoped ones.
-pub fn parse(expr: &str, request_names: &[&str]) -> Result<Threshold, (String, Option<String>)> {
+pub(super) fn parse(
+    expr: &str,
+    request_names: &[&str],
+) -> Result<Threshold, (String, Option<String>)> {
     let t = expr.trim();
     let ops = ["<=", ">=", "==", "<", ">"];
     let (lhs, op, rhs) = ops

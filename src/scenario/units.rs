@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Parses `500ms`, `30s`, `1.5s`, `2m`, `1h`, `250us`. A bare number is refused: the unit
 /// is part of the value.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -35,7 +35,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Formats a duration the way a scenario would write it.
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
     if ms == 0.0 {
         "0s".into()
@@ -56,7 +56,7 @@ fn trim_float(v: f64) -> String {
 }
 
 /// Parses `200/s`, `1000/m`, `3600/h` into arrivals per second.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let (num, unit) = t
         .split_once('/')
@@ -82,7 +82,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 /// Parses `1%` or `0.5%` into a fraction (0.01, 0.005).
-pub fn parse_percent(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let num = t
         .strip_suffix('%')
@@ -120,7 +120,7 @@ impl TolMetric {
         TolMetric::ErrorRate,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TolMetric::P50 => "p50",
             TolMetric::P90 => "p90",
@@ -132,7 +132,7 @@ impl TolMetric {
         }
     }
 
-    pub fn parse(s: &str) -> Result<TolMetric, String> {
+    pub(crate) fn parse(s: &str) -> Result<TolMetric, String> {
         let t = s.trim();
         Self::ALL
             .into_iter()
@@ -151,7 +151,7 @@ impl TolMetric {
 
     /// Default when a scenario and the command line say nothing: latency +10 %,
     /// throughput −10 %, error rate +0.5 percentage points.
-    pub fn default_tolerance(self) -> TolValue {
+    pub(crate) fn default_tolerance(self) -> TolValue {
         match self {
             TolMetric::ErrorRate => TolValue::Points(0.5),
             _ => TolValue::Percent(10.0),
@@ -183,7 +183,7 @@ impl fmt::Display for TolValue {
 }
 
 /// Parses the value of a tolerance for `metric`: `10%` everywhere, `0.5pp` for `error_rate`.
-pub fn parse_tolerance(metric: TolMetric, s: &str) -> Result<TolValue, String> {
+pub(crate) fn parse_tolerance(metric: TolMetric, s: &str) -> Result<TolValue, String> {
     let t = s.trim();
     if let Some(n) = t.strip_suffix("pp") {
         if metric != TolMetric::ErrorRate {
@@ -226,7 +226,7 @@ pub fn parse_tolerance(metric: TolMetric, s: &str) -> Result<TolValue, String> {
 }
 
 /// Parses `p99=15%` (the command line's `--tolerance`).
-pub fn parse_tolerance_pair(s: &str) -> Result<(TolMetric, TolValue), String> {
+pub(crate) fn parse_tolerance_pair(s: &str) -> Result<(TolMetric, TolValue), String> {
     let (m, v) = s.split_once('=').ok_or_else(|| {
         format!("`{s}` is not a tolerance: expected METRIC=VALUE, e.g. `p99=15%`")
     })?;
@@ -235,7 +235,7 @@ pub fn parse_tolerance_pair(s: &str) -> Result<(TolMetric, TolValue), String> {
 }
 
 /// The closest candidate to `word`, when one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(word, c), *c))

@@ -16,7 +16,7 @@ use super::threshold;
 use super::units::{did_you_mean, parse_duration, parse_rate, parse_tolerance, TolMetric};
 
 /// What validation needs to know besides the file.
-pub struct Context<'a> {
+pub(super) struct Context<'a> {
     pub file: &'a std::path::Path,
     /// The interpolated text (for locating fields).
     pub text: &'a str,
@@ -64,7 +64,7 @@ fn dur(ctx: &Context, path: &[Seg], s: &str) -> Result<Duration, ScenarioError> 
     })
 }
 
-pub fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> {
+pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, ScenarioError> {
     let name = raw.name.trim().to_string();
     if name.is_empty()
         || !name

@@ -28,7 +28,7 @@ const MAX_HEADERS: usize = 64;
 /// answer's status when its head was complete and parsed, otherwise 0; `bytes` are the body
 /// bytes received before the failure.
 #[derive(Debug)]
-pub enum Failure {
+pub(super) enum Failure {
     /// Reading or writing failed. `nothing` when not one byte of the response had arrived.
     Io {
         error: io::Error,
@@ -51,7 +51,7 @@ pub enum Failure {
 
 /// A complete answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
+pub(super) struct Answer {
     pub status: u16,
     /// Body bytes (after chunked decoding).
     pub bytes: u64,
@@ -63,7 +63,7 @@ pub struct Answer {
 /// 0), and the body bytes so far. Kept on the connection so that a caller whose timeout
 /// cut the exchange short can still say what arrived.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Progress {
+pub(super) struct Progress {
     pub status: u16,
     pub bytes: u64,
 }
@@ -78,7 +78,7 @@ enum Framing {
 }
 
 /// One keep-alive connection and its reusable read buffer.
-pub struct H1Conn<S> {
+pub(super) struct H1Conn<S> {
     stream: S,
     buf: Vec<u8>,
     /// Unconsumed bytes are `buf[start..end]`.
@@ -90,7 +90,7 @@ pub struct H1Conn<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
-    pub fn new(stream: S) -> Self {
+    pub(super) fn new(stream: S) -> Self {
         H1Conn {
             stream,
             buf: vec![0; BUF],
@@ -102,12 +102,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
     }
 
     /// The reason phrase of the last answer's status line.
-    pub fn reason(&self) -> &str {
+    pub(super) fn reason(&self) -> &str {
         &self.reason
     }
 
     /// What has arrived of the current (or last) answer.
-    pub fn progress(&self) -> Progress {
+    pub(super) fn progress(&self) -> Progress {
         self.progress
     }
 
@@ -133,7 +133,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
 
     /// Writes `request` (complete, pre-serialized bytes) and reads the answer. `head`: the
     /// request was a HEAD, so the answer has no body. `sink` sees every body byte in order.
-    pub async fn exchange(
+    pub(super) async fn exchange(
         &mut self,
         request: &[u8],
         head: bool,
@@ -424,7 +424,7 @@ impl Chunked {
 /// method usually carries one), then the body. A `Content-Length` among `headers` is left
 /// out, so the request is framed exactly once and always by its real length (validation
 /// refuses such a header; this keeps the connection in step even if one slips through).
-pub fn serialize<'a>(
+pub(super) fn serialize<'a>(
     method: &str,
     target: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,

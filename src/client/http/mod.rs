@@ -100,7 +100,7 @@ pub enum PrepareError {
 
 /// One request, prepared once for the whole run.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     method: Method,
     /// Origin-form (`/path?query`) for hyper.
     uri: Uri,
@@ -118,8 +118,7 @@ pub struct Prepared {
 
 /// Where HTTP requests go, shared by all workers.
 #[derive(Debug)]
-pub struct HttpSpec {
-    pub base: String,
+pub(crate) struct HttpSpec {
     pub tls: bool,
     /// Resolved once at preflight.
     pub addr: SocketAddr,
@@ -132,7 +131,7 @@ pub struct HttpSpec {
 impl HttpSpec {
     /// Prepares `reqs` against `base` (already resolved to `addr`). `retry_idempotent`:
     /// the scenario's `target.retry_idempotent`.
-    pub fn new(
+    pub(crate) fn new(
         base: &str,
         addr: SocketAddr,
         timeout: Duration,
@@ -214,7 +213,6 @@ impl HttpSpec {
                     && !p.headers.contains_key(http::header::TRANSFER_ENCODING)
             });
         Ok(HttpSpec {
-            base: base.to_string(),
             tls,
             addr,
             timeout,
@@ -298,7 +296,7 @@ impl Transport {
 type Pending = Option<(Outcome, Instant)>;
 
 /// A worker's HTTP session: its own connection.
-pub struct HttpSession {
+pub(crate) struct HttpSession {
     spec: Arc<HttpSpec>,
     transport: Transport,
     /// The body search's buffer, reused across requests.
@@ -309,7 +307,7 @@ pub struct HttpSession {
 }
 
 impl HttpSession {
-    pub fn new(spec: Arc<HttpSpec>) -> Self {
+    pub(crate) fn new(spec: Arc<HttpSpec>) -> Self {
         HttpSession {
             transport: Transport::for_spec(&spec),
             spec,
@@ -319,7 +317,7 @@ impl HttpSession {
         }
     }
 
-    pub async fn execute(&mut self, idx: usize) -> Outcome {
+    pub(crate) async fn execute(&mut self, idx: usize) -> Outcome {
         let HttpSession {
             spec,
             transport,

@@ -12,7 +12,7 @@ use crate::report::format::LatencyAxis;
 use crate::report::{ReportContext, ReportError};
 use crate::result::{RunResult, TOTAL_KEY};
 
-pub use crate::result::histogram::decode_histogram;
+pub(crate) use crate::result::histogram::decode_histogram;
 
 /// x of a quantile on the "nines" axis: -log10(1 - q).
 fn nines(q: f64) -> f64 {
@@ -21,7 +21,7 @@ fn nines(q: f64) -> f64 {
 
 /// Points (nines, latency ms) of a result's total percentile spectrum: from its histogram when
 /// there is one, else from the summary percentiles.
-pub fn spectrum(result: &RunResult) -> Option<Vec<(f64, f64)>> {
+pub(crate) fn spectrum(result: &RunResult) -> Option<Vec<(f64, f64)>> {
     let hist = result
         .histograms
         .get(TOTAL_KEY)
@@ -63,7 +63,7 @@ fn nines_label(x: f64) -> String {
 }
 
 /// Chart 3: the HDR percentile spectrum of all requests, with the baseline's overlaid.
-pub fn latency_distribution<DB>(
+pub(crate) fn latency_distribution<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
     ctx: &ReportContext<'_>,

@@ -18,7 +18,7 @@ const SATURATED: RGBColor = RGBColor(230, 120, 0);
 
 /// Draws the machine chart; "no data" when the machine was not sampled (no `/proc`, or a
 /// result written before it was).
-pub fn machine_over_time<DB>(
+pub(crate) fn machine_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
 ) -> Result<(), ReportError>

@@ -13,10 +13,10 @@ mod machine;
 mod stages;
 mod time;
 
-pub use distribution::{decode_histogram, latency_distribution, spectrum};
-pub use machine::machine_over_time;
-pub use stages::stage_bars;
-pub use time::{latency_over_time, throughput_over_time};
+pub(crate) use distribution::latency_distribution;
+pub(crate) use machine::machine_over_time;
+pub(crate) use stages::stage_bars;
+pub(crate) use time::{latency_over_time, throughput_over_time};
 
 use std::sync::OnceLock;
 
@@ -28,8 +28,8 @@ use super::{ReportContext, ReportError};
 use crate::result::RunResult;
 
 /// Size every chart is drawn at (SVG scales it to the page width).
-pub const WIDTH: u32 = 1200;
-pub const HEIGHT: u32 = 600;
+pub(crate) const WIDTH: u32 = 1200;
+pub(crate) const HEIGHT: u32 = 600;
 
 pub(super) const FONT: FontFamily<'static> = FontFamily::SansSerif;
 pub(super) const P50: RGBColor = RGBColor(31, 119, 180);
@@ -73,7 +73,7 @@ impl Chart {
     ];
 
     /// Short name, used for PNG file names and HTML ids.
-    pub fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Chart::Latency => "latency",
             Chart::Throughput => "throughput",
@@ -83,7 +83,7 @@ impl Chart {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Chart::Latency => "Latency over time (per 1 s window)",
             Chart::Throughput => "Throughput and errors over time",
@@ -94,7 +94,7 @@ impl Chart {
     }
 
     /// Draws this chart on `area` (filled white first).
-    pub fn draw<DB>(
+    pub(crate) fn draw<DB>(
         self,
         area: &DrawingArea<DB, Shift>,
         result: &RunResult,
@@ -125,7 +125,7 @@ impl Chart {
 
 /// Registers the embedded DejaVu Sans as plotters' `sans-serif` (once per process). Text
 /// layout needs it for SVG too, since plotters measures text with the same font code.
-pub fn ensure_font() -> Result<(), ReportError> {
+pub(crate) fn ensure_font() -> Result<(), ReportError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
@@ -158,7 +158,7 @@ pub fn svg(
 /// The smallest text of a chart, in plotters' font size. plotters writes an SVG `font-size`
 /// of size / 1.24 (and the PNG's em is size / 1.16), so 22 is a 17.7 px font at the charts'
 /// 1200 px width: still ≥ 11 px when the report shows a chart 750 px wide.
-pub const MIN_FONT: f64 = 22.0;
+pub(crate) const MIN_FONT: f64 = 22.0;
 
 pub(super) fn caption() -> TextStyle<'static> {
     (FONT, 28).into_font().color(&BLACK)

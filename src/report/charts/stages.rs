@@ -70,7 +70,10 @@ struct Panel {
 
 /// Chart 4: throughput and p99 per stage, side by side, labelled with each stage's level: the
 /// knee of a stress run is where throughput stops growing and p99 jumps.
-pub fn stage_bars<DB>(area: &DrawingArea<DB, Shift>, result: &RunResult) -> Result<(), ReportError>
+pub(crate) fn stage_bars<DB>(
+    area: &DrawingArea<DB, Shift>,
+    result: &RunResult,
+) -> Result<(), ReportError>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,

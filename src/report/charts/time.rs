@@ -215,7 +215,7 @@ type PointValue = fn(&Point) -> f64;
 /// Chart 1: p50/p90/p99 per window, stage boundaries, warm-up shading, the load level as a
 /// muted step area on its own (right) axis, and the baseline's p50/p99 as dashed references
 /// when there is a baseline.
-pub fn latency_over_time<DB>(
+pub(crate) fn latency_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
     ctx: &ReportContext<'_>,
@@ -342,7 +342,7 @@ enum RightAxis {
 /// on the latency chart: on the left axis for an arrival rate (same unit as throughput, so the
 /// gap between target and achieved shows), on the right axis for virtual users when there are
 /// no errors to show there.
-pub fn throughput_over_time<DB>(
+pub(crate) fn throughput_over_time<DB>(
     area: &DrawingArea<DB, Shift>,
     result: &RunResult,
 ) -> Result<(), ReportError>

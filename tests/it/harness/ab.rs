@@ -2,19 +2,19 @@
 //! functions) with different latencies, tiny slices (200 ms × 3 pairs), the exit code and
 //! what `result.json` says about both sides.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
-use perfgate::app::{self, AbArgs, ExitCode};
+use perfgate::cli::main_from;
 use perfgate::client::demo::{DemoOptions, DemoServer};
-use perfgate::client::Registry;
-use perfgate::scenario::units::{TolMetric, TolValue};
+use perfgate::Registry;
 
-use crate::support::{read_json, write};
+use crate::support::{perfgate, read_json, write};
 
 const HTTP: &str = "name: ab-http\nkind: load\ntarget: { base_url: embedded }\nrequests:\n  - { name: list, path: /items }\nload:\n  stages:\n    - { concurrency: 2, duration: 1s }\n";
 
-const CALLS: &str = "name: ab-calls\nkind: load\nrequests:\n  - { name: work, call: fast }\nload:\n  stages:\n    - { concurrency: 2, duration: 1s }\n";
+const CALLS: &str = "name: ab-calls\nkind: load\nrequests:\n  - { name: work, call: builtin.sleep, params: { ms: 1 } }\nload:\n  stages:\n    - { concurrency: 2, duration: 1s }\n";
 
 fn server(latency_ms: u64) -> DemoServer {
     DemoServer::start(
@@ -27,19 +27,32 @@ fn server(latency_ms: u64) -> DemoServer {
     .unwrap()
 }
 
-/// Tiny slices: 3 pairs of 200 ms (50 ms warm-up each), a fixed seed, quiet, no HTML.
-fn tiny(dir: &Path, yaml: &str) -> AbArgs {
-    AbArgs {
-        slice: Duration::from_millis(200),
-        warmup: Duration::from_millis(50),
-        pairs: 3,
-        seed: Some(42),
-        out: Some(dir.join("out")),
-        threads: Some(2),
-        quiet: true,
-        no_report: true,
-        ..AbArgs::new(write(dir, "ab.yaml", yaml))
+/// `perfgate ab` of `yaml` with tiny slices (3 pairs of 200 ms, 50 ms warm-up each), a fixed
+/// seed, quiet, into `dir/out`, then `sides` and `more` flags; run in-process with `registry`.
+fn ab(dir: &Path, yaml: &str, sides: &[&str], more: &[&str], registry: Registry) -> ExitCode {
+    let path = write(dir, "ab.yaml", yaml);
+    let out: PathBuf = dir.join("out");
+    let mut args: Vec<String> = ["perfgate", "ab"].map(String::from).to_vec();
+    args.push(path.display().to_string());
+    args.extend(sides.iter().map(|s| s.to_string()));
+    for a in [
+        "--slice",
+        "200ms",
+        "--slice-warmup",
+        "50ms",
+        "--pairs",
+        "3",
+        "--seed",
+        "42",
+        "--threads",
+        "2",
+        "-q",
+    ] {
+        args.push(a.to_string());
     }
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args.extend(more.iter().map(|s| s.to_string()));
+    main_from(args, registry)
 }
 
 fn registry() -> Registry {
@@ -68,12 +81,14 @@ fn metric<'a>(ab: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 fn a_much_slower_b_fails_with_an_interval_beyond_the_tolerance() {
     let dir = tempfile::tempdir().unwrap();
     let (fast, slow) = (server(2), server(20));
-    let mut args = tiny(dir.path(), HTTP);
-    args.a = Some(fast.base_url());
-    args.b = Some(slow.base_url());
-    args.no_report = false;
-    let code = app::ab(&args, &Registry::with_builtins()).unwrap();
-    assert_eq!(code, ExitCode::Fail);
+    let code = ab(
+        dir.path(),
+        HTTP,
+        &["--a", &fast.base_url(), "--b", &slow.base_url()],
+        &[],
+        Registry::with_builtins(),
+    );
+    assert_eq!(code, ExitCode::from(1));
 
     let r = read_json(&dir.path().join("out/result.json"));
     assert_eq!(r["verdict"], "fail");
@@ -116,7 +131,7 @@ fn a_much_slower_b_fails_with_an_interval_beyond_the_tolerance() {
     let reason = r["reasons"][0].as_str().unwrap();
     assert!(reason.starts_with("B p50 +"), "{reason}");
     assert!(reason.contains("% ["), "{reason}");
-    // The summary and JUnit carry it too.
+    // The summary, JUnit and HTML carry it too.
     let md = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
     assert!(md.contains("### A/B comparison: ❌ FAIL"), "{md}");
     let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
@@ -132,26 +147,26 @@ fn a_much_slower_b_fails_with_an_interval_beyond_the_tolerance() {
 fn a_against_a_passes() {
     let dir = tempfile::tempdir().unwrap();
     let one = server(5);
-    let mut args = tiny(dir.path(), HTTP);
-    args.a = Some(one.base_url());
-    args.b = Some(one.base_url());
     // 200 ms slices hold about 80 requests: their p99 is their maximum, which one scheduler
     // hiccup moves; the tail gets a wide tolerance here, the median keeps the default.
-    args.tolerances = vec![(TolMetric::P99, TolValue::Percent(100.0))];
-    let code = app::ab(&args, &Registry::with_builtins()).unwrap();
+    let code = ab(
+        dir.path(),
+        HTTP,
+        &["--a", &one.base_url(), "--b", &one.base_url()],
+        &["--no-report", "--tolerance", "p99=100%"],
+        Registry::with_builtins(),
+    );
     let r = read_json(&dir.path().join("out/result.json"));
-    assert_eq!(code, ExitCode::Pass, "{}", r["reasons"]);
+    assert_eq!(code, ExitCode::SUCCESS, "{}", r["reasons"]);
     assert_ne!(metric(&r["ab"], "p50")["verdict"], "regressed");
 }
 
 #[test]
 fn two_registered_functions_are_compared_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = tiny(dir.path(), CALLS);
-    args.a_call = Some("fast".into());
-    args.b_call = Some("slow".into());
-    let code = app::ab(&args, &registry()).unwrap();
-    assert_eq!(code, ExitCode::Fail);
+    let sides = ["--a-call", "fast", "--b-call", "slow"];
+    let code = ab(dir.path(), CALLS, &sides, &["--no-report"], registry());
+    assert_eq!(code, ExitCode::from(1));
     let r = read_json(&dir.path().join("out/result.json"));
     assert_eq!(r["ab"]["a"]["target"], "call:fast");
     assert_eq!(r["ab"]["b"]["target"], "call:slow");
@@ -163,59 +178,76 @@ fn two_registered_functions_are_compared_by_name() {
     );
 
     // The other way round, B is faster: no regression.
-    args.a_call = Some("slow".into());
-    args.b_call = Some("fast".into());
-    assert_eq!(app::ab(&args, &registry()).unwrap(), ExitCode::Pass);
+    let sides = ["--a-call", "slow", "--b-call", "fast"];
+    let code = ab(dir.path(), CALLS, &sides, &["--no-report"], registry());
+    assert_eq!(code, ExitCode::SUCCESS);
     let r = read_json(&dir.path().join("out/result.json"));
     assert_eq!(metric(&r["ab"], "p50")["verdict"], "improved");
+}
+
+/// The binary's exit code and stderr for `perfgate ab ARGS` in `dir`.
+fn ab_binary(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = perfgate(&[&["ab"], args].concat(), dir);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn an_unreachable_side_stops_before_any_load() {
     let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "ab.yaml", HTTP);
     let up = server(0);
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let mut args = tiny(dir.path(), HTTP);
-    args.a = Some(up.base_url());
-    args.b = Some(closed);
-    let e = app::ab(&args, &Registry::with_builtins()).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Run);
-    assert!(e.to_string().starts_with("side B: "), "{e}");
-    assert!(!dir.path().join("out/result.json").exists());
+    let (code, err) = ab_binary(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--a",
+            &up.base_url(),
+            "--b",
+            &closed,
+        ],
+    );
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("perfgate: side B: "), "{err}");
+    assert!(!dir.path().join("reports/ab-http/result.json").exists());
 }
 
 #[test]
-fn sides_that_do_not_fit_the_scenario_are_refused() {
+fn sides_and_tolerances_that_do_not_fit_the_scenario_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = tiny(dir.path(), CALLS);
-    args.a_call = Some("fast".into());
-    args.b_call = Some("nope".into());
-    let e = app::ab(&args, &registry()).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Input);
-    assert!(
-        e.to_string().contains("--b-call: no function `nope`"),
-        "{e}"
+    let calls = write(dir.path(), "calls.yaml", CALLS);
+    let calls = calls.to_str().unwrap();
+    let sleep = ["--a-call", "builtin.sleep"];
+    let (code, err) = ab_binary(
+        dir.path(),
+        &[&[calls][..], &sleep, &["--b-call", "nope"]].concat(),
     );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--b-call: no function `nope`"), "{err}");
 
-    let mut args = tiny(dir.path(), CALLS);
-    args.a_call = Some("fast".into());
-    args.b_call = Some("slow".into());
-    args.tolerances = vec![(TolMetric::P90, TolValue::Percent(5.0))];
-    let e = app::ab(&args, &registry()).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Input);
-    assert!(
-        e.to_string()
-            .starts_with("--tolerance p90: perfgate ab compares p50"),
-        "{e}"
+    let url = "http://127.0.0.1:9";
+    let (code, err) = ab_binary(dir.path(), &[calls, "--a", url, "--b", url]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("sends no HTTP request"), "{err}");
+
+    let (code, err) = ab_binary(
+        dir.path(),
+        &[
+            &[calls][..],
+            &sleep,
+            &["--b-call", "builtin.sleep", "--tolerance", "p90=5%"],
+        ]
+        .concat(),
     );
-
-    let mut args = tiny(dir.path(), CALLS);
-    args.a = Some("http://127.0.0.1:9".into());
-    args.b = Some("http://127.0.0.1:9".into());
-    let e = app::ab(&args, &registry()).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Input);
-    assert!(e.to_string().contains("sends no HTTP request"), "{e}");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--tolerance p90: perfgate ab compares p50"),
+        "{err}"
+    );
 }
