@@ -173,7 +173,7 @@ pub(crate) fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppErro
     // A comparison cut short by a signal is aborted (exit 3), whatever its pairs say.
     b_m.aborted |= interrupted;
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
-    let metrics = paired::compare_slices(&slices, |m| opts.tolerance(m));
+    let metrics = paired::compare_slices(&slices, |m| ab_tolerance(m, &args.tolerances));
     let verdict = paired::ab_verdict(&metrics, args.strict);
     let (reasons, notes) = paired::reasons_and_notes(&metrics, args.strict);
     let ab = AbResult {
@@ -395,4 +395,47 @@ fn clock_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64 % 1_000_000_000)
         .unwrap_or(1)
+}
+
+/// The tolerance A/B holds B's change against: `--tolerance` when given, else [`AB_TOLERANCE`]
+/// for latency and throughput (the error rate keeps its usual default in points). The
+/// scenario's `baseline.tolerance` is for a stored baseline taken at another time, which must
+/// absorb run-to-run drift; interleaved pairs cancel that drift, so the paired interval is
+/// narrow (about ±1.5 % for p50 at the default 7 pairs) and a tighter tolerance still never
+/// fails A against A while catching a +10 % B.
+fn ab_tolerance(m: TolMetric, overrides: &[(TolMetric, TolValue)]) -> TolValue {
+    if let Some((_, v)) = overrides.iter().rev().find(|(o, _)| *o == m) {
+        return *v;
+    }
+    match m {
+        TolMetric::ErrorRate => m.default_tolerance(),
+        _ => TolValue::Percent(AB_TOLERANCE),
+    }
+}
+
+/// The default A/B tolerance for latency and throughput, in percent.
+const AB_TOLERANCE: f64 = 5.0;
+
+#[cfg(test)]
+mod tolerance_tests {
+    use super::*;
+
+    #[test]
+    fn ab_tolerates_5_percent_unless_told_otherwise() {
+        assert_eq!(ab_tolerance(TolMetric::P50, &[]), TolValue::Percent(5.0));
+        assert_eq!(
+            ab_tolerance(TolMetric::Throughput, &[]),
+            TolValue::Percent(5.0)
+        );
+        assert_eq!(
+            ab_tolerance(TolMetric::ErrorRate, &[]),
+            TolMetric::ErrorRate.default_tolerance()
+        );
+        let given = [(TolMetric::P99, TolValue::Percent(20.0))];
+        assert_eq!(
+            ab_tolerance(TolMetric::P99, &given),
+            TolValue::Percent(20.0)
+        );
+        assert_eq!(ab_tolerance(TolMetric::P50, &given), TolValue::Percent(5.0));
+    }
 }
