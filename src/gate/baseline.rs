@@ -10,6 +10,7 @@
 //! Files live at `baselines/<scenario>/<testbed>.json`, one per testbed; a single
 //! `baselines/<scenario>.json` written before testbeds still loads (`locate`).
 
+use super::reasons::value;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -456,12 +457,12 @@ pub fn describe_change(old: Option<&Baseline>, new: &Baseline) -> Vec<String> {
         ));
         for (name, m) in named_metrics(&new.result) {
             lines.push(format!(
-                "{name}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, throughput {:.1}/s, error rate {:.2}%",
-                m.latency_ms.p50,
-                m.latency_ms.p95,
-                m.latency_ms.p99,
-                m.throughput_rps,
-                m.error_rate * 100.0
+                "{name}: p50 {}, p95 {}, p99 {}, throughput {}, error rate {}",
+                value(m.latency_ms.p50, "ms"),
+                value(m.latency_ms.p95, "ms"),
+                value(m.latency_ms.p99, "ms"),
+                value(m.throughput_rps, "rps"),
+                value(m.error_rate, "ratio")
             ));
         }
         return lines;
@@ -501,14 +502,16 @@ pub fn describe_change(old: Option<&Baseline>, new: &Baseline) -> Vec<String> {
         ];
         for (label, o, n) in pairs {
             lines.push(format!(
-                "{name} {label}: {o:.2} ms → {n:.2} ms ({})",
+                "{name} {label}: {} → {} ({})",
+                value(o, "ms"),
+                value(n, "ms"),
                 pct(o, n)
             ));
         }
         lines.push(format!(
-            "{name} throughput: {:.1}/s → {:.1}/s ({})",
-            om.throughput_rps,
-            nm.throughput_rps,
+            "{name} throughput: {} → {} ({})",
+            value(om.throughput_rps, "rps"),
+            value(nm.throughput_rps, "rps"),
             pct(om.throughput_rps, nm.throughput_rps)
         ));
         if om.error_rate == nm.error_rate {

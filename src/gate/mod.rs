@@ -230,8 +230,19 @@ mod tests {
     fn committed_baselines_load_write_back_and_rejudge_the_same() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines");
         let mut seen = 0;
+        // `baselines/<scenario>/<testbed>.json`, and any single-file `baselines/<name>.json`.
+        let mut files = Vec::new();
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.is_dir() {
+                for inner in std::fs::read_dir(&path).unwrap() {
+                    files.push(inner.unwrap().path());
+                }
+            } else {
+                files.push(path);
+            }
+        }
+        for path in files {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }

@@ -207,7 +207,7 @@ fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
 }
 
 /// A number in a threshold's unit, as a sentence reads it: `412 ms`, `4.1 %`, `120/s`, `745`.
-fn value(v: f64, unit: &str) -> String {
+pub(crate) fn value(v: f64, unit: &str) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }

@@ -24,7 +24,7 @@ use super::schema::{
 #[schemars(rename = "Scenario")]
 pub(super) struct RawScenario {
     /// The scenario's name: lowercase letters, digits, `-` and `_`. It names the output folder
-    /// (`reports/<name>/`) and the default baseline (`baselines/<name>.json`).
+    /// (`reports/<name>/`) and the default baselines (`baselines/<name>/<testbed>.json`).
     #[schemars(with = "ScenarioName")]
     pub name: String,
     /// The kind of test. Without `load.stages`, the kind's preset turns `load.peak` and
@@ -258,7 +258,8 @@ pub(super) struct RawStage {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Baseline")]
 pub(super) struct RawBaseline {
-    /// The baseline file. Default `baselines/<name>.json`; `perfgate baseline refresh` writes it.
+    /// One baseline file for every testbed. Default: `baselines/<name>/<testbed>.json`, one
+    /// file per testbed, written by `perfgate baseline refresh`.
     #[serde(default)]
     pub file: Option<String>,
     /// Per metric, how far it may move before it counts as a change: `p50`, `p90`, `p95`,

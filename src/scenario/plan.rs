@@ -269,7 +269,7 @@ impl Op {
 /// The `baseline:` section of a scenario.
 #[derive(Debug, Clone, Default)]
 pub struct BaselineSpec {
-    /// Where the baseline lives; default `baselines/<name>.json`.
+    /// One baseline file for every testbed; default `baselines/<name>/<testbed>.json`.
     pub file: Option<PathBuf>,
     /// Tolerances the file sets; metrics it does not name take `TolMetric::default_tolerance`.
     pub tolerance: BTreeMap<TolMetric, TolValue>,

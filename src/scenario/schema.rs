@@ -180,7 +180,7 @@ text_type!(
     ScenarioName,
     "A scenario name.",
     "Lowercase letters, digits, `-` and `_`: it names the output folder \
-     (`reports/<name>/`) and the default baseline (`baselines/<name>.json`).",
+     (`reports/<name>/`) and the default baselines (`baselines/<name>/<testbed>.json`).",
     whole("[a-z0-9_-]+"),
     ["checkout-api"]
 );

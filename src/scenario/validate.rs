@@ -476,9 +476,42 @@ fn validate_load(
         duration: None,
         max_in_flight: None,
     });
-    let lk = |f: &str| vec![k("load"), k(f)];
     let open = raw.model == Some(RawModel::Open);
-    let model = if open {
+    let model = validate_model(&raw, open, ctx)?;
+    let warmup = match &raw.warmup {
+        Some(t) => dur(ctx, &load_key("warmup"), t)?,
+        None => Duration::ZERO,
+    };
+    let (stages, from_preset) = match &raw.stages {
+        Some(list) => {
+            if raw.peak.is_some() || raw.duration.is_some() {
+                return Err(ctx.err(
+                    &load_key("stages"),
+                    "give either `stages` or the preset's `peak` and `duration`, not both",
+                    None,
+                ));
+            }
+            (validate_stages(list, open, ctx)?, false)
+        }
+        None => (preset_stages(&raw, kind, open, ctx)?, true),
+    };
+    Ok(LoadPlan {
+        model,
+        warmup,
+        stages,
+        from_preset,
+    })
+}
+
+/// `load.FIELD`'s path.
+fn load_key(field: &str) -> Vec<Seg> {
+    vec![k("load"), k(field)]
+}
+
+/// The load model: closed (virtual users, optional think time) or open (`max_in_flight`).
+fn validate_model(raw: &RawLoad, open: bool, ctx: &Context) -> Result<Model, ScenarioError> {
+    let lk = load_key;
+    Ok(if open {
         if raw.think_time.is_some() {
             return Err(ctx.err(
                 &lk("think_time"),
@@ -511,135 +544,129 @@ fn validate_load(
             None => Duration::ZERO,
         };
         Model::Closed { think_time }
-    };
-    let warmup = match &raw.warmup {
-        Some(t) => dur(ctx, &lk("warmup"), t)?,
-        None => Duration::ZERO,
-    };
-    let (stages, from_preset) = match raw.stages {
-        Some(list) => {
-            if raw.peak.is_some() || raw.duration.is_some() {
-                return Err(ctx.err(
-                    &lk("stages"),
-                    "give either `stages` or the preset's `peak` and `duration`, not both",
-                    None,
-                ));
-            }
-            if list.is_empty() {
-                return Err(ctx.err(&lk("stages"), "`stages` is empty", Some("add at least one stage, e.g. `- { concurrency: 10, duration: 20s }`, or remove `stages` to use the kind's preset".into())));
-            }
-            let mut out = Vec::new();
-            for (i, s) in list.iter().enumerate() {
-                let sp = |f: &str| vec![k("load"), k("stages"), Seg::Index(i), k(f)];
-                let level =
-                    match (open, s.concurrency, &s.rate) {
-                        (false, Some(c), None) => {
-                            if !(1..=100_000).contains(&c) {
-                                return Err(ctx.err(
-                                    &sp("concurrency"),
-                                    format!("concurrency {c} is out of range"),
-                                    Some("a whole number of virtual users from 1 to 100000".into()),
-                                ));
-                            }
-                            c as f64
-                        }
-                        (true, None, Some(r)) => {
-                            parse_rate(r).map_err(|e| ctx.err(&sp("rate"), e, None))?
-                        }
-                        (false, _, Some(_)) => {
-                            return Err(ctx.err(
-                                &sp("rate"),
-                                "`rate` needs the open model",
-                                Some("add `model: open` under `load`, or use `concurrency`".into()),
-                            ))
-                        }
-                        (true, Some(_), _) => return Err(ctx.err(
-                            &sp("concurrency"),
-                            "`concurrency` is for the closed model; the open model takes `rate`",
-                            Some("e.g. `- { rate: 200/s, duration: 30s }`".into()),
-                        )),
-                        (false, None, None) => {
-                            return Err(ctx.err(
-                                &[k("load"), k("stages"), Seg::Index(i)],
-                                "the stage has no `concurrency`",
-                                Some("e.g. `- { concurrency: 10, duration: 20s }`".into()),
-                            ))
-                        }
-                        (true, None, None) => {
-                            return Err(ctx.err(
-                                &[k("load"), k("stages"), Seg::Index(i)],
-                                "the stage has no `rate`",
-                                Some("e.g. `- { rate: 200/s, duration: 30s }`".into()),
-                            ))
-                        }
-                    };
-                let d = dur(ctx, &sp("duration"), &s.duration)?;
-                if d < Duration::from_millis(100) {
-                    return Err(ctx.err(&sp("duration"), "a stage lasts at least 100ms", None));
-                }
-                out.push(Stage { level, duration: d });
-            }
-            (out, false)
-        }
-        None => {
-            let duration = match &raw.duration {
-                Some(d) => dur(ctx, &lk("duration"), d)?,
-                None if kind == Kind::Smoke => presets::SMOKE_DEFAULT,
-                None => return Err(ctx.err(&[k("load")], format!("a {} run needs `stages`, or `peak` and `duration` for the preset", kind.name()), Some("e.g. `peak: 50` and `duration: 1m`; `perfgate validate --explain` shows the stages".into()))),
-            };
-            if duration < Duration::from_millis(100) {
-                return Err(ctx.err(&lk("duration"), "a run lasts at least 100ms", None));
-            }
-            let peak = match (&raw.peak, open) {
-                (None, _) if kind == Kind::Smoke => 1.0,
-                (None, _) => {
-                    return Err(ctx.err(
-                        &[k("load")],
-                        format!("a {} preset needs `peak`", kind.name()),
-                        Some(if open {
-                            "e.g. `peak: 200/s`".into()
-                        } else {
-                            "e.g. `peak: 50` (virtual users)".into()
-                        }),
-                    ))
-                }
-                (Some(serde_json::Value::Number(n)), false) => match n.as_i64() {
-                    Some(v) if (1..=100_000).contains(&v) => v as f64,
-                    _ => {
-                        return Err(ctx.err(
-                            &lk("peak"),
-                            format!("peak {n} is out of range"),
-                            Some("a whole number of virtual users from 1 to 100000".into()),
-                        ))
-                    }
-                },
-                (Some(serde_json::Value::String(s)), true) => {
-                    parse_rate(s).map_err(|e| ctx.err(&lk("peak"), e, None))?
-                }
-                (Some(v), false) => {
-                    return Err(ctx.err(
-                        &lk("peak"),
-                        format!("`{v}` is not a number of virtual users"),
-                        Some("e.g. `peak: 50`".into()),
-                    ))
-                }
-                (Some(v), true) => {
-                    return Err(ctx.err(
-                        &lk("peak"),
-                        format!("`{v}` is not a rate"),
-                        Some("the open model's peak is a rate, e.g. `peak: 200/s`".into()),
-                    ))
-                }
-            };
-            (presets::stages(kind, peak, duration, !open), true)
-        }
-    };
-    Ok(LoadPlan {
-        model,
-        warmup,
-        stages,
-        from_preset,
     })
+}
+
+/// Stages written out in the scenario: a level (users or rate, by model) and a duration each.
+fn validate_stages(
+    list: &[RawStage],
+    open: bool,
+    ctx: &Context,
+) -> Result<Vec<Stage>, ScenarioError> {
+    if list.is_empty() {
+        return Err(ctx.err(&load_key("stages"), "`stages` is empty", Some("add at least one stage, e.g. `- { concurrency: 10, duration: 20s }`, or remove `stages` to use the kind's preset".into())));
+    }
+    let mut out = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let sp = |f: &str| vec![k("load"), k("stages"), Seg::Index(i), k(f)];
+        let level = match (open, s.concurrency, &s.rate) {
+            (false, Some(c), None) => {
+                if !(1..=100_000).contains(&c) {
+                    return Err(ctx.err(
+                        &sp("concurrency"),
+                        format!("concurrency {c} is out of range"),
+                        Some("a whole number of virtual users from 1 to 100000".into()),
+                    ));
+                }
+                c as f64
+            }
+            (true, None, Some(r)) => parse_rate(r).map_err(|e| ctx.err(&sp("rate"), e, None))?,
+            (false, _, Some(_)) => {
+                return Err(ctx.err(
+                    &sp("rate"),
+                    "`rate` needs the open model",
+                    Some("add `model: open` under `load`, or use `concurrency`".into()),
+                ))
+            }
+            (true, Some(_), _) => {
+                return Err(ctx.err(
+                    &sp("concurrency"),
+                    "`concurrency` is for the closed model; the open model takes `rate`",
+                    Some("e.g. `- { rate: 200/s, duration: 30s }`".into()),
+                ))
+            }
+            (false, None, None) => {
+                return Err(ctx.err(
+                    &[k("load"), k("stages"), Seg::Index(i)],
+                    "the stage has no `concurrency`",
+                    Some("e.g. `- { concurrency: 10, duration: 20s }`".into()),
+                ))
+            }
+            (true, None, None) => {
+                return Err(ctx.err(
+                    &[k("load"), k("stages"), Seg::Index(i)],
+                    "the stage has no `rate`",
+                    Some("e.g. `- { rate: 200/s, duration: 30s }`".into()),
+                ))
+            }
+        };
+        let d = dur(ctx, &sp("duration"), &s.duration)?;
+        if d < Duration::from_millis(100) {
+            return Err(ctx.err(&sp("duration"), "a stage lasts at least 100ms", None));
+        }
+        out.push(Stage { level, duration: d });
+    }
+    Ok(out)
+}
+
+/// The kind's preset shape from `peak` and `duration` (a smoke run may leave both out).
+fn preset_stages(
+    raw: &RawLoad,
+    kind: Kind,
+    open: bool,
+    ctx: &Context,
+) -> Result<Vec<Stage>, ScenarioError> {
+    let lk = load_key;
+    let duration = match &raw.duration {
+        Some(d) => dur(ctx, &lk("duration"), d)?,
+        None if kind == Kind::Smoke => presets::SMOKE_DEFAULT,
+        None => return Err(ctx.err(&[k("load")], format!("a {} run needs `stages`, or `peak` and `duration` for the preset", kind.name()), Some("e.g. `peak: 50` and `duration: 1m`; `perfgate validate --explain` shows the stages".into()))),
+    };
+    if duration < Duration::from_millis(100) {
+        return Err(ctx.err(&lk("duration"), "a run lasts at least 100ms", None));
+    }
+    let peak = match (&raw.peak, open) {
+        (None, _) if kind == Kind::Smoke => 1.0,
+        (None, _) => {
+            return Err(ctx.err(
+                &[k("load")],
+                format!("a {} preset needs `peak`", kind.name()),
+                Some(if open {
+                    "e.g. `peak: 200/s`".into()
+                } else {
+                    "e.g. `peak: 50` (virtual users)".into()
+                }),
+            ))
+        }
+        (Some(serde_json::Value::Number(n)), false) => match n.as_i64() {
+            Some(v) if (1..=100_000).contains(&v) => v as f64,
+            _ => {
+                return Err(ctx.err(
+                    &lk("peak"),
+                    format!("peak {n} is out of range"),
+                    Some("a whole number of virtual users from 1 to 100000".into()),
+                ))
+            }
+        },
+        (Some(serde_json::Value::String(s)), true) => {
+            parse_rate(s).map_err(|e| ctx.err(&lk("peak"), e, None))?
+        }
+        (Some(v), false) => {
+            return Err(ctx.err(
+                &lk("peak"),
+                format!("`{v}` is not a number of virtual users"),
+                Some("e.g. `peak: 50`".into()),
+            ))
+        }
+        (Some(v), true) => {
+            return Err(ctx.err(
+                &lk("peak"),
+                format!("`{v}` is not a rate"),
+                Some("the open model's peak is a rate, e.g. `peak: 200/s`".into()),
+            ))
+        }
+    };
+    Ok(presets::stages(kind, peak, duration, !open))
 }
 
 fn validate_baseline(
