@@ -165,6 +165,25 @@ fn merge(c: &[Window]) -> Point {
 
 /// Extra room above the data of the time charts, so the legend (top left) does not cover it.
 const LEGEND_ROOM: f64 = 1.3;
+/// The same for a legend of six or more entries (the latency chart with a baseline).
+const LEGEND_ROOM_TALL: f64 = 1.75;
+
+/// The windows a rate is drawn from: those of the measured time. Windows after it hold only
+/// the tail (requests in flight at the end, recorded where they finished): they are in every
+/// count and percentile, but a rate over a second that had no new requests would draw a
+/// cliff that never happened.
+fn measured_windows(timeseries: &[Window], end: f64) -> Vec<Window> {
+    let kept: Vec<Window> = timeseries
+        .iter()
+        .filter(|w| w.t_s + 1e-9 < end)
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        timeseries.to_vec()
+    } else {
+        kept
+    }
+}
 
 /// Line width for a series of `n` points: thin when dense.
 fn stroke(n: usize) -> u32 {
@@ -235,12 +254,18 @@ where
         .baseline
         .map(|b| (b.totals.latency_ms.p50, b.totals.latency_ms.p99))
         .filter(|(p50, p99)| *p50 > 0.0 && *p99 > 0.0);
+    // The legend grows with the baseline's two reference lines: leave it room above the data.
+    let room = if reference.is_some() {
+        LEGEND_ROOM_TALL
+    } else {
+        LEGEND_ROOM
+    };
     let ymax = headroom(
         pts.iter()
             .flat_map(|p| [p.p50, p.p90, p.p99])
             .chain(reference.iter().flat_map(|(a, b)| [*a, *b])),
-    ) * LEGEND_ROOM;
-    let amax = headroom(pts.iter().map(|p| p.active)) * LEGEND_ROOM;
+    ) * room;
+    let amax = headroom(pts.iter().map(|p| p.active)) * room;
     let axis = LatencyAxis::for_max(ymax);
     let y_tick = |v: &f64| axis.tick(*v);
     let mut chart = ChartBuilder::on(area)
@@ -351,7 +376,7 @@ where
     DB::ErrorType: 'static,
 {
     let title = Chart::Throughput.title();
-    let ts = &result.timeseries;
+    let ts = &measured_windows(&result.timeseries, result.duration_s);
     if ts.is_empty() {
         return no_data(area, title, "no time windows recorded");
     }
@@ -484,6 +509,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_drawn_from_the_measured_time_not_the_tail() {
+        let w = |t: f64| Window {
+            t_s: t,
+            requests: 10,
+            ..Window::default()
+        };
+        let ts = [w(0.0), w(1.0), w(2.0), w(3.0)];
+        // A 3 s run whose last in-flight requests finished in second 3.
+        let kept = measured_windows(&ts, 3.0);
+        assert_eq!(
+            kept.iter().map(|w| w.t_s).collect::<Vec<_>>(),
+            [0.0, 1.0, 2.0]
+        );
+        // Nothing measured before the end (an immediate abort): draw what there is.
+        assert_eq!(measured_windows(&ts[3..], 0.0).len(), 1);
+    }
 
     #[test]
     fn warmup_spans_merge_contiguous_windows() {
