@@ -9,7 +9,7 @@ use super::escape::html as esc;
 use super::format as f;
 use super::sections::{self, Section, SectionWriter};
 use super::{ReportContext, ReportError, Reporter};
-use crate::result::{Comparison, MetricComparison, MetricVerdict, Metrics, RunResult, Verdict};
+use crate::result::{Comparison, MetricComparison, Metrics, RunResult, Verdict};
 
 /// Renders `report.html`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -422,11 +422,7 @@ fn comparison_section(out: &mut String, c: Option<&Comparison>) {
         }
         out.push_str("</ul></div>\n");
     }
-    let (changed, unchanged): (Vec<&MetricComparison>, Vec<&MetricComparison>) =
-        sections::comparison_groups(c)
-            .into_iter()
-            .flat_map(|(_, rows)| rows)
-            .partition(|m| m.verdict != MetricVerdict::Unchanged);
+    let (changed, unchanged) = sections::changed_and_unchanged(c);
     if !changed.is_empty() {
         comparison_table(out, &changed);
     }

@@ -230,11 +230,7 @@ fn comparison(s: &mut String, r: &RunResult) {
     for n in &c.notes {
         let _ = writeln!(s, "> ℹ️ {}\n", cell(n));
     }
-    let (changed, unchanged): (Vec<&MetricComparison>, Vec<&MetricComparison>) =
-        sections::comparison_groups(c)
-            .into_iter()
-            .flat_map(|(_, rows)| rows)
-            .partition(|m| m.verdict != MetricVerdict::Unchanged);
+    let (changed, unchanged) = sections::changed_and_unchanged(c);
     if !changed.is_empty() {
         comparison_table(s, &changed);
     }

@@ -72,6 +72,17 @@ pub(crate) fn verdict_rank(v: MetricVerdict) -> u8 {
     }
 }
 
+/// Every compared metric of [`comparison_groups`], split into those that changed (or could
+/// not be judged) and the unchanged ones the HTML and Markdown reports fold away.
+pub(crate) fn changed_and_unchanged(
+    c: &Comparison,
+) -> (Vec<&MetricComparison>, Vec<&MetricComparison>) {
+    comparison_groups(c)
+        .into_iter()
+        .flat_map(|(_, rows)| rows)
+        .partition(|m| m.verdict != MetricVerdict::Unchanged)
+}
+
 /// The compared metrics grouped by request name, each group sorted by [`verdict_rank`]
 /// (stable: the gate's order otherwise). The all-requests group ([`TOTAL_KEY`]) is left out
 /// when it only repeats the single request's rows.
