@@ -8,17 +8,18 @@
 //! gate judges what it returns.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{AppError, RunArgs};
 use crate::client::demo::{DemoOptions, DemoServer};
 use crate::client::{PlanTarget, Registry, TargetError};
 use crate::engine::{self, EngineOutput, StopSignal, WindowHook};
 use crate::exit::ExitCode;
+use crate::gate::abort::AbortWatch;
 use crate::metrics::machine::{annotate, Sampler, NO_PROC_WARNING};
 use crate::result::fold::median_measurement;
 use crate::result::{
-    new_run_id, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo, ToolInfo,
+    new_run_id, EarlyStop, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo, ToolInfo,
     Window,
 };
 use crate::scenario::{BaseUrl, Model, Plan};
@@ -78,7 +79,8 @@ pub fn measure(
 
     let stop = opts.stop.clone();
     let handle_signals = opts.handle_signals;
-    let on_window = opts.on_window;
+    let early = Arc::new(OnceLock::new());
+    let on_window = watch_windows(plan, opts.on_window, &stop, &early);
     let _signals = handle_signals.then(|| SignalWatch::start(stop.clone()));
     let out = rt.block_on(async {
         let target = PlanTarget::prepare(plan, base_url.as_deref(), registry).await?;
@@ -112,10 +114,42 @@ pub fn measure(
     drop(demo);
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     let mut m = measurement(plan, out, target_label, threads);
+    m.stopped_early = early.get().cloned();
     if machine.is_none() {
         m.warnings.push(NO_PROC_WARNING.to_string());
     }
     Ok(m)
+}
+
+/// The window hook of a run: `progress` (live progress), then the plan's abort conditions
+/// (`abort: true` thresholds, `abort_when_unreachable` for HTTP targets), judged on every
+/// window closed while the run goes. The first broken one is kept in `early` and halts the
+/// run. Windows closed after the run began to stop are not judged.
+fn watch_windows(
+    plan: &Plan,
+    progress: Option<WindowHook>,
+    stop: &StopSignal,
+    early: &Arc<OnceLock<EarlyStop>>,
+) -> Option<WindowHook> {
+    let unreachable = plan.abort_when_unreachable.filter(|_| plan.uses_http());
+    let Some(mut watch) = AbortWatch::new(&plan.thresholds, plan.load.warmup, unreachable) else {
+        return progress;
+    };
+    let mut progress = progress;
+    let stop = stop.clone();
+    let early = Arc::clone(early);
+    Some(Box::new(move |w: &Window| {
+        if let Some(hook) = progress.as_mut() {
+            hook(w);
+        }
+        if stop.is_stopping() {
+            return;
+        }
+        if let Some(e) = watch.observe(w) {
+            let _ = early.set(e);
+            stop.halt();
+        }
+    }))
 }
 
 /// Where HTTP requests go: `--base-url`, the scenario's URL, or the embedded demo server
@@ -193,7 +227,14 @@ fn measurement(plan: &Plan, out: EngineOutput, target: String, threads: usize) -
         totals: m.totals,
         warmup: m.warmup,
         requests: m.requests,
-        stages: m.stages,
+        stages: m
+            .stages
+            .into_iter()
+            .map(|mut s| {
+                s.name = plan.stage_names.get(s.index).cloned().flatten();
+                s
+            })
+            .collect(),
         timeseries: m.timeseries,
         request_series: m.request_series,
         histograms: m.histograms,
@@ -201,6 +242,7 @@ fn measurement(plan: &Plan, out: EngineOutput, target: String, threads: usize) -
         warnings,
         run_id: new_run_id(out.started_at),
         repeat: None,
+        stopped_early: None,
     }
 }
 
@@ -237,13 +279,14 @@ pub(crate) fn measure_as_asked(
         let m = measure(plan, registry, opts).map_err(|e| AppError::Run(e.to_string()));
         bar.finish_and_clear();
         let m = m?;
-        let aborted = m.aborted;
+        // A run that stopped itself failed: the others would not change that.
+        let ended = m.aborted || m.stopped_early.is_some();
         runs.push(m);
-        if aborted {
+        if ended {
             break;
         }
     }
-    if runs.len() == 1 || runs.last().is_some_and(|m| m.aborted) {
+    if runs.len() == 1 || runs.last().is_some_and(|m| m.aborted || m.stopped_early.is_some()) {
         return runs
             .pop()
             .ok_or_else(|| AppError::Run("no run completed".into()));

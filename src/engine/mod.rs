@@ -5,8 +5,8 @@
 //!
 //! At the deadline no worker starts another request, and the requests in flight are awaited
 //! (each is bounded by the target's timeout) and recorded where they finish: they are the
-//! run's tail. On an abort, workers get `ABORT_GRACE`; whatever is still in flight then is
-//! cut off and counted as `interrupted`. A window closes only when its second is over (plus
+//! run's tail. On an abort (or a halt: the run stopped itself), workers get `ABORT_GRACE`;
+//! whatever is still in flight then is cut off and counted as `interrupted`. A window closes only when its second is over (plus
 //! a little slack) and no worker still holds data for it.
 
 pub mod schedule;
@@ -279,7 +279,9 @@ impl Feed {
     /// waiting) leaves them [`ABORT_GRACE`], then cuts off the rest: a worker dropped
     /// mid-request records it as `interrupted`, and every recorder flushes when dropped.
     async fn wind_down(&mut self, mut tasks: JoinSet<()>, stop: &StopSignal) {
-        let mut cut_at = stop.is_aborted().then(|| Instant::now() + ABORT_GRACE);
+        // A halted run (it stopped itself) is cut off like an aborted one.
+        let mut cut_at =
+            (stop.is_aborted() || stop.is_halted()).then(|| Instant::now() + ABORT_GRACE);
         loop {
             let cut = async {
                 match cut_at {

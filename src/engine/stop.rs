@@ -1,5 +1,6 @@
-//! Stopping a run: at its deadline, or early on a signal (Ctrl-C, SIGTERM). Workers read one
-//! flag that is written once, so checking it costs nothing on the hot path.
+//! Stopping a run: at its deadline, early on a signal (Ctrl-C, SIGTERM), or early because
+//! the run decided it (an `abort: true` threshold broke: [`StopSignal::halt`]). Workers read
+//! one flag that is written once, so checking it costs nothing on the hot path.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub struct StopSignal {
 struct Inner {
     stopping: AtomicBool,
     aborted: AtomicBool,
+    halted: AtomicBool,
     signals: AtomicU8,
     notify: Notify,
 }
@@ -29,6 +31,19 @@ impl StopSignal {
     pub fn abort(&self) {
         self.inner.aborted.store(true, Ordering::SeqCst);
         self.stop();
+    }
+
+    /// Ends the run now because it decided so (not a signal: the result is judged, not
+    /// `aborted`): no new request starts, and those in flight get the abort's grace before
+    /// they are cut off, so the run ends within about a second whatever the target does.
+    pub(crate) fn halt(&self) {
+        self.inner.halted.store(true, Ordering::SeqCst);
+        self.stop();
+    }
+
+    /// True once [`StopSignal::halt`] was called.
+    pub(crate) fn is_halted(&self) -> bool {
+        self.inner.halted.load(Ordering::SeqCst)
     }
 
     /// Ends the run normally (its deadline passed).

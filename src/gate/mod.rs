@@ -12,6 +12,7 @@
 //! a baseline afresh: `rejudge`. To refresh a baseline: [`check_refreshable`],
 //! [`Baseline::from_result`], [`describe_change`], [`save_atomic`].
 
+pub(crate) mod abort;
 pub(crate) mod baseline;
 pub(crate) mod compare;
 pub(crate) mod noise;
@@ -87,6 +88,10 @@ pub fn decide(
         m.warnings.push(line.clone());
     }
     let verdict = verdict(&m, &thresholds, comparison.as_ref(), strict);
+    // A budget's warn level reached: a warning everywhere, never the exit code; one judged
+    // before is replaced.
+    m.warnings
+        .retain(|w| !w.starts_with(reasons::WARN_LEVEL_PREFIX));
     let mut r = RunResult::judged(
         m,
         Judgement {
@@ -97,6 +102,12 @@ pub fn decide(
         },
     );
     r.reasons = reasons(&r, strict);
+    let warned: Vec<String> = r
+        .thresholds
+        .iter()
+        .filter_map(|t| reasons::warn_sentence(t, &r))
+        .collect();
+    r.warnings.extend(warned);
     r
 }
 
@@ -141,17 +152,18 @@ mod tests {
             warnings: Vec::new(),
             run_id: "r1".into(),
             repeat: None,
+            stopped_early: None,
         }
     }
 
     fn p95_below(limit: f64) -> Threshold {
-        Threshold {
-            expr: format!("p95 < {limit}ms"),
-            scope: None,
-            metric: ThresholdMetric::P95,
-            op: Op::Lt,
+        Threshold::new(
+            format!("p95 < {limit}ms"),
+            None,
+            ThresholdMetric::P95,
+            Op::Lt,
             limit,
-        }
+        )
     }
 
     fn judged(m: Measurement, limit: f64) -> RunResult {

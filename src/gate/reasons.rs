@@ -3,7 +3,8 @@
 //! `report.html`, the first line of `summary.md` and the JUnit failure message.
 //!
 //! The order, most important first (within a rank, the order of the scenario):
-//! 1. the run was aborted by a signal;
+//! 1. the run was aborted by a signal, or stopped itself (`abort: true`,
+//!    `abort_when_unreachable`: "aborted at 12 s: error_rate 100 % ≥ 50 % (abort: true)");
 //! 2. no request succeeded (the no-success guard, whatever the scenario says);
 //! 3. thresholds on dropped arrivals (the load was not applied as planned);
 //! 4. thresholds on errors and the error rate;
@@ -36,6 +37,9 @@ pub fn reasons(result: &RunResult, strict: bool) -> Vec<String> {
                 result.duration_s.max(0.0)
             ),
         ));
+    }
+    if let Some(stop) = &result.stopped_early {
+        ranked.push((0, stop.reason.clone()));
     }
     if no_success(&result.totals) {
         ranked.push((1, no_success_sentence(&result.totals)));
@@ -115,11 +119,14 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
             value(t.limit, &t.unit)
         );
     }
-    let scope = t
-        .scope
-        .as_deref()
-        .map(|s| format!("{s} "))
-        .unwrap_or_default();
+    let scope = match t.stage {
+        Some(i) => format!("{} ", stage_words(i, result)),
+        None => t
+            .scope
+            .as_deref()
+            .map(|s| format!("{s} "))
+            .unwrap_or_default(),
+    };
     let limit = value(t.limit, &t.unit);
     if t.no_data {
         let why = match t.expr.rsplit_once(" (") {
@@ -136,9 +143,14 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
     } else {
         format!("is not {} {limit}", t.op)
     };
-    let metrics = match &t.scope {
-        None => Some(&result.totals),
-        Some(name) => result.requests.get(name),
+    let metrics = match (&t.scope, t.stage) {
+        (_, Some(i)) => result
+            .stages
+            .iter()
+            .find(|s| s.index == i)
+            .map(|s| &s.metrics),
+        (None, None) => Some(&result.totals),
+        (Some(name), None) => result.requests.get(name),
     };
     match (t.metric.as_str(), metrics) {
         ("dropped_rate", Some(m)) => format!(
@@ -151,6 +163,41 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
         (metric, _) => format!("{scope}{metric} {observed} {relation}"),
     }
 }
+
+/// `stage peak` (a named stage) or `stage 2`.
+pub(crate) fn stage_words(i: usize, result: &RunResult) -> String {
+    match result
+        .stages
+        .iter()
+        .find(|s| s.index == i)
+        .and_then(|s| s.name.as_deref())
+    {
+        Some(name) => format!("stage {name}"),
+        None => format!("stage {i}"),
+    }
+}
+
+/// The warning a budget gives when its warn level was reached and it still passed:
+/// `warn level reached: p95 212 ms ≥ 200 ms (fails at 250 ms)`. Starts with
+/// [`WARN_LEVEL_PREFIX`].
+pub(crate) fn warn_sentence(t: &ThresholdResult, result: &RunResult) -> Option<String> {
+    let warn = t.warn.filter(|_| t.warning)?;
+    let scope = match t.stage {
+        Some(i) => format!("{} ", stage_words(i, result)),
+        None => t.scope.as_deref().map(|s| format!("{s} ")).unwrap_or_default(),
+    };
+    let towards = if t.op.starts_with('>') { "≤" } else { "≥" };
+    Some(format!(
+        "{WARN_LEVEL_PREFIX}{scope}{} {} {towards} {} (fails at {})",
+        t.metric,
+        value(t.observed, &t.unit),
+        value(warn, &t.unit),
+        value(t.limit, &t.unit)
+    ))
+}
+
+/// How a budget's warning starts, in `warnings`.
+pub(crate) const WARN_LEVEL_PREFIX: &str = "warn level reached: ";
 
 /// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`; on a noisy machine (`--strict`),
 /// `p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun`.
@@ -314,13 +361,7 @@ mod tests {
         op: Op,
         limit: f64,
     ) -> Threshold {
-        Threshold {
-            expr: expr.into(),
-            scope: scope.map(Into::into),
-            metric,
-            op,
-            limit,
-        }
+        Threshold::new(expr, scope.map(Into::into), metric, op, limit)
     }
 
     fn regressed_p50() -> Comparison {

@@ -26,9 +26,10 @@ pub fn evaluate(thresholds: &[Threshold], result: &Measurement) -> Vec<Threshold
 
 fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
     let unit = t.metric.unit().to_string();
-    let metrics = match &t.scope {
-        None => Some(&result.totals),
-        Some(name) => result.requests.get(name),
+    let metrics = match (&t.scope, t.stage) {
+        (_, Some(i)) => result.stages.iter().find(|s| s.index == i).map(|s| &s.metrics),
+        (None, None) => Some(&result.totals),
+        (Some(name), None) => result.requests.get(name),
     };
     let base = ThresholdResult {
         expr: t.expr.clone(),
@@ -40,6 +41,13 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
         scope: t.scope.clone(),
         op: t.op.symbol().to_string(),
         no_data: false,
+        stage: t.stage,
+        warn: t.levels.warn,
+        target: t.levels.target,
+        warning: false,
+        target_met: None,
+        kpi: t.levels.kpi,
+        abort: t.abort.is_some(),
     };
     let no_data = |reason: &str| ThresholdResult {
         expr: format!("{} ({reason})", t.expr),
@@ -47,8 +55,13 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
         ..base.clone()
     };
     let Some(metrics) = metrics else {
-        let name = t.scope.as_deref().unwrap_or_default();
-        return no_data(&format!("request `{name}` did not run"));
+        return match t.stage {
+            Some(i) => no_data(&format!("stage {} did not run", stage_label(t, i))),
+            None => {
+                let name = t.scope.as_deref().unwrap_or_default();
+                no_data(&format!("request `{name}` did not run"))
+            }
+        };
     };
     if let Some(why) = missing_data(t.metric, metrics) {
         return no_data(why);
@@ -57,10 +70,47 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
     if !observed.is_finite() {
         return no_data("no value was measured");
     }
+    let pass = t.op.holds(observed, t.limit);
+    let (warning, target_met) = levels_reached(t, observed);
     ThresholdResult {
         observed,
-        pass: t.op.holds(observed, t.limit),
+        pass,
+        warning: pass && warning,
+        target_met,
         ..base
+    }
+}
+
+/// Whether `observed` reached the budget's warn level, and whether it met its target. The
+/// levels run toward the fail level: up for latency and errors, down for throughput and
+/// requests. Reaching a level means being at it or past it.
+fn levels_reached(t: &Threshold, observed: f64) -> (bool, Option<bool>) {
+    let higher = t.metric.higher_is_better();
+    let past = |level: f64| {
+        if higher {
+            observed <= level
+        } else {
+            observed >= level
+        }
+    };
+    let met = |level: f64| {
+        if higher {
+            observed >= level
+        } else {
+            observed <= level
+        }
+    };
+    (
+        t.levels.warn.is_some_and(past),
+        t.levels.target.map(met),
+    )
+}
+
+/// `peak` (from `stage:peak.p99`) or `stage[2]`, as the threshold names it.
+fn stage_label(t: &Threshold, i: usize) -> String {
+    match t.expr.strip_prefix("stage:") {
+        Some(rest) => format!("`{}`", rest.split('.').next().unwrap_or_default()),
+        None => format!("[{i}]"),
     }
 }
 
@@ -114,7 +164,7 @@ pub fn no_success(totals: &Metrics) -> bool {
 }
 
 /// The verdict of a measurement over what was held against it: aborted when the run was
-/// aborted; fail when no request succeeded, any threshold failed or the comparison failed;
+/// aborted; fail when it stopped itself early (`abort: true`), when no request succeeded, any threshold failed or the comparison failed;
 /// pass otherwise. With `strict`, an inconclusive metric or an underpowered comparison fails
 /// the run too, whatever options the comparison was computed with. An informational
 /// comparison (another testbed's baseline) never fails it.
@@ -126,6 +176,10 @@ pub fn verdict(
 ) -> Verdict {
     if m.aborted {
         return Verdict::Aborted;
+    }
+    // The run stopped itself on a broken `abort: true` threshold or an unreachable target.
+    if m.stopped_early.is_some() {
+        return Verdict::Fail;
     }
     let threshold_failed = thresholds.iter().any(|t| !t.pass);
     // A comparison with another testbed's baseline is informational: it never fails.
@@ -189,13 +243,7 @@ mod tests {
         op: Op,
         limit: f64,
     ) -> Threshold {
-        Threshold {
-            expr: expr.into(),
-            scope: scope.map(Into::into),
-            metric,
-            op,
-            limit,
-        }
+        Threshold::new(expr, scope.map(Into::into), metric, op, limit)
     }
 
     #[test]

@@ -298,6 +298,7 @@ impl Aggregator {
             let stage_total = acc.total();
             out.stages.push(StageResult {
                 index: i,
+                name: None,
                 target: p.level,
                 unit: self.unit,
                 start_s: p.start_s,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Comparison, ErrorSample, HostInfo, Metrics, RepeatInfo, RunResult, ScenarioInfo, SeriesPoint,
+    Comparison, EarlyStop, ErrorSample, HostInfo, Metrics, RepeatInfo, RunResult, ScenarioInfo, SeriesPoint,
     StageResult, ThresholdResult, ToolInfo, Verdict, Window, RESULT_SCHEMA,
 };
 use crate::exit::ExitCode;
@@ -36,6 +36,9 @@ pub struct Measurement {
     pub warnings: Vec<String>,
     pub run_id: String,
     pub repeat: Option<RepeatInfo>,
+    /// The run stopped itself before its end (`abort: true`, `abort_when_unreachable`): it
+    /// judges to `fail` (exit 1) whatever its thresholds say.
+    pub stopped_early: Option<EarlyStop>,
 }
 
 /// What the gate decided about a [`Measurement`].
@@ -70,6 +73,7 @@ impl RunResult {
             warnings,
             run_id,
             repeat,
+            stopped_early,
         } = m;
         let Judgement {
             verdict,
@@ -101,6 +105,7 @@ impl RunResult {
             comparison,
             repeat,
             ab: None,
+            stopped_early,
         }
     }
 
@@ -137,6 +142,7 @@ impl RunResult {
             comparison,
             repeat,
             ab: _,
+            stopped_early,
         } = self;
         let m = Measurement {
             tool,
@@ -156,6 +162,7 @@ impl RunResult {
             warnings,
             run_id,
             repeat,
+            stopped_early,
         };
         let j = Judgement {
             verdict,

@@ -131,6 +131,36 @@ pub struct RunResult {
     /// the result is side B's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ab: Option<AbResult>,
+    /// Set when the run stopped itself before its end: an `abort: true` threshold broke on a
+    /// closed window, or the target refused every connection for `abort_when_unreachable`.
+    /// Such a run fails (exit 1); its numbers cover what ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<EarlyStop>,
+}
+
+impl EarlyStop {
+    /// The first of the runs' early stops (by time), if any stopped early: what a fold of
+    /// runs (merge, `--repeat`) says stopped it.
+    pub(crate) fn first_of<'a>(stops: impl Iterator<Item = Option<&'a EarlyStop>>) -> Option<EarlyStop> {
+        stops
+            .flatten()
+            .min_by(|a, b| a.at_s.total_cmp(&b.at_s))
+            .cloned()
+    }
+}
+
+/// Why a run stopped itself before its end (not a signal: that is `verdict: aborted`).
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EarlyStop {
+    /// Seconds since the start of the run (warm-up included) at the end of the window that
+    /// decided it.
+    pub at_s: f64,
+    /// What stopped it: the threshold as written (`error_rate < 50%`) or
+    /// `abort_when_unreachable: 5s`.
+    pub cause: String,
+    /// The sentence, the run's first reason: `aborted at 12 s: error_rate 100 % ≥ 50 %
+    /// (abort: true)`.
+    pub reason: String,
 }
 
 /// The program that wrote a result.
@@ -378,6 +408,9 @@ impl ErrorCounts {
 pub struct StageResult {
     /// Position in the scenario's stages, from 0.
     pub index: usize,
+    /// The stage's `name:` (or its preset's name: `peak`, `spike`, ...); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The level held during the stage: virtual users (closed) or arrivals per second (open).
     pub target: f64,
     /// `vus` or `rps`.
@@ -475,7 +508,7 @@ pub struct ErrorSample {
 }
 
 /// One threshold of the scenario, judged.
-#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ThresholdResult {
     /// The threshold as written, e.g. `list-items.p99 < 300ms`.
     pub expr: String,
@@ -504,6 +537,29 @@ pub struct ThresholdResult {
     /// reports show "n/a", and the threshold fails.
     #[serde(default)]
     pub no_data: bool,
+    /// The stage the threshold is scoped to (`stage[2].p99`, `stage:peak.p99`): its index in
+    /// `stages`; absent for the whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<usize>,
+    /// A budget's warn level, in the unit of `observed`; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn: Option<f64>,
+    /// A budget's target level, in the unit of `observed`; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// True when the threshold passed but `observed` reached the warn level: shown as a
+    /// warning everywhere, the exit code unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
+    /// True when the budget's target was met; absent without a target or without data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_met: Option<bool>,
+    /// `kpi: true`: a row of the report's KPI table.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kpi: bool,
+    /// `abort: true`: the threshold was also judged on every closed window while the run went.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abort: bool,
 }
 
 /// What `--repeat N` ran.

@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::schema::{
-    BaseUrl, Duration, Flag, HeaderValue, Method, OrVar, Peak, Percent, Rate, RequestName,
-    ScenarioName, Threshold, Tolerances, UrlPath, Whole,
+    BaseUrl, Duration, DurationOrOff, Flag, HeaderValue, Method, OrVar, Peak, Percent, Rate, RequestName,
+    ScenarioName, ThresholdEntry, Tolerances, UrlPath, Whole,
 };
 
 /// A perfgate scenario: what to send, how much load, and the gates that decide pass or fail.
@@ -45,16 +45,30 @@ pub(super) struct RawScenario {
     /// preset (`peak` and `duration`). A smoke run may leave it out (1 user for 10s).
     #[serde(default)]
     pub load: Option<RawLoad>,
-    /// Gates on the measured run, `[REQUEST.]METRIC OP VALUE` each, e.g. `p95 < 250ms`,
-    /// `error_rate < 1%`, `throughput > 500/s`, `list-items.p99 < 300ms`. A failed threshold
-    /// fails the run (exit 1). Left out, the kind's default thresholds apply; `[]` opts out of
-    /// every threshold (a run with no successful request still fails).
+    /// Gates on the measured run, `[SCOPE.]METRIC OP VALUE` each, e.g. `p95 < 250ms`,
+    /// `error_rate < 1%`, `throughput > 500/s`, `list-items.p99 < 300ms`,
+    /// `stage:peak.p99 < 300ms`; or a budget with levels, `p95: { target: 150ms, warn: 200ms,
+    /// fail: 250ms, kpi: true }`, which may stop the run early (`abort: true`, `after: 10s`).
+    /// A failed threshold fails the run (exit 1); a warning never does. Left out, the kind's
+    /// default thresholds apply; `[]` opts out of every threshold (a run with no successful
+    /// request still fails).
     #[serde(default)]
-    #[schemars(with = "Option<Vec<Threshold>>")]
-    pub thresholds: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<ThresholdEntry>>")]
+    pub thresholds: Option<Vec<RawThreshold>>,
     /// The baseline this run is compared with (noise-aware; a regression fails the run).
     #[serde(default)]
     pub baseline: Option<RawBaseline>,
+}
+
+/// One entry of `thresholds`: the short form (a string) or a budget (a one-key map whose
+/// fields `threshold.rs` checks, so a mistake is named precisely).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawThreshold {
+    /// `p95 < 250ms`.
+    Expr(String),
+    /// `p95: { target: 150ms, warn: 200ms, fail: 250ms }`.
+    Budget(BTreeMap<String, BTreeMap<String, serde_yaml::Value>>),
 }
 
 /// The kind of test.
@@ -104,6 +118,11 @@ pub(super) struct RawTarget {
     /// Options of the embedded demo server (with `base_url: embedded` only).
     #[serde(default)]
     pub embedded: Option<RawEmbedded>,
+    /// Stop the run, and fail it, when the target (which answered the preflight) refuses
+    /// every connection for this long. Default `5s`; `false` or `off` turns it off.
+    #[serde(default)]
+    #[schemars(with = "Option<OrVar<DurationOrOff>>")]
+    pub abort_when_unreachable: Option<serde_yaml::Value>,
 }
 
 /// How the embedded demo server behaves (with `base_url: embedded`).
@@ -251,6 +270,11 @@ pub(super) struct RawStage {
     /// How long the stage holds its level, at least `100ms`.
     #[schemars(with = "OrVar<Duration>")]
     pub duration: String,
+    /// A name for stage thresholds (`stage:peak.p99 < 300ms`) and the reports: unique,
+    /// without spaces or `.`.
+    #[serde(default)]
+    #[schemars(with = "Option<RequestName>")]
+    pub name: Option<String>,
 }
 
 /// The baseline this run is compared with.

@@ -30,6 +30,13 @@ pub struct Plan {
     pub baseline: BaselineSpec,
     /// Values that came from the environment: never printed or written.
     pub secrets: Secrets,
+    /// The name of each of `load.stages` (by index): its `name:`, or the preset's (`peak`,
+    /// `spike`, `recovery`, ...). Stage thresholds (`stage:peak.p99 < 300ms`) use them.
+    pub stage_names: Vec<Option<String>>,
+    /// Stop the run (and fail it) when the target refuses every connection for this long,
+    /// after it answered the preflight (`target.abort_when_unreachable`, default 5 s);
+    /// `None` when turned off. HTTP only.
+    pub abort_when_unreachable: Option<Duration>,
 }
 
 impl Plan {
@@ -171,6 +178,48 @@ pub struct Threshold {
     /// In the metric's unit: ms for latency, a fraction for error_rate, per second for
     /// throughput, a count for errors.
     pub limit: f64,
+    /// Judged on one stage only (`stage[2].p99`, `stage:peak.p99`): its index.
+    pub stage: Option<usize>,
+    /// The budget's other levels (`p95: { target: 150ms, warn: 200ms, fail: 250ms }`) and
+    /// whether it is a KPI; all empty for the short form.
+    pub levels: Levels,
+    /// `abort: true`: judged on every closed 1-second window too, and the run stops (and
+    /// fails) at the first window that breaks it, not before this grace (`after:`) has
+    /// passed since the warm-up ended.
+    pub abort: Option<Duration>,
+}
+
+impl Threshold {
+    /// A short-form threshold (`p95 < 250ms`): fail level only, on every stage, no abort.
+    pub fn new(
+        expr: impl Into<String>,
+        scope: Option<String>,
+        metric: ThresholdMetric,
+        op: Op,
+        limit: f64,
+    ) -> Threshold {
+        Threshold {
+            expr: expr.into(),
+            scope,
+            metric,
+            op,
+            limit,
+            stage: None,
+            levels: Levels::default(),
+            abort: None,
+        }
+    }
+}
+
+/// A budget's levels beside its fail level (`limit`), in the metric's unit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Levels {
+    /// The objective: reported (met or not), never a failure.
+    pub target: Option<f64>,
+    /// Reaching it is a warning: shown in every report, the exit code unchanged.
+    pub warn: Option<f64>,
+    /// `kpi: true`: a row of the KPI table (target, warn, fail, observed).
+    pub kpi: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +272,12 @@ impl ThresholdMetric {
     /// True for the latency metrics (min … max): judged on successful responses only.
     pub(crate) fn is_latency(self) -> bool {
         self.unit() == "ms"
+    }
+
+    /// True when more is better (`throughput`, `requests`): a budget's levels then fall
+    /// (target ≥ warn ≥ fail) and its fail level reads `>`; otherwise they rise and it reads `<`.
+    pub(crate) fn higher_is_better(self) -> bool {
+        matches!(self, ThresholdMetric::Throughput | ThresholdMetric::Requests)
     }
 
     /// `ms`, `ratio`, `rps` or `count`.

@@ -17,12 +17,19 @@
 //! |--------------------|---------------------|------------------------|
 //! | smoke              | `errors == 0`       | `dropped_rate < 1%`    |
 //! | load, spike, soak  | `error_rate < 1%`   | `dropped_rate < 1%`    |
-//! | stress             | none                | none                   |
+//! | stress             | `error_rate < 1%` on each stage up to `peak` | `dropped_rate < 1%` on the same stages |
 //!
 //! A stress run goes to 300 % of its peak on purpose, past the target's capacity: errors and
-//! dropped arrivals at the top stages are what it measures, not a failure. It is judged by
-//! the no-success guard (which holds for every kind, whatever the scenario says) and by the
-//! thresholds the scenario writes.
+//! dropped arrivals at the stages past `peak` are what it measures, not a failure. So its
+//! defaults judge only the stages up to the one named `peak` (the preset names its second
+//! `peak`; written stages may name one): `stage:NAME.error_rate < 1%` on each (and
+//! `dropped_rate < 1%` in the open model, [`stress_stage_thresholds`]). Beyond them it is
+//! judged by the no-success guard (which holds for every kind, whatever the scenario says)
+//! and by the thresholds the scenario writes.
+//!
+//! Preset stages are named ([`stage_names`]) so thresholds can pick one: load `step-25`,
+//! `step-50`, `step-75`, `peak`; stress `step-50`, `peak`, `step-150` … `step-300`; spike
+//! `base`, `spike`, `recovery`; soak `peak`; smoke `smoke`.
 
 use std::time::Duration;
 
@@ -30,13 +37,7 @@ use super::plan::{Kind, Model, Op, Stage, Threshold, ThresholdMetric};
 
 /// The thresholds a `kind` run under `model` is judged on when its scenario lists none.
 pub(crate) fn default_thresholds(kind: Kind, model: Model) -> Vec<Threshold> {
-    let t = |expr: &str, metric, op, limit| Threshold {
-        expr: expr.to_string(),
-        scope: None,
-        metric,
-        op,
-        limit,
-    };
+    let t = |expr: &str, metric, op, limit| Threshold::new(expr, None, metric, op, limit);
     let mut out = match kind {
         Kind::Smoke => vec![t("errors == 0", ThresholdMetric::Errors, Op::Le, 0.0)],
         Kind::Load | Kind::Spike | Kind::Soak => vec![t(
@@ -54,6 +55,56 @@ pub(crate) fn default_thresholds(kind: Kind, model: Model) -> Vec<Threshold> {
             Op::Lt,
             0.01,
         ));
+    }
+    out
+}
+
+/// The names of a `kind` preset's `n` stages (none when the shape has another count).
+pub(crate) fn stage_names(kind: Kind, n: usize) -> Vec<Option<String>> {
+    let names: &[&str] = match kind {
+        Kind::Smoke => &["smoke"],
+        Kind::Load => &["step-25", "step-50", "step-75", "peak"],
+        Kind::Stress => &[
+            "step-50", "peak", "step-150", "step-200", "step-250", "step-300",
+        ],
+        Kind::Spike => &["base", "spike", "recovery"],
+        Kind::Soak => &["peak"],
+    };
+    if names.len() == n {
+        names.iter().map(|s| Some(s.to_string())).collect()
+    } else {
+        vec![None; n]
+    }
+}
+
+/// A stress run's default thresholds: the kind's gates on each stage up to the one named
+/// `peak`, not on those deliberately past it. None for other kinds, or without a `peak`.
+pub(crate) fn stress_stage_thresholds(
+    kind: Kind,
+    model: Model,
+    names: &[Option<String>],
+) -> Vec<Threshold> {
+    let Some(peak) = names.iter().position(|n| n.as_deref() == Some("peak")) else {
+        return Vec::new();
+    };
+    if kind != Kind::Stress {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, name) in names.iter().enumerate().take(peak + 1) {
+        let scope = match name {
+            Some(n) => format!("stage:{n}"),
+            None => format!("stage[{i}]"),
+        };
+        let mut gate = |metric: &str, m: ThresholdMetric| {
+            let mut t = Threshold::new(format!("{scope}.{metric} < 1%"), None, m, Op::Lt, 0.01);
+            t.stage = Some(i);
+            out.push(t);
+        };
+        gate("error_rate", ThresholdMetric::ErrorRate);
+        if matches!(model, Model::Open { .. }) {
+            gate("dropped_rate", ThresholdMetric::DroppedRate);
+        }
     }
     out
 }

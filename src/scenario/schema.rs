@@ -290,21 +290,113 @@ impl JsonSchema for Threshold {
             format!(r"(?:{}){op}{NUM}\s*/\s*(?:s|m|h)", names("rps")),
             format!("(?:{}){op}{NUM}", names("count")),
         ];
-        let pattern = format!(r"^\s*(?:[^\s.]+\.)?(?:{})\s*$", alternatives.join("|"));
+        let pattern = format!(
+            r"^\s*(?:stage(?:\[\s*[0-9]+\s*\]|:[^\s.]+)\.)?(?:[^\s.]+\.)?(?:{})\s*$",
+            alternatives.join("|")
+        );
         let all: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
         json_schema!({
             "description": format!(
-                "`[REQUEST.]METRIC OP VALUE`: the run fails when it does not hold. METRIC is \
+                "`[SCOPE.]METRIC OP VALUE`: the run fails when it does not hold. METRIC is \
                  one of {}; latency metrics (ms of successful responses) take a duration, \
                  `error_rate` a percentage, `throughput` a rate, `errors` and `requests` a \
                  count. OP is `<`, `<=`, `>`, `>=`, or `==` against zero. A `REQUEST.` prefix \
-                 scopes it to one request.",
+                 scopes it to one request; `stage[N].` (from 0) or `stage:NAME.` to one \
+                 stage (warm-up excluded).",
                 all.join(", ")
             ),
             "type": "string",
             "pattern": pattern,
             "examples": ["p95 < 250ms", "error_rate < 1%", "throughput > 500/s",
-                         "list-items.p99 <= 300ms", "errors == 0"],
+                         "list-items.p99 <= 300ms", "errors == 0", "stage:peak.p99 < 300ms"],
+        })
+    }
+}
+
+/// One entry of `thresholds`: the short form or a budget.
+pub(super) struct ThresholdEntry;
+
+impl JsonSchema for ThresholdEntry {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "ThresholdEntry".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                generator.subschema_for::<Threshold>(),
+                generator.subschema_for::<Budget>(),
+            ]
+        })
+    }
+}
+
+/// `[SCOPE.]METRIC: { target, warn, fail, kpi, abort, after }`.
+pub(super) struct Budget;
+
+impl JsonSchema for Budget {
+    fn schema_name() -> Cow<'static, str> {
+        "Budget".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let all: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
+        let key = format!(
+            r"^\s*(?:stage(?:\[\s*[0-9]+\s*\]|:[^\s.]+)\.)?(?:[^\s.]+\.)?(?:{})\s*$",
+            all.join("|")
+        );
+        let level = json_schema!({ "type": ["string", "number"] });
+        json_schema!({
+            "description": "A budget with levels, one key `[SCOPE.]METRIC`: the run fails at \
+                `fail` (like `METRIC < fail`; `>` for throughput and requests), a warning at \
+                `warn` never changes the exit code, `target` is reported. `kpi: true` puts it \
+                in the KPI table; `abort: true` judges it on every closed 1-second window \
+                and stops the run (exit 1) at the first that breaks it, not before `after`.",
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "patternProperties": {
+                key: {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["fail"],
+                    "properties": {
+                        "target": level,
+                        "warn": level,
+                        "fail": level,
+                        "kpi": { "type": "boolean" },
+                        "abort": { "type": "boolean" },
+                        "after": { "type": "string", "pattern": whole(DURATION) },
+                    },
+                }
+            },
+            "additionalProperties": false,
+            "examples": [
+                { "p95": { "target": "150ms", "warn": "200ms", "fail": "250ms", "kpi": true } },
+                { "error_rate": { "fail": "50%", "abort": true, "after": "10s" } },
+            ],
+        })
+    }
+}
+
+/// A duration, or `false` / `off`.
+pub(super) struct DurationOrOff;
+
+impl JsonSchema for DurationOrOff {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "DurationOrOff".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                generator.subschema_for::<Duration>(),
+                { "const": false },
+                { "const": "off" },
+            ]
         })
     }
 }

@@ -1,14 +1,45 @@
-//! The threshold grammar: `[REQUEST.]METRIC OP VALUE`, e.g. `p95 < 250ms`,
-//! `error_rate < 1%`, `throughput > 500/s`, `list-items.p99 <= 300ms`, `errors == 0`.
+//! The threshold grammar. The short form: `[SCOPE.]METRIC OP VALUE`, e.g. `p95 < 250ms`,
+//! `error_rate < 1%`, `throughput > 500/s`, `list-items.p99 <= 300ms`, `errors == 0`. The
+//! budget form, a one-key map: `p95: { target: 150ms, warn: 200ms, fail: 250ms }` (fail is
+//! the short form's limit; warn and target never fail a run), with `kpi: true` (a row of the
+//! KPI table) and `abort: true` (optional `after: 10s`: judged on every closed window, and
+//! the run stops at the first that breaks it).
+//!
+//! SCOPE is a request name (`list-items.p99`), or a stage: `stage[2].p99` (by index, from 0,
+//! as `validate --explain` numbers them) or `stage:peak.p99` (by `name:`).
 
-use super::plan::{Op, Threshold, ThresholdMetric};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::plan::{Levels, Op, Threshold, ThresholdMetric};
 use super::units::{did_you_mean, parse_duration, parse_percent, parse_rate};
 
-/// Parses one threshold. `request_names` are the scenario's request names, for scoped ones.
-pub(super) fn parse(
-    expr: &str,
-    request_names: &[&str],
-) -> Result<Threshold, (String, Option<String>)> {
+/// A threshold's problem: the message and a hint.
+pub(super) type Problem = (String, Option<String>);
+
+/// What a threshold may name: the scenario's requests and stages.
+#[derive(Clone, Copy)]
+pub(super) struct Names<'a> {
+    pub requests: &'a [&'a str],
+    /// By stage index: the stage's name, if it has one.
+    pub stages: &'a [Option<String>],
+}
+
+/// Parses one short-form threshold. `request_names` are the scenario's request names, for
+/// scoped ones (no stage may be named).
+#[cfg(test)]
+pub(super) fn parse(expr: &str, request_names: &[&str]) -> Result<Threshold, Problem> {
+    parse_in(
+        expr,
+        Names {
+            requests: request_names,
+            stages: &[],
+        },
+    )
+}
+
+/// Parses one short-form threshold against the scenario's `names`.
+pub(super) fn parse_in(expr: &str, names: Names) -> Result<Threshold, Problem> {
     let t = expr.trim();
     let ops = ["<=", ">=", "==", "<", ">"];
     let (lhs, op, rhs) = ops
@@ -20,39 +51,8 @@ pub(super) fn parse(
                 Some("write METRIC OP VALUE, e.g. `p95 < 250ms`, `error_rate < 1%`, `throughput > 500/s`".into()),
             )
         })?;
-    let lhs = lhs.trim();
+    let lhs = parse_lhs(lhs.trim(), t, names)?;
     let rhs = rhs.trim();
-    let metric_names: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
-    let (scope, metric_name) = match lhs.rsplit_once('.') {
-        Some((scope, m)) => (Some(scope.to_string()), m),
-        None => (None, lhs),
-    };
-    let metric = ThresholdMetric::ALL
-        .iter()
-        .find(|(n, _)| *n == metric_name)
-        .map(|(_, m)| *m)
-        .ok_or_else(|| {
-            (
-                format!("unknown metric `{metric_name}` in `{t}`"),
-                Some(match did_you_mean(metric_name, &metric_names) {
-                    Some(s) => format!("did you mean `{s}`? metrics: {}", metric_names.join(", ")),
-                    None => format!("metrics: {}", metric_names.join(", ")),
-                }),
-            )
-        })?;
-    if let Some(s) = &scope {
-        if !request_names.contains(&s.as_str()) {
-            return Err((
-                format!("`{t}` is scoped to `{s}`, which is not a request name"),
-                Some(match did_you_mean(s, request_names) {
-                    Some(n) => {
-                        format!("did you mean `{n}`? requests: {}", request_names.join(", "))
-                    }
-                    None => format!("requests: {}", request_names.join(", ")),
-                }),
-            ));
-        }
-    }
     let op = match op {
         "<" => Op::Lt,
         "<=" => Op::Le,
@@ -70,7 +70,154 @@ pub(super) fn parse(
             }
         }
     };
-    let limit = match metric.unit() {
+    let limit = parse_value(lhs.metric, rhs).map_err(|e| (format!("in `{t}`: {e}"), None))?;
+    let mut th = Threshold::new(t, lhs.scope, lhs.metric, op, limit);
+    th.stage = lhs.stage;
+    Ok(th)
+}
+
+/// The left-hand side of a threshold: what it judges.
+struct Lhs {
+    stage: Option<usize>,
+    scope: Option<String>,
+    metric: ThresholdMetric,
+}
+
+/// `[stage[N]. | stage:NAME.][REQUEST.]METRIC`; `t` is the whole threshold, for messages.
+fn parse_lhs(lhs: &str, t: &str, names: Names) -> Result<Lhs, Problem> {
+    let (stage, rest) = parse_stage(lhs, t, names.stages)?;
+    let metric_names: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
+    let find = |name: &str| {
+        ThresholdMetric::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    };
+    // A metric whose name holds a `.` is found whole before `.` is read as a scope.
+    let (scope, metric_name) = match (find(rest), rest.rsplit_once('.')) {
+        (Some(_), _) | (None, None) => (None, rest),
+        (None, Some((scope, m))) => (Some(scope.to_string()), m),
+    };
+    let metric = find(metric_name).ok_or_else(|| {
+        (
+            format!("unknown metric `{metric_name}` in `{t}`"),
+            Some(match did_you_mean(metric_name, &metric_names) {
+                Some(s) => format!("did you mean `{s}`? metrics: {}", metric_names.join(", ")),
+                None => format!("metrics: {}", metric_names.join(", ")),
+            }),
+        )
+    })?;
+    if let Some(s) = &scope {
+        if stage.is_some() {
+            return Err((
+                format!("`{t}` names a stage and a request: a stage threshold covers every request"),
+                Some(format!(
+                    "judge the stage (`{}.{}`) or the request (`{s}.{}`)",
+                    &lhs[..lhs.len() - rest.len() - 1],
+                    metric.name(),
+                    metric.name()
+                )),
+            ));
+        }
+        if !names.requests.contains(&s.as_str()) {
+            let requests = names.requests;
+            return Err((
+                format!("`{t}` is scoped to `{s}`, which is not a request name"),
+                Some(match did_you_mean(s, requests) {
+                    Some(n) => {
+                        format!("did you mean `{n}`? requests: {}", requests.join(", "))
+                    }
+                    None => format!(
+                        "requests: {}; a stage is `stage[N].` or `stage:NAME.`",
+                        requests.join(", ")
+                    ),
+                }),
+            ));
+        }
+    }
+    Ok(Lhs {
+        stage,
+        scope,
+        metric,
+    })
+}
+
+/// Takes a `stage[N].` or `stage:NAME.` prefix off `lhs`: the stage's index and the rest.
+fn parse_stage<'a>(
+    lhs: &'a str,
+    t: &str,
+    stages: &[Option<String>],
+) -> Result<(Option<usize>, &'a str), Problem> {
+    let listing = || {
+        let named: Vec<String> = stages
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match n {
+                Some(n) => format!("stage[{i}] (`stage:{n}`)"),
+                None => format!("stage[{i}]"),
+            })
+            .collect();
+        format!(
+            "the stages: {} (`perfgate validate --explain` lists them)",
+            named.join(", ")
+        )
+    };
+    let (index, rest) = if let Some(after) = lhs.strip_prefix("stage[") {
+        let (n, rest) = after.split_once(']').ok_or_else(|| {
+            (
+                format!("`{t}`: `stage[` has no closing `]`"),
+                Some("e.g. `stage[2].p99 < 300ms`".into()),
+            )
+        })?;
+        let i: usize = n.trim().parse().map_err(|_| {
+            (
+                format!("`{t}`: `{n}` is not a stage index"),
+                Some("stages are numbered from 0, e.g. `stage[0].p99`; or by name: `stage:peak.p99`".into()),
+            )
+        })?;
+        if i >= stages.len() {
+            return Err((
+                format!(
+                    "`{t}`: there is no stage[{i}]; the load has {} stage{}",
+                    stages.len(),
+                    if stages.len() == 1 { "" } else { "s" }
+                ),
+                Some(format!("stages are numbered from 0; {}", listing())),
+            ));
+        }
+        (i, rest.strip_prefix('.').unwrap_or(rest))
+    } else if let Some(after) = lhs.strip_prefix("stage:") {
+        let (name, rest) = after.split_once('.').unwrap_or((after, ""));
+        let known: Vec<&str> = stages.iter().flatten().map(String::as_str).collect();
+        let i = stages
+            .iter()
+            .position(|n| n.as_deref() == Some(name))
+            .ok_or_else(|| {
+                (
+                    format!("`{t}`: no stage is named `{name}`"),
+                    Some(match did_you_mean(name, &known) {
+                        Some(n) => format!("did you mean `stage:{n}`? {}", listing()),
+                        None => format!("give the stage a `name: {name}`, or use its index; {}", listing()),
+                    }),
+                )
+            })?;
+        (i, rest)
+    } else {
+        return Ok((None, lhs));
+    };
+    if rest.is_empty() {
+        return Err((
+            format!("`{t}` names a stage but no metric"),
+            Some("e.g. `stage[2].p99 < 300ms`, `stage:peak.error_rate < 1%`".into()),
+        ));
+    }
+    Ok((Some(index), rest))
+}
+
+/// A value in `metric`'s unit: a duration in ms, a percentage as a fraction, a rate per
+/// second, or a count.
+fn parse_value(metric: ThresholdMetric, rhs: &str) -> Result<f64, String> {
+    match metric.unit() {
         "ms" => parse_duration(rhs).map(|d| d.as_secs_f64() * 1e3),
         "ratio" => parse_percent(rhs),
         "rps" => parse_rate(rhs),
@@ -80,14 +227,179 @@ pub(super) fn parse(
             .filter(|v| *v >= 0.0)
             .ok_or_else(|| format!("`{rhs}` is not a count")),
     }
-    .map_err(|e| (format!("in `{t}`: {e}"), None))?;
-    Ok(Threshold {
-        expr: t.to_string(),
-        scope,
-        metric,
+}
+
+/// A budget's problem, with the field of the budget it is in (`warn`, `after`), if one.
+#[derive(Debug)]
+pub(super) struct BudgetProblem {
+    pub field: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The fields a budget may have.
+const BUDGET_FIELDS: [&str; 6] = ["target", "warn", "fail", "kpi", "abort", "after"];
+
+/// Parses the budget form: `key` is `[SCOPE.]METRIC`, `fields` its map
+/// (`{ target: 150ms, warn: 200ms, fail: 250ms, kpi: true, abort: true, after: 10s }`).
+pub(super) fn parse_budget(
+    key: &str,
+    fields: &BTreeMap<String, serde_yaml::Value>,
+    names: Names,
+) -> Result<Threshold, BudgetProblem> {
+    let whole = |message: String, hint: Option<String>| BudgetProblem {
+        field: None,
+        message,
+        hint,
+    };
+    let at = |f: &str, message: String, hint: Option<String>| BudgetProblem {
+        field: Some(f.to_string()),
+        message,
+        hint,
+    };
+    let key = key.trim();
+    let lhs = parse_lhs(key, key, names).map_err(|(m, h)| whole(m, h))?;
+    for f in fields.keys() {
+        if !BUDGET_FIELDS.contains(&f.as_str()) {
+            let hint = match did_you_mean(f, &BUDGET_FIELDS) {
+                Some(s) => format!("did you mean `{s}`? a budget has {}", BUDGET_FIELDS.join(", ")),
+                None => format!("a budget has {}", BUDGET_FIELDS.join(", ")),
+            };
+            return Err(at(f, format!("unknown field `{f}` in the budget of `{key}`"), Some(hint)));
+        }
+    }
+    let text = |f: &str| -> Result<Option<String>, BudgetProblem> {
+        match fields.get(f) {
+            None | Some(serde_yaml::Value::Null) => Ok(None),
+            Some(serde_yaml::Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(serde_yaml::Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(at(f, format!("`{f}` of `{key}` is not a value"), Some(value_hint(lhs.metric)))),
+        }
+    };
+    let flag = |f: &str| -> Result<bool, BudgetProblem> {
+        match fields.get(f) {
+            None | Some(serde_yaml::Value::Null) => Ok(false),
+            Some(serde_yaml::Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(at(f, format!("`{f}` is `true` or `false`"), None)),
+        }
+    };
+    let level = |f: &str| -> Result<Option<(f64, String)>, BudgetProblem> {
+        let Some(v) = text(f)? else {
+            return Ok(None);
+        };
+        let x = parse_value(lhs.metric, &v)
+            .map_err(|e| at(f, format!("`{f}` of `{key}`: {e}"), Some(value_hint(lhs.metric))))?;
+        Ok(Some((x, v)))
+    };
+    let target = level("target")?;
+    let warn = level("warn")?;
+    let Some((fail, fail_text)) = level("fail")? else {
+        return Err(whole(
+            format!("the budget of `{key}` has no `fail` level"),
+            Some(format!(
+                "a budget fails the run at `fail`, warns at `warn` and reports `target`, e.g. `{key}: {{ warn: …, fail: … }}`; `{key} {} VALUE` is the short form",
+                if lhs.metric.higher_is_better() { ">" } else { "<" }
+            )),
+        ));
+    };
+    // Levels run toward the fail level: up for latency and errors, down for throughput.
+    let higher = lhs.metric.higher_is_better();
+    let in_order = |a: f64, b: f64| if higher { a >= b } else { a <= b };
+    let word = if higher { "at least" } else { "at most" };
+    if let Some((w, _)) = &warn {
+        if !in_order(*w, fail) {
+            return Err(at(
+                "warn",
+                format!("`warn` of `{key}` is past its `fail` level"),
+                Some(format!("`warn` comes before `fail`: {word} the fail level")),
+            ));
+        }
+    }
+    if let Some((tg, _)) = &target {
+        let next = warn.as_ref().map_or(fail, |(w, _)| *w);
+        if !in_order(*tg, next) {
+            return Err(at(
+                "target",
+                format!("`target` of `{key}` is past its `warn` or `fail` level"),
+                Some(format!("`target` comes first: {word} the warn and fail levels")),
+            ));
+        }
+    }
+    if !higher && fail == 0.0 {
+        return Err(at(
+            "fail",
+            format!("`fail: 0` for `{key}` fails every run"),
+            Some(format!("to allow none at all, write the short form `{key} == 0`")),
+        ));
+    }
+    let abort = flag("abort")?;
+    let after = match text("after")? {
+        None => None,
+        Some(a) => {
+            if !abort {
+                return Err(at("after", "`after` is the grace of `abort: true`".into(), Some("add `abort: true`, or remove `after`".into())));
+            }
+            Some(parse_duration(&a).map_err(|e| {
+                at("after", e, Some("durations look like `500ms`, `10s`, `1m`".into()))
+            })?)
+        }
+    };
+    if abort {
+        check_abortable(&lhs, key).map_err(|(m, h)| at("abort", m, h))?;
+    }
+    let op = if higher { Op::Gt } else { Op::Lt };
+    let mut th = Threshold::new(
+        format!("{key} {} {fail_text}", op.symbol()),
+        lhs.scope,
+        lhs.metric,
         op,
-        limit,
-    })
+        fail,
+    );
+    th.stage = lhs.stage;
+    th.levels = Levels {
+        target: target.map(|(v, _)| v),
+        warn: warn.map(|(v, _)| v),
+        kpi: flag("kpi")?,
+    };
+    th.abort = abort.then(|| after.unwrap_or(Duration::ZERO));
+    Ok(th)
+}
+
+/// How a value of `metric` is written.
+fn value_hint(metric: ThresholdMetric) -> String {
+    match metric.unit() {
+        "ms" => "a duration, e.g. `250ms`, `1.5s`".into(),
+        "ratio" => "a percentage, e.g. `1%`".into(),
+        "rps" => "a rate, e.g. `500/s`".into(),
+        _ => "a whole number, e.g. `10`".into(),
+    }
+}
+
+/// The metrics a 1-second window holds, so `abort: true` can judge them as the run goes.
+pub(crate) fn window_metric(metric: ThresholdMetric) -> bool {
+    use ThresholdMetric as T;
+    matches!(
+        metric,
+        T::P50 | T::P90 | T::P99 | T::Max | T::ErrorRate | T::Errors | T::Throughput
+            | T::Dropped | T::DroppedRate
+    )
+}
+
+/// `abort: true` needs a metric each closed window holds, on all requests.
+fn check_abortable(lhs: &Lhs, key: &str) -> Result<(), Problem> {
+    if lhs.scope.is_some() {
+        return Err((
+            format!("`{key}`: `abort: true` judges each 1-second window of all requests, not of one request"),
+            Some("drop the request name, or drop `abort`".into()),
+        ));
+    }
+    if !window_metric(lhs.metric) {
+        return Err((
+            format!("`{key}`: `abort: true` cannot judge `{}` as the run goes", lhs.metric.name()),
+            Some("each 1-second window holds p50, p90, p99, max, error_rate, errors, throughput, dropped and dropped_rate".into()),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -88,6 +88,10 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
         RawKind::Soak => Kind::Soak,
     };
 
+    let raw_unreachable = raw
+        .target
+        .as_ref()
+        .and_then(|t| t.abort_when_unreachable.clone());
     let (target, url_secrets) = validate_target(raw.target, ctx)?;
     let url_auth = !url_secrets.is_empty();
     let requests = validate_requests(raw.requests, &target, url_auth, ctx)?;
@@ -98,24 +102,66 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
             Some("set `base_url: http://127.0.0.1:8080`, or `base_url: embedded` for the built-in demo server".into()),
         ));
     }
+    let written_names = raw
+        .load
+        .as_ref()
+        .and_then(|l| l.stages.as_ref())
+        .map(|list| stage_names(list, ctx))
+        .transpose()?;
     let load = validate_load(raw.load, kind, ctx)?;
+    let stage_names = match written_names {
+        Some(names) => names,
+        None if load.from_preset => presets::stage_names(kind, load.stages.len()),
+        None => vec![None; load.stages.len()],
+    };
 
     let names: Vec<&str> = requests.iter().map(|r| r.name.as_str()).collect();
+    let scope_names = threshold::Names {
+        requests: &names,
+        stages: &stage_names,
+    };
     let mut thresholds = Vec::new();
-    for (i, expr) in raw.thresholds.iter().flatten().enumerate() {
-        let t = threshold::parse(expr, &names)
-            .map_err(|(m, h)| ctx.err(&[k("thresholds"), Seg::Index(i)], m, h))?;
+    for (i, entry) in raw.thresholds.iter().flatten().enumerate() {
+        let at = [k("thresholds"), Seg::Index(i)];
+        let t = match entry {
+            RawThreshold::Expr(expr) => threshold::parse_in(expr, scope_names)
+                .map_err(|(m, h)| ctx.err(&at, m, h))?,
+            RawThreshold::Budget(map) => {
+                let mut entries = map.iter();
+                let (Some((key, fields)), None) = (entries.next(), entries.next()) else {
+                    return Err(ctx.err(
+                        &at,
+                        "a budget is a map with one key, the metric",
+                        Some("e.g. `- p95: { warn: 200ms, fail: 250ms }`; one entry per metric".into()),
+                    ));
+                };
+                threshold::parse_budget(key, fields, scope_names).map_err(|p| {
+                    let mut path = at.to_vec();
+                    path.push(k(key));
+                    if let Some(f) = &p.field {
+                        path.push(k(f));
+                    }
+                    ctx.err(&path, p.message, p.hint)
+                })?
+            }
+        };
         thresholds.push(t);
     }
     // No `thresholds:` key → the kind's defaults; `thresholds: []` → none at all.
     let threshold_origin = match &raw.thresholds {
         None => {
             thresholds = presets::default_thresholds(kind, load.model);
+            thresholds.extend(presets::stress_stage_thresholds(
+                kind,
+                load.model,
+                &stage_names,
+            ));
             ThresholdOrigin::Defaults
         }
         Some(list) if list.is_empty() => ThresholdOrigin::OptedOut,
         Some(_) => ThresholdOrigin::Scenario,
     };
+    let abort_when_unreachable = unreachable_limit(raw_unreachable.as_ref(), ctx)?;
 
     let baseline = validate_baseline(raw.baseline, ctx)?;
     Ok(Plan {
@@ -131,7 +177,66 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
         threshold_origin,
         baseline,
         secrets: ctx.secrets.with(url_secrets),
+        stage_names,
+        abort_when_unreachable,
     })
+}
+
+/// The default of `target.abort_when_unreachable`.
+pub(super) const UNREACHABLE_DEFAULT: Duration = Duration::from_secs(5);
+
+/// `target.abort_when_unreachable`: a duration (default 5 s), or `false` / `off`.
+fn unreachable_limit(
+    raw: Option<&serde_yaml::Value>,
+    ctx: &Context,
+) -> Result<Option<Duration>, ScenarioError> {
+    let path = [k("target"), k("abort_when_unreachable")];
+    let hint = || Some("a duration such as `5s`, or `false` (or `off`) to keep running".into());
+    match raw {
+        None | Some(serde_yaml::Value::Null) => Ok(Some(UNREACHABLE_DEFAULT)),
+        Some(serde_yaml::Value::Bool(false)) => Ok(None),
+        Some(serde_yaml::Value::String(s)) if s.trim().eq_ignore_ascii_case("off") => Ok(None),
+        Some(serde_yaml::Value::String(s)) => {
+            let d = parse_duration(s).map_err(|e| ctx.err(&path, e, hint()))?;
+            if d < Duration::from_secs(1) {
+                return Err(ctx.err(
+                    &path,
+                    "`abort_when_unreachable` is judged on 1-second windows: at least `1s`",
+                    hint(),
+                ));
+            }
+            Ok(Some(d))
+        }
+        Some(_) => Err(ctx.err(&path, "not a duration", hint())),
+    }
+}
+
+/// The `name:` of each written stage, checked: unique, without spaces or `.`.
+fn stage_names(list: &[RawStage], ctx: &Context) -> Result<Vec<Option<String>>, ScenarioError> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let Some(name) = s.name.as_deref().map(str::trim) else {
+            out.push(None);
+            continue;
+        };
+        let at = [k("load"), k("stages"), Seg::Index(i), k("name")];
+        if name.is_empty() || name.contains(char::is_whitespace) || name.contains('.') {
+            return Err(ctx.err(
+                &at,
+                format!("`{name}` is not a stage name"),
+                Some("a stage name is non-empty, without spaces or `.` (thresholds write `stage:NAME.p99`)".into()),
+            ));
+        }
+        if out.iter().flatten().any(|n| n == name) {
+            return Err(ctx.err(
+                &at,
+                format!("stage name `{name}` is used twice"),
+                Some("stage names must be unique".into()),
+            ));
+        }
+        out.push(Some(name.to_string()));
+    }
+    Ok(out)
 }
 
 /// The target, and the secrets its base URL's credentials add.

@@ -173,6 +173,8 @@ pub fn merge(runs: &[Measurement]) -> Result<Measurement, MergeRefusal> {
     out.host.cpus = runs.iter().map(|r| r.host.cpus).sum();
     out.host.threads = runs.iter().map(|r| r.host.threads).sum();
     out.aborted = runs.iter().any(|r| r.aborted);
+    out.stopped_early =
+        crate::result::EarlyStop::first_of(runs.iter().map(|r| r.stopped_early.as_ref()));
     out.run_id = runs
         .iter()
         .flat_map(run_ids)
@@ -323,6 +325,7 @@ mod tests {
             warnings: vec![format!("warning of {id}"), "shared".into()],
             run_id: id.into(),
             repeat: None,
+            stopped_early: None,
         }
     }
 

@@ -85,6 +85,8 @@ pub fn median_measurement(runs: &[Measurement]) -> Option<Measurement> {
     out.error_samples = super::merge_error_samples(runs);
     out.warnings = super::merge_warnings(runs);
     out.aborted = runs.iter().any(|r| r.aborted);
+    out.stopped_early =
+        crate::result::EarlyStop::first_of(runs.iter().map(|r| r.stopped_early.as_ref()));
     out.repeat = Some(RepeatInfo {
         runs: runs.len(),
         totals: runs.iter().map(|r| r.totals.clone()).collect(),

@@ -207,6 +207,7 @@ fn refresh_refuses_aborted_and_failed_runs_unless_forced() {
         scope: None,
         op: "<".into(),
         no_data: false,
+        ..Default::default()
     });
     let err = check_refreshable(&failed, false).unwrap_err();
     assert!(err.to_string().contains("p95 < 1ms"), "{err}");

@@ -7,13 +7,7 @@ use perfgate::scenario::{Op, Threshold, ThresholdMetric};
 use crate::support::shapes::{baseline_of, make_result, Shape};
 
 fn th(expr: &str, scope: Option<&str>, metric: ThresholdMetric, op: Op, limit: f64) -> Threshold {
-    Threshold {
-        expr: expr.into(),
-        scope: scope.map(Into::into),
-        metric,
-        op,
-        limit,
-    }
+    Threshold::new(expr, scope.map(Into::into), metric, op, limit)
 }
 
 #[test]

@@ -174,6 +174,7 @@ fn realistic_unjudged() -> RunResult {
         .enumerate()
         .map(|(i, &lvl)| StageResult {
             index: i,
+            name: None,
             target: lvl,
             unit: LevelUnit::Vus,
             start_s: 3.0 + 10.0 * i as f64,
@@ -251,6 +252,7 @@ fn realistic_unjudged() -> RunResult {
                 scope: Some("list-items".into()),
                 op: "<".into(),
                 no_data: false,
+                ..Default::default()
             },
             ThresholdResult {
                 expr: "error_rate < 0.1%".into(),
@@ -262,6 +264,7 @@ fn realistic_unjudged() -> RunResult {
                 scope: None,
                 op: "<".into(),
                 no_data: false,
+                ..Default::default()
             },
         ],
         comparison: Some(Comparison {
@@ -347,6 +350,7 @@ pub fn soak() -> RunResult {
         .collect();
     r.stages = vec![StageResult {
         index: 0,
+        name: None,
         target: 50.0,
         unit: LevelUnit::Vus,
         start_s: 30.0,
@@ -402,6 +406,7 @@ pub fn single_window() -> RunResult {
     r.timeseries = vec![window(0.0, Some(0), 1.0, 0.0, 0.0, 0)];
     r.stages = vec![StageResult {
         index: 0,
+        name: None,
         target: 1.0,
         unit: LevelUnit::Rps,
         start_s: 0.0,
@@ -479,6 +484,7 @@ pub fn overloaded() -> RunResult {
             scope: Some("get-item".into()),
             op: "<".into(),
             no_data: true,
+            ..Default::default()
         },
         ThresholdResult {
             expr: "dropped_rate < 1%".into(),
@@ -490,6 +496,7 @@ pub fn overloaded() -> RunResult {
             scope: None,
             op: "<".into(),
             no_data: false,
+            ..Default::default()
         },
     ];
     if let Some(c) = r.comparison.as_mut() {
