@@ -201,6 +201,37 @@ mod tests {
     }
 
     #[test]
+    fn an_early_stop_is_the_first_reason_and_a_warn_level_a_warning() {
+        let mut m = measurement(100, 210.0);
+        let mut budget = p95_below(250.0);
+        budget.levels.warn = Some(200.0);
+        let r = judge(m.clone(), &[budget.clone()], None, &CompareOptions::default());
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Pass, 0));
+        assert_eq!(
+            r.warnings,
+            ["warn level reached: p95 210 ms ≥ 200 ms (fails at 250 ms)"]
+        );
+        // Judged again, the warning is not repeated.
+        let again = decide(
+            r.clone().into_measurement(),
+            r.thresholds.clone(),
+            None,
+            false,
+        );
+        assert_eq!(again.warnings, r.warnings);
+
+        m.stopped_early = Some(crate::result::EarlyStop {
+            at_s: 12.0,
+            cause: "error_rate < 50%".into(),
+            reason: "aborted at 12 s: error_rate 100 % ≥ 50 % (abort: true)".into(),
+        });
+        let r = judge(m, &[budget], None, &CompareOptions::default());
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));
+        assert_eq!(r.reasons[0], "aborted at 12 s: error_rate 100 % ≥ 50 % (abort: true)");
+        assert_eq!(r.clone().into_measurement().stopped_early, r.stopped_early);
+    }
+
+    #[test]
     fn no_success_fails_without_thresholds() {
         let r = judge(measurement(0, 0.0), &[], None, &CompareOptions::default());
         assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));

@@ -56,7 +56,7 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
     };
     let Some(metrics) = metrics else {
         return match t.stage {
-            Some(i) => no_data(&format!("stage {} did not run", stage_label(t, i))),
+            Some(i) => no_data(&format!("{} did not run", stage_label(t, i))),
             None => {
                 let name = t.scope.as_deref().unwrap_or_default();
                 no_data(&format!("request `{name}` did not run"))
@@ -106,11 +106,11 @@ fn levels_reached(t: &Threshold, observed: f64) -> (bool, Option<bool>) {
     )
 }
 
-/// `peak` (from `stage:peak.p99`) or `stage[2]`, as the threshold names it.
+/// ``stage `peak` `` (from `stage:peak.p99`) or `stage[2]`, as the threshold names it.
 fn stage_label(t: &Threshold, i: usize) -> String {
     match t.expr.strip_prefix("stage:") {
-        Some(rest) => format!("`{}`", rest.split('.').next().unwrap_or_default()),
-        None => format!("[{i}]"),
+        Some(rest) => format!("stage `{}`", rest.split('.').next().unwrap_or_default()),
+        None => format!("stage[{i}]"),
     }
 }
 
@@ -342,5 +342,74 @@ mod tests {
         r.aborted = false;
         r.totals.ok = 0;
         assert_eq!(verdict(&r, &[], None, false), Verdict::Fail);
+    }
+
+    #[test]
+    fn stage_thresholds_judge_their_stage_and_fail_when_it_did_not_run() {
+        let mut r = result();
+        let mut peak = r.totals.clone();
+        peak.latency_ms.p99 = 900.0;
+        r.stages = vec![crate::result::StageResult {
+            index: 0,
+            name: Some("peak".into()),
+            target: 10.0,
+            unit: crate::result::LevelUnit::Vus,
+            start_s: 0.0,
+            end_s: 10.0,
+            metrics: peak,
+        }];
+        let mut on_peak = th("stage:peak.p99 < 300ms", None, ThresholdMetric::P99, Op::Lt, 300.0);
+        on_peak.stage = Some(0);
+        let mut later = th("stage[1].p99 < 300ms", None, ThresholdMetric::P99, Op::Lt, 300.0);
+        later.stage = Some(1);
+        let out = evaluate(&[on_peak, later], &r);
+        assert!(!out[0].pass && out[0].observed == 900.0 && out[0].stage == Some(0));
+        assert!(!out[1].pass && out[1].no_data);
+        assert!(out[1].expr.ends_with("(stage[1] did not run)"), "{}", out[1].expr);
+    }
+
+    #[test]
+    fn a_budget_warns_at_its_warn_level_and_reports_its_target() {
+        let r = result(); // p95 180 ms, throughput 500/s
+        let budget = |warn: f64, target: f64| {
+            let mut t = th("p95 < 250ms", None, ThresholdMetric::P95, Op::Lt, 250.0);
+            t.levels = crate::scenario::Levels {
+                target: Some(target),
+                warn: Some(warn),
+                kpi: true,
+            };
+            t
+        };
+        let out = evaluate(&[budget(180.0, 150.0), budget(200.0, 180.0)], &r);
+        assert!(out[0].pass && out[0].warning, "at the warn level warns");
+        assert_eq!((out[0].target_met, out[0].kpi), (Some(false), true));
+        assert!(out[1].pass && !out[1].warning);
+        assert_eq!(out[1].target_met, Some(true));
+        // A failed budget is a failure, not a warning.
+        let out = evaluate(&[budget(100.0, 50.0)].map(|mut t| {
+            t.limit = 150.0;
+            t
+        }), &r);
+        assert!(!out[0].pass && !out[0].warning);
+        // Throughput: lower is worse.
+        let mut tp = th("throughput > 100/s", None, ThresholdMetric::Throughput, Op::Gt, 100.0);
+        tp.levels.warn = Some(600.0);
+        let out = evaluate(&[tp], &r);
+        assert!(out[0].pass && out[0].warning);
+        // A warning never changes the verdict.
+        assert_eq!(verdict(&r, &out, None, false), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_run_that_stopped_itself_fails_whatever_its_thresholds_say() {
+        let mut r = result();
+        r.stopped_early = Some(crate::result::EarlyStop {
+            at_s: 3.0,
+            cause: "error_rate < 50%".into(),
+            reason: "aborted at 3 s: error_rate 100 % ≥ 50 % (abort: true)".into(),
+        });
+        assert_eq!(verdict(&r, &[], None, false), Verdict::Fail);
+        r.aborted = true;
+        assert_eq!(verdict(&r, &[], None, false), Verdict::Aborted);
     }
 }

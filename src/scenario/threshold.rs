@@ -447,4 +447,106 @@ mod tests {
             .contains("not a request"));
         assert!(parse("p99 == 3ms", &[]).is_err());
     }
+
+    fn stages() -> Vec<Option<String>> {
+        vec![Some("warm".into()), None, Some("peak".into())]
+    }
+
+    fn names<'a>(requests: &'a [&'a str], stages: &'a [Option<String>]) -> Names<'a> {
+        Names { requests, stages }
+    }
+
+    #[test]
+    fn stage_scopes_by_index_and_by_name() {
+        let st = stages();
+        let t = parse_in("stage[1].p99 < 300ms", names(&["list"], &st)).unwrap();
+        assert_eq!((t.stage, t.scope.as_deref(), t.limit), (Some(1), None, 300.0));
+        let t = parse_in("stage:peak.error_rate < 1%", names(&["list"], &st)).unwrap();
+        assert_eq!((t.stage, t.metric), (Some(2), ThresholdMetric::ErrorRate));
+        assert_eq!(t.expr, "stage:peak.error_rate < 1%");
+        // A request scope is unchanged.
+        let t = parse_in("list.p99 < 1s", names(&["list"], &st)).unwrap();
+        assert_eq!((t.stage, t.scope.as_deref()), (None, Some("list")));
+    }
+
+    #[test]
+    fn a_stage_that_does_not_exist_says_which_do() {
+        let st = stages();
+        let (m, h) = parse_in("stage[3].p99 < 300ms", names(&[], &st)).unwrap_err();
+        assert!(m.contains("there is no stage[3]; the load has 3 stages"), "{m}");
+        let h = h.unwrap();
+        assert!(h.contains("stage[2] (`stage:peak`)") && h.contains("--explain"), "{h}");
+        let (m, h) = parse_in("stage:paek.p99 < 300ms", names(&[], &st)).unwrap_err();
+        assert!(m.contains("no stage is named `paek`"), "{m}");
+        assert!(h.unwrap().starts_with("did you mean `stage:peak`?"));
+        let (m, _) = parse_in("stage[x].p99 < 1s", names(&[], &st)).unwrap_err();
+        assert!(m.contains("not a stage index"), "{m}");
+        let (m, _) = parse_in("stage:peak.list.p99 < 1s", names(&["list"], &st)).unwrap_err();
+        assert!(m.contains("a stage threshold covers every request"), "{m}");
+        let (m, _) = parse_in("stage:peak < 1s", names(&[], &st)).unwrap_err();
+        assert!(m.contains("no metric") || m.contains("unknown metric"), "{m}");
+    }
+
+    fn budget(key: &str, yaml: &str) -> Result<Threshold, BudgetProblem> {
+        let st = stages();
+        let fields: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(yaml).unwrap();
+        parse_budget(key, &fields, names(&["list"], &st))
+    }
+
+    #[test]
+    fn budgets_have_levels_and_read_as_their_fail_level() {
+        let t = budget("p95", "{ target: 150ms, warn: 200ms, fail: 250ms, kpi: true }").unwrap();
+        assert_eq!((t.op, t.limit, t.expr.as_str()), (Op::Lt, 250.0, "p95 < 250ms"));
+        assert_eq!(
+            t.levels,
+            Levels {
+                target: Some(150.0),
+                warn: Some(200.0),
+                kpi: true
+            }
+        );
+        assert_eq!(t.abort, None);
+        // More is better for throughput: the levels fall and the fail level reads `>`.
+        let t = budget("stage:peak.throughput", "{ target: 900/s, warn: 600/s, fail: 500/s }")
+            .unwrap();
+        assert_eq!((t.op, t.limit, t.stage), (Op::Gt, 500.0, Some(2)));
+        assert_eq!(t.expr, "stage:peak.throughput > 500/s");
+        // A count may be a YAML number.
+        let t = budget("errors", "{ warn: 1, fail: 10, abort: true, after: 5s }").unwrap();
+        assert_eq!((t.limit, t.levels.warn), (10.0, Some(1.0)));
+        assert_eq!(t.abort, Some(Duration::from_secs(5)));
+        let t = budget("error_rate", "{ fail: 50%, abort: true }").unwrap();
+        assert_eq!(t.abort, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn bad_budgets_name_the_field() {
+        let e = budget("p95", "{ warn: 200ms }").unwrap_err();
+        assert!(e.field.is_none() && e.message.contains("no `fail` level"), "{e:?}");
+        let e = budget("p95", "{ wran: 200ms, fail: 1s }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("wran"));
+        assert!(e.hint.unwrap().starts_with("did you mean `warn`?"));
+        let e = budget("p95", "{ warn: 300ms, fail: 250ms }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("warn"));
+        let e = budget("throughput", "{ warn: 600/s, fail: 900/s }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("warn"), "{e:?}");
+        let e = budget("p95", "{ target: 220ms, warn: 200ms, fail: 250ms }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("target"));
+        let e = budget("p95", "{ fail: 250 }").unwrap_err();
+        assert!(e.message.contains("no unit"), "{e:?}");
+        let e = budget("errors", "{ fail: 0 }").unwrap_err();
+        assert!(e.hint.unwrap().contains("errors == 0"));
+        let e = budget("p95", "{ fail: 1s, after: 5s }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("after"));
+        let e = budget("p95", "{ fail: 1s, abort: true }").unwrap_err();
+        assert!(e.hint.unwrap().contains("p50, p90, p99"), "abort needs a window metric");
+        let e = budget("list.p99", "{ fail: 1s, abort: true }").unwrap_err();
+        assert!(e.message.contains("not of one request"));
+        let e = budget("requests", "{ fail: 10, abort: true }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("abort"));
+        let e = budget("p95", "{ fail: 1s, kpi: yes please }").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("kpi"));
+        let e = budget("stage[9].p95", "{ fail: 1s }").unwrap_err();
+        assert!(e.message.contains("no stage[9]"));
+    }
 }
