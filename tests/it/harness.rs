@@ -3,6 +3,7 @@
 //! Everything runs against loopback servers on ephemeral ports, for about a second each.
 
 mod ab;
+mod abort;
 mod cli;
 mod client_truth;
 mod counted;

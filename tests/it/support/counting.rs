@@ -14,6 +14,8 @@
 //! - `/slow-close/MS`: waits MS milliseconds, then closes the connection without answering.
 //! - `/hang`: never answers (until the client closes or the server is dropped).
 //! - `/status/CODE`: answers CODE with an empty body.
+//! - `/fail-after/N`: answers like `/ok` to the first N requests of this path the server
+//!   received, and 500 to every later one: a server that starts failing.
 //!
 //! Anything else answers 404.
 
@@ -253,6 +255,20 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
                     }
                 }
                 return;
+            }
+            p if p.starts_with("/fail-after/") => {
+                let n = p["/fail-after/".len()..].parse::<usize>().unwrap_or(0);
+                let seen = log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r.path.starts_with("/fail-after/"))
+                    .count();
+                if seen <= n {
+                    conn.write_all(ok)
+                } else {
+                    conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+                }
             }
             p if p.starts_with("/slow-close/") => {
                 let ms = p["/slow-close/".len()..].parse::<u64>().unwrap_or(0);

@@ -317,6 +317,7 @@ fn realistic_unjudged() -> RunResult {
         }),
         repeat: None,
         ab: None,
+        stopped_early: None,
     }
 }
 
@@ -396,6 +397,7 @@ pub fn empty() -> RunResult {
         comparison: None,
         repeat: None,
         ab: None,
+        stopped_early: None,
     }
 }
 
