@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::budgets::{self, Status};
 use super::charts::{self, Chart};
 use super::escape::html as esc;
 use super::format as f;
@@ -305,32 +306,75 @@ fn stages(out: &mut String, r: &RunResult) {
     out.push_str("</table></div>\n");
 }
 
-fn pass_cell(pass: bool) -> &'static str {
-    if pass {
-        "<td class=\"v-pass\">pass</td>"
-    } else {
-        "<td class=\"v-fail\">FAIL</td>"
-    }
-}
-
 fn thresholds(out: &mut String, r: &RunResult) {
     out.push_str("<h2>Thresholds</h2>\n");
     if r.thresholds.is_empty() {
         out.push_str("<p class=\"muted\">No thresholds configured.</p>\n");
         return;
     }
+    kpis(out, r);
     out.push_str(
         "<div class=\"scroll\"><table>\n<tr><th class=\"name\">threshold</th><th>observed</th>\
          <th>limit</th><th>result</th></tr>\n",
     );
     for t in &r.thresholds {
+        let status = Status::of(t);
         let _ = writeln!(
             out,
-            "<tr><td class=\"name\"><code>{}</code></td><td>{}</td><td>{}</td>{}</tr>",
+            "<tr{}><td class=\"name\"><code>{}</code></td><td>{}</td><td>{}</td>{}</tr>",
+            row_class(status),
             esc(&t.expr),
             esc(&f::threshold_observed(t)),
             esc(&f::with_unit(t.limit, &t.unit)),
-            pass_cell(t.pass)
+            status_cell(status, status.word())
+        );
+    }
+    out.push_str("</table></div>\n");
+}
+
+/// A warn row is amber (the report's colour for "look at this", like an inconclusive metric).
+fn row_class(s: Status) -> &'static str {
+    match s {
+        Status::Warn => " class=\"inconclusive\"",
+        _ => "",
+    }
+}
+
+fn status_cell(s: Status, words: &str) -> String {
+    let class = match s {
+        Status::Pass => "v-pass",
+        Status::Warn => "v-inconclusive",
+        Status::Fail => "v-fail",
+    };
+    format!("<td class=\"{class}\">{}</td>", esc(words))
+}
+
+/// The KPI table: each `kpi: true` threshold's target, warn and fail levels and its value.
+fn kpis(out: &mut String, r: &RunResult) {
+    let rows = budgets::kpi_rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("<h3>KPIs</h3>\n<div class=\"scroll\"><table>\n<tr>");
+    for (i, h) in budgets::KPI_HEADERS.iter().enumerate() {
+        let class = if i == 0 { " class=\"name\"" } else { "" };
+        let _ = write!(out, "<th{class}>{h}</th>");
+    }
+    out.push_str("</tr>\n");
+    for row in &rows {
+        let _ = write!(
+            out,
+            "<tr{}><td class=\"name\"><code>{}</code></td>",
+            row_class(row.status),
+            esc(&row.cells[0])
+        );
+        for c in &row.cells[1..] {
+            let _ = write!(out, "<td>{}</td>", esc(c));
+        }
+        let _ = writeln!(
+            out,
+            "{}</tr>",
+            status_cell(row.status, &budgets::status_words(row))
         );
     }
     out.push_str("</table></div>\n");

@@ -99,6 +99,9 @@ fn cases(r: &RunResult) -> Vec<Case> {
             if t.retries > 0 {
                 let _ = write!(d, ", retries {}", f::count(t.retries));
             }
+            if let Some(stop) = &r.stopped_early {
+                let _ = write!(d, "\nstopped early: {}", stop.reason);
+            }
             for w in &r.warnings {
                 let _ = write!(d, "\nwarning: {w}");
             }
@@ -106,11 +109,18 @@ fn cases(r: &RunResult) -> Vec<Case> {
         },
     });
     for t in &r.thresholds {
-        let numbers = format!(
+        let mut numbers = format!(
             "observed {} vs limit {}",
             f::threshold_observed(t),
             f::with_unit(t.limit, &t.unit)
         );
+        // A warn level reached passes, with the warning in its output (CI shows it).
+        if let (true, Some(warn)) = (t.warning, t.warn) {
+            numbers = format!(
+                "warning: reached the warn level {}; {numbers}",
+                f::with_unit(warn, &t.unit)
+            );
+        }
         out.push(Case {
             classname: format!("{suite}.thresholds"),
             name: t.expr.clone(),

@@ -10,6 +10,7 @@ use std::io::Write as _;
 
 use super::escape::markdown_cell as cell;
 use super::escape::markdown_line as line;
+use super::budgets::{self, Status};
 use super::format as f;
 use super::sections::{self, Section, SectionWriter};
 use super::{ReportContext, ReportError, Reporter};
@@ -264,6 +265,7 @@ fn thresholds(s: &mut String, r: &RunResult) {
     if r.thresholds.is_empty() {
         return;
     }
+    kpis(s, r);
     s.push_str("### Thresholds\n\n");
     head(s, &["threshold", "observed", "limit", "result"], 1..3);
     for th in &r.thresholds {
@@ -273,9 +275,35 @@ fn thresholds(s: &mut String, r: &RunResult) {
                 th.expr.clone(),
                 f::threshold_observed(th),
                 f::with_unit(th.limit, &th.unit),
-                if th.pass { "✅ pass" } else { "❌ FAIL" }.to_string(),
+                status_icon(Status::of(th), Status::of(th).word()),
             ],
         );
+    }
+    s.push('\n');
+}
+
+/// `✅ pass`, `⚠️ warn`, `❌ FAIL`.
+fn status_icon(status: Status, words: &str) -> String {
+    let icon = match status {
+        Status::Pass => "✅",
+        Status::Warn => "⚠️",
+        Status::Fail => "❌",
+    };
+    format!("{icon} {words}")
+}
+
+/// The KPI table: each `kpi: true` threshold's target, warn and fail levels and its value.
+fn kpis(s: &mut String, r: &RunResult) {
+    let rows = budgets::kpi_rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    s.push_str("### KPIs\n\n");
+    head(s, &budgets::KPI_HEADERS, 1..5);
+    for k in &rows {
+        let mut cells = k.cells.to_vec();
+        cells.push(status_icon(k.status, &budgets::status_words(k)));
+        row(s, &cells);
     }
     s.push('\n');
 }

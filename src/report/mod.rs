@@ -1,6 +1,7 @@
 //! Every way a result leaves the process. Each format is one file behind [`Reporter`], which
 //! returns bytes; where the bytes go (a file under the output folder) is decided here, once.
 
+mod budgets;
 pub mod charts;
 mod error;
 pub mod escape;

@@ -13,6 +13,7 @@ use tabled::builder::Builder;
 use tabled::settings::object::{Columns, Object, Rows};
 use tabled::settings::{Alignment, Style, Width};
 
+use super::budgets::{self, Status};
 use super::format as f;
 use super::sections::{self, Section, SectionWriter};
 use super::{ReportContext, ReportError, Reporter};
@@ -237,6 +238,7 @@ impl Summary<'_> {
         if self.r.thresholds.is_empty() {
             return;
         }
+        self.kpis();
         let rows: Vec<Vec<String>> = self
             .r
             .thresholds
@@ -246,11 +248,7 @@ impl Summary<'_> {
                     clean(&t.expr),
                     f::threshold_observed(t),
                     f::with_unit(t.limit, &t.unit),
-                    if t.pass {
-                        self.paint("PASS", "32")
-                    } else {
-                        self.paint("FAIL", "31")
-                    },
+                    self.status(Status::of(t)),
                 ]
             })
             .collect();
@@ -258,6 +256,40 @@ impl Summary<'_> {
         t.modify(Columns::new(1..3).not(Rows::first()), Alignment::right());
         t.modify(Columns::first(), Width::truncate(48).suffix("…"));
         let _ = writeln!(self.out, "\nThresholds\n{t}");
+    }
+
+    /// `PASS` green, `WARN` yellow, `FAIL` red.
+    fn status(&self, s: Status) -> String {
+        match s {
+            Status::Pass => self.paint("PASS", "32"),
+            Status::Warn => self.paint("WARN", "33"),
+            Status::Fail => self.paint("FAIL", "31"),
+        }
+    }
+
+    /// The KPI table (`kpi: true` thresholds): target, warn and fail beside the observed value.
+    fn kpis(&mut self) {
+        let rows: Vec<Vec<String>> = budgets::kpi_rows(self.r)
+            .into_iter()
+            .map(|row| {
+                let words = budgets::status_words(&row);
+                let mut cells: Vec<String> = row.cells.iter().map(|c| clean(c)).collect();
+                cells.push(match row.status {
+                    Status::Pass => self.paint(&words, "32"),
+                    Status::Warn => self.paint(&words, "33"),
+                    Status::Fail => self.paint(&words, "31"),
+                });
+                cells
+            })
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            self.out,
+            "\nKPIs\n{}",
+            table(&budgets::KPI_HEADERS, rows, 1..5)
+        );
     }
 
     fn requests(&mut self) {
@@ -343,7 +375,8 @@ impl Summary<'_> {
         if !r.warnings.is_empty() {
             self.out.push('\n');
             for w in &r.warnings {
-                let _ = writeln!(self.out, "warning: {}", clean(w));
+                let line = format!("warning: {}", clean(w));
+                let _ = writeln!(self.out, "{}", self.paint(&line, "33"));
             }
         }
         let Some((first, rest)) = r.reasons.split_first() else {

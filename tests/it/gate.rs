@@ -2,6 +2,7 @@
 //! with results built in code (see `support/shapes.rs`).
 
 mod baseline_files;
+mod budgets_stages;
 mod comparison;
 mod runs_power_testbeds;
 mod thresholds_verdict;
