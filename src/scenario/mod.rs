@@ -170,8 +170,13 @@ fn refuse_interpolated_names(text: &str, path: &Path) -> Result<(), ScenarioErro
         }
     }
     if let Some(list) = doc.get("thresholds").and_then(|r| r.as_sequence()) {
+        // A budget (a map) is checked whole: its key and every level.
+        let budget_mark = |t: &serde_yaml::Value| {
+            t.is_mapping()
+                && serde_yaml::to_string(t).is_ok_and(|text| text.contains(MARK))
+        };
         for (i, t) in list.iter().enumerate() {
-            if found.is_none() && has_mark(Some(t)) {
+            if found.is_none() && (has_mark(Some(t)) || budget_mark(t)) {
                 found = Some((vec![key("thresholds"), Seg::Index(i)], "threshold"));
             }
         }
@@ -261,10 +266,14 @@ pub(crate) fn explain(plan: &Plan) -> String {
         let end = at + st.duration;
         let _ = writeln!(
             s,
-            "  stage {i}  {:>8} → {:>8}  {} {unit}",
+            "  stage {i}  {:>8} → {:>8}  {} {unit}{}",
             units::format_duration(at),
             units::format_duration(end),
-            st.level
+            st.level,
+            match plan.stage_names.get(i).and_then(Option::as_deref) {
+                Some(name) => format!("  (stage:{name})"),
+                None => String::new(),
+            }
         );
         at = end;
     }
@@ -278,7 +287,7 @@ pub(crate) fn explain(plan: &Plan) -> String {
     match plan.threshold_origin {
         ThresholdOrigin::Scenario => {
             for t in &plan.thresholds {
-                let _ = writeln!(s, "  threshold {}", t.expr);
+                let _ = writeln!(s, "  threshold {}{}", t.expr, threshold_extras(t));
             }
         }
         ThresholdOrigin::Defaults => {
@@ -305,11 +314,52 @@ pub(crate) fn explain(plan: &Plan) -> String {
             );
         }
     }
+    if let Some(d) = plan.abort_when_unreachable.filter(|_| plan.uses_http()) {
+        let _ = writeln!(
+            s,
+            "  abort: when no connection to the target can be made for {} (target.abort_when_unreachable; `off` keeps running)",
+            units::format_duration(d)
+        );
+    }
     let _ = writeln!(
         s,
         "  guard: a run in which no request succeeded fails (always, whatever the thresholds)"
     );
     s
+}
+
+/// What a budget adds to its threshold's line: ` (warn 200ms, target 150ms, KPI, abort: true
+/// after 10s)`; empty for the short form.
+fn threshold_extras(t: &Threshold) -> String {
+    let value = |v: f64| match t.metric.unit() {
+        "ms" => units::format_duration(std::time::Duration::from_secs_f64(v / 1e3)),
+        "ratio" => format!("{}%", v * 100.0),
+        "rps" => format!("{v}/s"),
+        _ => format!("{v}"),
+    };
+    let mut parts = Vec::new();
+    if let Some(w) = t.levels.warn {
+        parts.push(format!("warn {}", value(w)));
+    }
+    if let Some(g) = t.levels.target {
+        parts.push(format!("target {}", value(g)));
+    }
+    if t.levels.kpi {
+        parts.push("KPI".to_string());
+    }
+    match t.abort {
+        Some(after) if !after.is_zero() => parts.push(format!(
+            "abort: true, judged per second after {}",
+            units::format_duration(after)
+        )),
+        Some(_) => parts.push("abort: true, judged per second".to_string()),
+        None => {}
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 #[cfg(test)]

@@ -14,5 +14,6 @@ mod input_truth;
 mod scenario_errors;
 mod schema;
 mod stop;
+mod threshold_forms;
 mod verdict_truth;
 mod windows;

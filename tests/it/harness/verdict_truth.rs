@@ -345,9 +345,25 @@ fn validate_explain_prints_the_thresholds_that_will_judge_the_run() {
         "{out}"
     );
 
+    // A stress run's defaults judge the stages up to `peak`, not those past it.
     let (out, _) = explain("stress.yaml", &format!("name: s\nkind: stress\n{base}"));
     assert!(
-        out.contains("thresholds: none by default for a stress run"),
+        out.contains("threshold stage:step-50.error_rate < 1% (default for stress")
+            && out.contains("threshold stage:peak.error_rate < 1% (default for stress"),
+        "{out}"
+    );
+    assert!(out.contains("(stage:peak)") && !out.contains("stage:step-150.error_rate"), "{out}");
+
+    let (out, _) = explain(
+        "budget.yaml",
+        &format!("name: s\nkind: load\n{base}thresholds:\n  - p95: {{ target: 150ms, warn: 200ms, fail: 250ms, kpi: true }}\n  - error_rate: {{ fail: 50%, abort: true, after: 10s }}\n"),
+    );
+    assert!(
+        out.contains("threshold p95 < 250ms (warn 200ms, target 150ms, KPI)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("threshold error_rate < 50% (abort: true, judged per second after 10s)\n"),
         "{out}"
     );
 
