@@ -159,6 +159,18 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("a stage without level", "concurrency: 2, ", "", false),
     ("no requests", requests!(), "requests: []\n", false),
     ("a rate that is not a rate", "load:\n  warmup: 1s\n  stages:\n    - { concurrency: 2, duration: 1s }\n", "load:\n  model: open\n  stages:\n    - { rate: 200, duration: 1s }\n", false),
+    ("stage scopes and budgets", "  - p95 < 250ms\n", "  - stage[0].p95 < 250ms\n  - p95: { target: 100ms, warn: 200ms, fail: 250ms, kpi: true }\n  - error_rate: { fail: 50%, abort: true, after: 2s }\n  - errors: { warn: 1, fail: 10 }\n", true),
+    ("a named stage", "{ concurrency: 2, duration: 1s }", "{ concurrency: 2, duration: 1s, name: peak }", true),
+    ("a stage threshold by name", "{ concurrency: 2, duration: 1s }\nthresholds:\n  - p95 < 250ms", "{ concurrency: 2, duration: 1s, name: peak }\nthresholds:\n  - stage:peak.p95 < 250ms", true),
+    ("abort_when_unreachable off", "  timeout: 2s\n", "  timeout: 2s\n  abort_when_unreachable: off\n", true),
+    ("abort_when_unreachable false", "  timeout: 2s\n", "  timeout: 2s\n  abort_when_unreachable: false\n", true),
+    ("abort_when_unreachable 10s", "  timeout: 2s\n", "  timeout: 2s\n  abort_when_unreachable: 10s\n", true),
+    ("abort_when_unreachable soon", "  timeout: 2s\n", "  timeout: 2s\n  abort_when_unreachable: soon\n", false),
+    ("a budget without fail", "  - p95 < 250ms\n", "  - p95: { warn: 200ms }\n", false),
+    ("a budget with an unknown field", "  - p95 < 250ms\n", "  - p95: { fail: 1s, wrn: 1ms }\n", false),
+    ("a budget of an unknown metric", "  - p95 < 250ms\n", "  - p96: { fail: 1s }\n", false),
+    ("a budget with two keys", "  - p95 < 250ms\n", "  - { p95: { fail: 1s }, p99: { fail: 1s } }\n", false),
+    ("a budget's after without a unit", "  - p95 < 250ms\n", "  - p99: { fail: 1s, abort: true, after: 10 }\n", false),
 ];
 
 /// The schema is only useful if it agrees with `perfgate validate`: a file it flags must be
