@@ -19,8 +19,8 @@ use crate::gate::abort::AbortWatch;
 use crate::metrics::machine::{annotate, Sampler, NO_PROC_WARNING};
 use crate::result::fold::median_measurement;
 use crate::result::{
-    new_run_id, EarlyStop, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo, ToolInfo,
-    Window,
+    new_run_id, EarlyStop, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo,
+    ToolInfo, Window,
 };
 use crate::scenario::{BaseUrl, Model, Plan};
 
@@ -286,7 +286,11 @@ pub(crate) fn measure_as_asked(
             break;
         }
     }
-    if runs.len() == 1 || runs.last().is_some_and(|m| m.aborted || m.stopped_early.is_some()) {
+    if runs.len() == 1
+        || runs
+            .last()
+            .is_some_and(|m| m.aborted || m.stopped_early.is_some())
+    {
         return runs
             .pop()
             .ok_or_else(|| AppError::Run("no run completed".into()));

@@ -204,7 +204,13 @@ mod tests {
 
     #[test]
     fn the_first_window_that_breaks_it_stops_the_run_with_a_reason() {
-        let t = abort("error_rate < 50%", ThresholdMetric::ErrorRate, Op::Lt, 0.5, 0);
+        let t = abort(
+            "error_rate < 50%",
+            ThresholdMetric::ErrorRate,
+            Op::Lt,
+            0.5,
+            0,
+        );
         let mut w = AbortWatch::new(&[t], Duration::ZERO, None).unwrap();
         assert!(w.observe(&window(0.0, Some(0), 100, 10)).is_none());
         assert!(w.observe(&window(1.0, Some(0), 0, 0)).is_none(), "no data");
@@ -219,7 +225,13 @@ mod tests {
 
     #[test]
     fn warm_up_and_the_grace_are_not_judged() {
-        let t = abort("error_rate < 50%", ThresholdMetric::ErrorRate, Op::Lt, 0.5, 3);
+        let t = abort(
+            "error_rate < 50%",
+            ThresholdMetric::ErrorRate,
+            Op::Lt,
+            0.5,
+            3,
+        );
         let mut w = AbortWatch::new(&[t], Duration::from_secs(2), None).unwrap();
         assert!(w.observe(&window(0.0, None, 10, 10)).is_none(), "warm-up");
         assert!(w.observe(&window(2.0, Some(0), 10, 10)).is_none(), "grace");
@@ -233,7 +245,10 @@ mod tests {
         errors.stage = Some(1);
         errors.expr = "stage:peak.errors < 5".into();
         let mut w = AbortWatch::new(&[errors], Duration::ZERO, None).unwrap();
-        assert!(w.observe(&window(0.0, Some(0), 10, 10)).is_none(), "stage 0");
+        assert!(
+            w.observe(&window(0.0, Some(0), 10, 10)).is_none(),
+            "stage 0"
+        );
         assert!(w.observe(&window(1.0, Some(1), 10, 3)).is_none());
         let stop = w.observe(&window(2.0, Some(1), 10, 2)).unwrap();
         assert_eq!(
@@ -261,7 +276,11 @@ mod tests {
         assert!(w.observe(&refused(2.0, 5)).is_none());
         let stop = w.observe(&refused(3.0, 5)).unwrap();
         assert_eq!(stop.cause, "abort_when_unreachable: 2s");
-        assert!(stop.reason.starts_with("aborted at 4 s: no connection"), "{}", stop.reason);
+        assert!(
+            stop.reason.starts_with("aborted at 4 s: no connection"),
+            "{}",
+            stop.reason
+        );
         // Nothing to watch: no watch.
         assert!(AbortWatch::new(&[], Duration::ZERO, None).is_none());
     }

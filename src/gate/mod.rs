@@ -205,7 +205,12 @@ mod tests {
         let mut m = measurement(100, 210.0);
         let mut budget = p95_below(250.0);
         budget.levels.warn = Some(200.0);
-        let r = judge(m.clone(), &[budget.clone()], None, &CompareOptions::default());
+        let r = judge(
+            m.clone(),
+            &[budget.clone()],
+            None,
+            &CompareOptions::default(),
+        );
         assert_eq!((r.verdict, r.exit_code), (Verdict::Pass, 0));
         assert_eq!(
             r.warnings,
@@ -227,7 +232,10 @@ mod tests {
         });
         let r = judge(m, &[budget], None, &CompareOptions::default());
         assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));
-        assert_eq!(r.reasons[0], "aborted at 12 s: error_rate 100 % ≥ 50 % (abort: true)");
+        assert_eq!(
+            r.reasons[0],
+            "aborted at 12 s: error_rate 100 % ≥ 50 % (abort: true)"
+        );
         assert_eq!(r.clone().into_measurement().stopped_early, r.stopped_early);
     }
 

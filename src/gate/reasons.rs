@@ -184,7 +184,11 @@ pub(crate) fn warn_sentence(t: &ThresholdResult, result: &RunResult) -> Option<S
     let warn = t.warn.filter(|_| t.warning)?;
     let scope = match t.stage {
         Some(i) => format!("{} ", stage_words(i, result)),
-        None => t.scope.as_deref().map(|s| format!("{s} ")).unwrap_or_default(),
+        None => t
+            .scope
+            .as_deref()
+            .map(|s| format!("{s} "))
+            .unwrap_or_default(),
     };
     let towards = if t.op.starts_with('>') { "≤" } else { "≥" };
     Some(format!(

@@ -27,7 +27,11 @@ pub fn evaluate(thresholds: &[Threshold], result: &Measurement) -> Vec<Threshold
 fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
     let unit = t.metric.unit().to_string();
     let metrics = match (&t.scope, t.stage) {
-        (_, Some(i)) => result.stages.iter().find(|s| s.index == i).map(|s| &s.metrics),
+        (_, Some(i)) => result
+            .stages
+            .iter()
+            .find(|s| s.index == i)
+            .map(|s| &s.metrics),
         (None, None) => Some(&result.totals),
         (Some(name), None) => result.requests.get(name),
     };
@@ -100,10 +104,7 @@ fn levels_reached(t: &Threshold, observed: f64) -> (bool, Option<bool>) {
             observed <= level
         }
     };
-    (
-        t.levels.warn.is_some_and(past),
-        t.levels.target.map(met),
-    )
+    (t.levels.warn.is_some_and(past), t.levels.target.map(met))
 }
 
 /// ``stage `peak` `` (from `stage:peak.p99`) or `stage[2]`, as the threshold names it.
@@ -358,14 +359,30 @@ mod tests {
             end_s: 10.0,
             metrics: peak,
         }];
-        let mut on_peak = th("stage:peak.p99 < 300ms", None, ThresholdMetric::P99, Op::Lt, 300.0);
+        let mut on_peak = th(
+            "stage:peak.p99 < 300ms",
+            None,
+            ThresholdMetric::P99,
+            Op::Lt,
+            300.0,
+        );
         on_peak.stage = Some(0);
-        let mut later = th("stage[1].p99 < 300ms", None, ThresholdMetric::P99, Op::Lt, 300.0);
+        let mut later = th(
+            "stage[1].p99 < 300ms",
+            None,
+            ThresholdMetric::P99,
+            Op::Lt,
+            300.0,
+        );
         later.stage = Some(1);
         let out = evaluate(&[on_peak, later], &r);
         assert!(!out[0].pass && out[0].observed == 900.0 && out[0].stage == Some(0));
         assert!(!out[1].pass && out[1].no_data);
-        assert!(out[1].expr.ends_with("(stage[1] did not run)"), "{}", out[1].expr);
+        assert!(
+            out[1].expr.ends_with("(stage[1] did not run)"),
+            "{}",
+            out[1].expr
+        );
     }
 
     #[test]
@@ -386,13 +403,22 @@ mod tests {
         assert!(out[1].pass && !out[1].warning);
         assert_eq!(out[1].target_met, Some(true));
         // A failed budget is a failure, not a warning.
-        let out = evaluate(&[budget(100.0, 50.0)].map(|mut t| {
-            t.limit = 150.0;
-            t
-        }), &r);
+        let out = evaluate(
+            &[budget(100.0, 50.0)].map(|mut t| {
+                t.limit = 150.0;
+                t
+            }),
+            &r,
+        );
         assert!(!out[0].pass && !out[0].warning);
         // Throughput: lower is worse.
-        let mut tp = th("throughput > 100/s", None, ThresholdMetric::Throughput, Op::Gt, 100.0);
+        let mut tp = th(
+            "throughput > 100/s",
+            None,
+            ThresholdMetric::Throughput,
+            Op::Gt,
+            100.0,
+        );
         tp.levels.warn = Some(600.0);
         let out = evaluate(&[tp], &r);
         assert!(out[0].pass && out[0].warning);

@@ -85,7 +85,11 @@ pub(crate) fn status_words(row: &KpiRow) -> String {
 /// The threshold's left-hand side: `p95`, `stage:peak.p99`, `list-items.p99`.
 fn kpi_name(t: &ThresholdResult) -> String {
     let expr = t.expr.split(" (").next().unwrap_or(&t.expr);
-    expr.split(['<', '>', '=']).next().unwrap_or(expr).trim().to_string()
+    expr.split(['<', '>', '='])
+        .next()
+        .unwrap_or(expr)
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

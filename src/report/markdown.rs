@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use super::budgets::{self, Status};
 use super::escape::markdown_cell as cell;
 use super::escape::markdown_line as line;
-use super::budgets::{self, Status};
 use super::format as f;
 use super::sections::{self, Section, SectionWriter};
 use super::{ReportContext, ReportError, Reporter};

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Comparison, EarlyStop, ErrorSample, HostInfo, Metrics, RepeatInfo, RunResult, ScenarioInfo, SeriesPoint,
-    StageResult, ThresholdResult, ToolInfo, Verdict, Window, RESULT_SCHEMA,
+    Comparison, EarlyStop, ErrorSample, HostInfo, Metrics, RepeatInfo, RunResult, ScenarioInfo,
+    SeriesPoint, StageResult, ThresholdResult, ToolInfo, Verdict, Window, RESULT_SCHEMA,
 };
 use crate::exit::ExitCode;
 

@@ -141,7 +141,9 @@ pub struct RunResult {
 impl EarlyStop {
     /// The first of the runs' early stops (by time), if any stopped early: what a fold of
     /// runs (merge, `--repeat`) says stopped it.
-    pub(crate) fn first_of<'a>(stops: impl Iterator<Item = Option<&'a EarlyStop>>) -> Option<EarlyStop> {
+    pub(crate) fn first_of<'a>(
+        stops: impl Iterator<Item = Option<&'a EarlyStop>>,
+    ) -> Option<EarlyStop> {
         stops
             .flatten()
             .min_by(|a, b| a.at_s.total_cmp(&b.at_s))

@@ -172,8 +172,7 @@ fn refuse_interpolated_names(text: &str, path: &Path) -> Result<(), ScenarioErro
     if let Some(list) = doc.get("thresholds").and_then(|r| r.as_sequence()) {
         // A budget (a map) is checked whole: its key and every level.
         let budget_mark = |t: &serde_yaml::Value| {
-            t.is_mapping()
-                && serde_yaml::to_string(t).is_ok_and(|text| text.contains(MARK))
+            t.is_mapping() && serde_yaml::to_string(t).is_ok_and(|text| text.contains(MARK))
         };
         for (i, t) in list.iter().enumerate() {
             if found.is_none() && (has_mark(Some(t)) || budget_mark(t)) {

@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::schema::{
-    BaseUrl, Duration, DurationOrOff, Flag, HeaderValue, Method, OrVar, Peak, Percent, Rate, RequestName,
-    ScenarioName, ThresholdEntry, Tolerances, UrlPath, Whole,
+    BaseUrl, Duration, DurationOrOff, Flag, HeaderValue, Method, OrVar, Peak, Percent, Rate,
+    RequestName, ScenarioName, ThresholdEntry, Tolerances, UrlPath, Whole,
 };
 
 /// A perfgate scenario: what to send, how much load, and the gates that decide pass or fail.

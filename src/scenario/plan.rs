@@ -277,7 +277,10 @@ impl ThresholdMetric {
     /// True when more is better (`throughput`, `requests`): a budget's levels then fall
     /// (target ≥ warn ≥ fail) and its fail level reads `>`; otherwise they rise and it reads `<`.
     pub(crate) fn higher_is_better(self) -> bool {
-        matches!(self, ThresholdMetric::Throughput | ThresholdMetric::Requests)
+        matches!(
+            self,
+            ThresholdMetric::Throughput | ThresholdMetric::Requests
+        )
     }
 
     /// `ms`, `ratio`, `rps` or `count`.

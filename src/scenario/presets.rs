@@ -250,19 +250,28 @@ mod tests {
         let exprs: Vec<&str> = t.iter().map(|t| t.expr.as_str()).collect();
         assert_eq!(
             exprs,
-            ["stage:step-50.error_rate < 1%", "stage:peak.error_rate < 1%"]
+            [
+                "stage:step-50.error_rate < 1%",
+                "stage:peak.error_rate < 1%"
+            ]
         );
         assert_eq!(t[1].stage, Some(1));
         let open = Model::Open { max_in_flight: 10 };
         assert_eq!(stress_stage_thresholds(Kind::Stress, open, &names).len(), 4);
         // Without a stage named `peak`, or for another kind: none.
         assert!(stress_stage_thresholds(Kind::Stress, closed, &[None, None]).is_empty());
-        assert!(stress_stage_thresholds(Kind::Load, closed, &stage_names(Kind::Load, 4)).is_empty());
+        assert!(
+            stress_stage_thresholds(Kind::Load, closed, &stage_names(Kind::Load, 4)).is_empty()
+        );
         // A preset of another length has no names.
         assert_eq!(stage_names(Kind::Spike, 2), [None, None]);
         assert_eq!(
             stage_names(Kind::Spike, 3),
-            [Some("base".into()), Some("spike".into()), Some("recovery".into())]
+            [
+                Some("base".into()),
+                Some("spike".into()),
+                Some("recovery".into())
+            ]
         );
     }
 }

@@ -110,7 +110,9 @@ fn parse_lhs(lhs: &str, t: &str, names: Names) -> Result<Lhs, Problem> {
     if let Some(s) = &scope {
         if stage.is_some() {
             return Err((
-                format!("`{t}` names a stage and a request: a stage threshold covers every request"),
+                format!(
+                    "`{t}` names a stage and a request: a stage threshold covers every request"
+                ),
                 Some(format!(
                     "judge the stage (`{}.{}`) or the request (`{s}.{}`)",
                     &lhs[..lhs.len() - rest.len() - 1],
@@ -172,7 +174,10 @@ fn parse_stage<'a>(
         let i: usize = n.trim().parse().map_err(|_| {
             (
                 format!("`{t}`: `{n}` is not a stage index"),
-                Some("stages are numbered from 0, e.g. `stage[0].p99`; or by name: `stage:peak.p99`".into()),
+                Some(
+                    "stages are numbered from 0, e.g. `stage[0].p99`; or by name: `stage:peak.p99`"
+                        .into(),
+                ),
             )
         })?;
         if i >= stages.len() {
@@ -197,7 +202,10 @@ fn parse_stage<'a>(
                     format!("`{t}`: no stage is named `{name}`"),
                     Some(match did_you_mean(name, &known) {
                         Some(n) => format!("did you mean `stage:{n}`? {}", listing()),
-                        None => format!("give the stage a `name: {name}`, or use its index; {}", listing()),
+                        None => format!(
+                            "give the stage a `name: {name}`, or use its index; {}",
+                            listing()
+                        ),
                     }),
                 )
             })?;
@@ -262,10 +270,17 @@ pub(super) fn parse_budget(
     for f in fields.keys() {
         if !BUDGET_FIELDS.contains(&f.as_str()) {
             let hint = match did_you_mean(f, &BUDGET_FIELDS) {
-                Some(s) => format!("did you mean `{s}`? a budget has {}", BUDGET_FIELDS.join(", ")),
+                Some(s) => format!(
+                    "did you mean `{s}`? a budget has {}",
+                    BUDGET_FIELDS.join(", ")
+                ),
                 None => format!("a budget has {}", BUDGET_FIELDS.join(", ")),
             };
-            return Err(at(f, format!("unknown field `{f}` in the budget of `{key}`"), Some(hint)));
+            return Err(at(
+                f,
+                format!("unknown field `{f}` in the budget of `{key}`"),
+                Some(hint),
+            ));
         }
     }
     let text = |f: &str| -> Result<Option<String>, BudgetProblem> {
@@ -273,7 +288,11 @@ pub(super) fn parse_budget(
             None | Some(serde_yaml::Value::Null) => Ok(None),
             Some(serde_yaml::Value::String(s)) => Ok(Some(s.trim().to_string())),
             Some(serde_yaml::Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(at(f, format!("`{f}` of `{key}` is not a value"), Some(value_hint(lhs.metric)))),
+            Some(_) => Err(at(
+                f,
+                format!("`{f}` of `{key}` is not a value"),
+                Some(value_hint(lhs.metric)),
+            )),
         }
     };
     let flag = |f: &str| -> Result<bool, BudgetProblem> {
@@ -287,8 +306,13 @@ pub(super) fn parse_budget(
         let Some(v) = text(f)? else {
             return Ok(None);
         };
-        let x = parse_value(lhs.metric, &v)
-            .map_err(|e| at(f, format!("`{f}` of `{key}`: {e}"), Some(value_hint(lhs.metric))))?;
+        let x = parse_value(lhs.metric, &v).map_err(|e| {
+            at(
+                f,
+                format!("`{f}` of `{key}`: {e}"),
+                Some(value_hint(lhs.metric)),
+            )
+        })?;
         Ok(Some((x, v)))
     };
     let target = level("target")?;
@@ -321,7 +345,9 @@ pub(super) fn parse_budget(
             return Err(at(
                 "target",
                 format!("`target` of `{key}` is past its `warn` or `fail` level"),
-                Some(format!("`target` comes first: {word} the warn and fail levels")),
+                Some(format!(
+                    "`target` comes first: {word} the warn and fail levels"
+                )),
             ));
         }
     }
@@ -329,7 +355,9 @@ pub(super) fn parse_budget(
         return Err(at(
             "fail",
             format!("`fail: 0` for `{key}` fails every run"),
-            Some(format!("to allow none at all, write the short form `{key} == 0`")),
+            Some(format!(
+                "to allow none at all, write the short form `{key} == 0`"
+            )),
         ));
     }
     let abort = flag("abort")?;
@@ -337,10 +365,18 @@ pub(super) fn parse_budget(
         None => None,
         Some(a) => {
             if !abort {
-                return Err(at("after", "`after` is the grace of `abort: true`".into(), Some("add `abort: true`, or remove `after`".into())));
+                return Err(at(
+                    "after",
+                    "`after` is the grace of `abort: true`".into(),
+                    Some("add `abort: true`, or remove `after`".into()),
+                ));
             }
             Some(parse_duration(&a).map_err(|e| {
-                at("after", e, Some("durations look like `500ms`, `10s`, `1m`".into()))
+                at(
+                    "after",
+                    e,
+                    Some("durations look like `500ms`, `10s`, `1m`".into()),
+                )
             })?)
         }
     };
@@ -380,8 +416,15 @@ pub(crate) fn window_metric(metric: ThresholdMetric) -> bool {
     use ThresholdMetric as T;
     matches!(
         metric,
-        T::P50 | T::P90 | T::P99 | T::Max | T::ErrorRate | T::Errors | T::Throughput
-            | T::Dropped | T::DroppedRate
+        T::P50
+            | T::P90
+            | T::P99
+            | T::Max
+            | T::ErrorRate
+            | T::Errors
+            | T::Throughput
+            | T::Dropped
+            | T::DroppedRate
     )
 }
 
@@ -460,7 +503,10 @@ mod tests {
     fn stage_scopes_by_index_and_by_name() {
         let st = stages();
         let t = parse_in("stage[1].p99 < 300ms", names(&["list"], &st)).unwrap();
-        assert_eq!((t.stage, t.scope.as_deref(), t.limit), (Some(1), None, 300.0));
+        assert_eq!(
+            (t.stage, t.scope.as_deref(), t.limit),
+            (Some(1), None, 300.0)
+        );
         let t = parse_in("stage:peak.error_rate < 1%", names(&["list"], &st)).unwrap();
         assert_eq!((t.stage, t.metric), (Some(2), ThresholdMetric::ErrorRate));
         assert_eq!(t.expr, "stage:peak.error_rate < 1%");
@@ -473,9 +519,15 @@ mod tests {
     fn a_stage_that_does_not_exist_says_which_do() {
         let st = stages();
         let (m, h) = parse_in("stage[3].p99 < 300ms", names(&[], &st)).unwrap_err();
-        assert!(m.contains("there is no stage[3]; the load has 3 stages"), "{m}");
+        assert!(
+            m.contains("there is no stage[3]; the load has 3 stages"),
+            "{m}"
+        );
         let h = h.unwrap();
-        assert!(h.contains("stage[2] (`stage:peak`)") && h.contains("--explain"), "{h}");
+        assert!(
+            h.contains("stage[2] (`stage:peak`)") && h.contains("--explain"),
+            "{h}"
+        );
         let (m, h) = parse_in("stage:paek.p99 < 300ms", names(&[], &st)).unwrap_err();
         assert!(m.contains("no stage is named `paek`"), "{m}");
         assert!(h.unwrap().starts_with("did you mean `stage:peak`?"));
@@ -484,7 +536,10 @@ mod tests {
         let (m, _) = parse_in("stage:peak.list.p99 < 1s", names(&["list"], &st)).unwrap_err();
         assert!(m.contains("a stage threshold covers every request"), "{m}");
         let (m, _) = parse_in("stage:peak < 1s", names(&[], &st)).unwrap_err();
-        assert!(m.contains("no metric") || m.contains("unknown metric"), "{m}");
+        assert!(
+            m.contains("no metric") || m.contains("unknown metric"),
+            "{m}"
+        );
     }
 
     fn budget(key: &str, yaml: &str) -> Result<Threshold, BudgetProblem> {
@@ -495,8 +550,15 @@ mod tests {
 
     #[test]
     fn budgets_have_levels_and_read_as_their_fail_level() {
-        let t = budget("p95", "{ target: 150ms, warn: 200ms, fail: 250ms, kpi: true }").unwrap();
-        assert_eq!((t.op, t.limit, t.expr.as_str()), (Op::Lt, 250.0, "p95 < 250ms"));
+        let t = budget(
+            "p95",
+            "{ target: 150ms, warn: 200ms, fail: 250ms, kpi: true }",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.op, t.limit, t.expr.as_str()),
+            (Op::Lt, 250.0, "p95 < 250ms")
+        );
         assert_eq!(
             t.levels,
             Levels {
@@ -507,8 +569,11 @@ mod tests {
         );
         assert_eq!(t.abort, None);
         // More is better for throughput: the levels fall and the fail level reads `>`.
-        let t = budget("stage:peak.throughput", "{ target: 900/s, warn: 600/s, fail: 500/s }")
-            .unwrap();
+        let t = budget(
+            "stage:peak.throughput",
+            "{ target: 900/s, warn: 600/s, fail: 500/s }",
+        )
+        .unwrap();
         assert_eq!((t.op, t.limit, t.stage), (Op::Gt, 500.0, Some(2)));
         assert_eq!(t.expr, "stage:peak.throughput > 500/s");
         // A count may be a YAML number.
@@ -522,7 +587,10 @@ mod tests {
     #[test]
     fn bad_budgets_name_the_field() {
         let e = budget("p95", "{ warn: 200ms }").unwrap_err();
-        assert!(e.field.is_none() && e.message.contains("no `fail` level"), "{e:?}");
+        assert!(
+            e.field.is_none() && e.message.contains("no `fail` level"),
+            "{e:?}"
+        );
         let e = budget("p95", "{ wran: 200ms, fail: 1s }").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("wran"));
         assert!(e.hint.unwrap().starts_with("did you mean `warn`?"));
@@ -539,7 +607,10 @@ mod tests {
         let e = budget("p95", "{ fail: 1s, after: 5s }").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("after"));
         let e = budget("p95", "{ fail: 1s, abort: true }").unwrap_err();
-        assert!(e.hint.unwrap().contains("p50, p90, p99"), "abort needs a window metric");
+        assert!(
+            e.hint.unwrap().contains("p50, p90, p99"),
+            "abort needs a window metric"
+        );
         let e = budget("list.p99", "{ fail: 1s, abort: true }").unwrap_err();
         assert!(e.message.contains("not of one request"));
         let e = budget("requests", "{ fail: 10, abort: true }").unwrap_err();

@@ -124,15 +124,19 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
     for (i, entry) in raw.thresholds.iter().flatten().enumerate() {
         let at = [k("thresholds"), Seg::Index(i)];
         let t = match entry {
-            RawThreshold::Expr(expr) => threshold::parse_in(expr, scope_names)
-                .map_err(|(m, h)| ctx.err(&at, m, h))?,
+            RawThreshold::Expr(expr) => {
+                threshold::parse_in(expr, scope_names).map_err(|(m, h)| ctx.err(&at, m, h))?
+            }
             RawThreshold::Budget(map) => {
                 let mut entries = map.iter();
                 let (Some((key, fields)), None) = (entries.next(), entries.next()) else {
                     return Err(ctx.err(
                         &at,
                         "a budget is a map with one key, the metric",
-                        Some("e.g. `- p95: { warn: 200ms, fail: 250ms }`; one entry per metric".into()),
+                        Some(
+                            "e.g. `- p95: { warn: 200ms, fail: 250ms }`; one entry per metric"
+                                .into(),
+                        ),
                     ));
                 };
                 threshold::parse_budget(key, fields, scope_names).map_err(|p| {

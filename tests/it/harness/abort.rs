@@ -115,7 +115,10 @@ fn abort_when_unreachable_defaults_to_5s_and_can_be_turned_off() {
         secs(plan("  abort_when_unreachable: 10s\n").unwrap()),
         Some(10)
     );
-    assert_eq!(secs(plan("  abort_when_unreachable: false\n").unwrap()), None);
+    assert_eq!(
+        secs(plan("  abort_when_unreachable: false\n").unwrap()),
+        None
+    );
     assert_eq!(secs(plan("  abort_when_unreachable: off\n").unwrap()), None);
     let e = plan("  abort_when_unreachable: soon\n").unwrap_err();
     assert_eq!(e.field, "target.abort_when_unreachable");

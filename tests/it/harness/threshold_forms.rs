@@ -47,7 +47,10 @@ fn stage_scopes_and_budgets_reach_the_plan() {
         panic!("{:?}", p.thresholds)
     };
     assert_eq!((a.stage, a.limit), (Some(0), 300.0));
-    assert_eq!((b.stage, b.limit, b.levels.warn), (Some(1), 250.0, Some(200.0)));
+    assert_eq!(
+        (b.stage, b.limit, b.levels.warn),
+        (Some(1), 250.0, Some(200.0))
+    );
     assert!(b.levels.kpi);
     assert_eq!(b.expr, "stage:peak.p95 < 250ms");
     assert_eq!(c.abort.map(|d| d.as_secs()), Some(2));

@@ -352,7 +352,10 @@ fn validate_explain_prints_the_thresholds_that_will_judge_the_run() {
             && out.contains("threshold stage:peak.error_rate < 1% (default for stress"),
         "{out}"
     );
-    assert!(out.contains("(stage:peak)") && !out.contains("stage:step-150.error_rate"), "{out}");
+    assert!(
+        out.contains("(stage:peak)") && !out.contains("stage:step-150.error_rate"),
+        "{out}"
+    );
 
     let (out, _) = explain(
         "budget.yaml",

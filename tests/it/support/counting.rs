@@ -267,7 +267,9 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
                 if seen <= n {
                     conn.write_all(ok)
                 } else {
-                    conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+                    conn.write_all(
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
+                    )
                 }
             }
             p if p.starts_with("/slow-close/") => {
