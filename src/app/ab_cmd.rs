@@ -206,7 +206,14 @@ pub(crate) fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppErro
     };
     let no_thresholds = CompareOptions::from_spec(&plan.baseline, &[], false);
     let a_result = gate::judge(a_m, &[], None, &no_thresholds);
-    let result = gate::judge(b_m, &plan.thresholds, None, &opts);
+    // Stage thresholds judge the scenario's load shape, which `ab` replaces by its slices.
+    let whole_run: Vec<_> = plan
+        .thresholds
+        .iter()
+        .filter(|t| t.stage.is_none())
+        .cloned()
+        .collect();
+    let result = gate::judge(b_m, &whole_run, None, &opts);
     let result = paired::apply(result, ab, reasons);
     // Not verbose: the A/B table lists every metric, and there is no baseline comparison.
     output::emit(&result, Some(&a_result), &dir, args.no_report, false)?;
@@ -364,6 +371,8 @@ fn side_plan(
             level: plan.load.peak(),
             duration: length,
         }];
+        p.stage_names = vec![None];
+        p.thresholds.retain(|t| t.stage.is_none());
         p
     };
     Ok(SidePlan {
