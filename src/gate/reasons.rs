@@ -120,7 +120,7 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
         );
     }
     let scope = match t.stage {
-        Some(i) => format!("{} ", stage_words(i, result)),
+        Some(i) => format!("{} ", stage_words(t, i, result)),
         None => t
             .scope
             .as_deref()
@@ -164,13 +164,18 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
     }
 }
 
-/// `stage peak` (a named stage) or `stage 2`.
-pub(crate) fn stage_words(i: usize, result: &RunResult) -> String {
+/// `stage peak` (a named stage, named in the result or by the threshold) or `stage 2`.
+pub(crate) fn stage_words(t: &ThresholdResult, i: usize, result: &RunResult) -> String {
+    let by_threshold = t
+        .expr
+        .strip_prefix("stage:")
+        .and_then(|rest| rest.split('.').next());
     match result
         .stages
         .iter()
         .find(|s| s.index == i)
         .and_then(|s| s.name.as_deref())
+        .or(by_threshold)
     {
         Some(name) => format!("stage {name}"),
         None => format!("stage {i}"),
@@ -183,7 +188,7 @@ pub(crate) fn stage_words(i: usize, result: &RunResult) -> String {
 pub(crate) fn warn_sentence(t: &ThresholdResult, result: &RunResult) -> Option<String> {
     let warn = t.warn.filter(|_| t.warning)?;
     let scope = match t.stage {
-        Some(i) => format!("{} ", stage_words(i, result)),
+        Some(i) => format!("{} ", stage_words(t, i, result)),
         None => t
             .scope
             .as_deref()

@@ -1,6 +1,6 @@
 //! What every report shows of budgets with levels: a threshold's status (pass, warn, fail)
 //! and the KPI table, like an SLO sheet: per `kpi: true` threshold its target, warn and fail
-//! levels beside the observed value. Each reporter draws these cells its own way (yellow in
+//! levels beside the observed value; and a stage's name beside its number. Each reporter draws these cells its own way (yellow in
 //! the terminal, amber in HTML, an icon in Markdown); the gate decided them.
 
 use super::format as f;
@@ -80,6 +80,14 @@ pub(crate) fn status_words(row: &KpiRow) -> String {
     } else {
         format!("{}, {}", row.status.word(), row.target)
     }
+}
+
+/// A named stage's name after `sep` (`#2 · peak · 10 VUs`), empty for an unnamed one.
+pub(crate) fn stage_name(s: &crate::result::StageResult, sep: &str) -> String {
+    s.name
+        .as_deref()
+        .map(|n| format!("{sep}{n}"))
+        .unwrap_or_default()
 }
 
 /// The threshold's left-hand side: `p95`, `stage:peak.p99`, `list-items.p99`.

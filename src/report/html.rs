@@ -295,8 +295,9 @@ fn stages(out: &mut String, r: &RunResult) {
     metrics_head(out, "stage", dropped);
     for s in &r.stages {
         let label = format!(
-            "#{} · {} · {}–{}",
+            "#{}{} · {} · {}–{}",
             s.index + 1,
+            budgets::stage_name(s, " · "),
             f::level(s),
             f::duration(s.start_s),
             f::duration(s.end_s)

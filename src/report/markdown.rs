@@ -339,7 +339,12 @@ fn stages(s: &mut String, r: &RunResult) {
     headers.extend(f::metric_headers(dropped));
     head(s, &headers, 1..headers.len());
     for st in &r.stages {
-        let mut cells = vec![format!("#{} · {}", st.index + 1, f::level(st))];
+        let mut cells = vec![format!(
+            "#{}{} · {}",
+            st.index + 1,
+            budgets::stage_name(st, " · "),
+            f::level(st)
+        )];
         cells.extend(f::metric_row(&st.metrics, dropped));
         row(s, &cells);
     }

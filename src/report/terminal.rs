@@ -315,9 +315,13 @@ impl Summary<'_> {
         }
         let dropped = f::shows_dropped(r);
         let rows = metric_rows(
-            r.stages
-                .iter()
-                .map(|st| (format!("#{} {}", st.index + 1, f::level(st)), &st.metrics)),
+            r.stages.iter().map(|st| {
+                let name = budgets::stage_name(st, " ");
+                (
+                    format!("#{}{name} {}", st.index + 1, f::level(st)),
+                    &st.metrics,
+                )
+            }),
             dropped,
         );
         let headers = metric_headers("stage", dropped);
