@@ -366,6 +366,38 @@ async fn an_abort_lets_a_request_that_ends_within_the_grace_period_finish() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_halt_from_the_window_hook_cuts_the_run_like_an_abort_but_is_not_one() {
+    // A 10 s run of 3 s requests; the hook halts the run at the first closed window (1.1 s):
+    // the request in flight gets the 500 ms grace, is cut off at 1,600 ms and counted as
+    // interrupted, and the run is not `aborted` (it stopped itself; the gate judges it).
+    let origin = Instant::now();
+    let fake = Arc::new(Fake {
+        script: takes(3000),
+        origin,
+        log: Arc::new(Mutex::new(Vec::new())),
+        sessions: Mutex::new(0),
+    });
+    let stop = StopSignal::new();
+    let halt = stop.clone();
+    let hook: super::WindowHook = Box::new(move |_| halt.halt());
+    let load = closed(&[(1.0, 10_000)], 0);
+    let out = drive(
+        fake,
+        vec!["r0".into()],
+        vec![1],
+        &load,
+        stop.clone(),
+        Some(hook),
+    )
+    .await;
+    assert_eq!(ms_since(origin), 1600);
+    assert!(!out.aborted && stop.is_halted());
+    assert_eq!(out.elapsed, Duration::from_millis(1100));
+    let t = &out.metrics.totals;
+    assert_eq!((t.requests, t.errors_by_class.interrupted), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
 async fn per_second_counts_match_the_targets_log_while_the_pool_grows() {
     // The rate steps 100/300/100 per second, 400 ms each: the pool grows past its first 16
     // workers in the second stage, and in the third its workers idle over a second between
