@@ -1,7 +1,7 @@
 //! `summary.md`: a short Markdown summary for pull requests and CI job pages, walked section by
 //! section in the one section order (`sections.rs`): the first reason the run did not pass (its
 //! first line), verdict, key totals (dropped arrivals and retries included), warnings, the baseline
-//! comparison (unchanged metrics folded) and its warnings, thresholds, requests and stages
+//! comparison (unchanged metrics folded) and its warnings, the KPI table and thresholds, requests and stages
 //! (folded), errors by class. Also appends it to GitHub's job summary when `GITHUB_STEP_SUMMARY` is
 //! set. Cells are escaped with `super::escape::markdown_cell` (GitHub renders inline HTML).
 

@@ -1,7 +1,8 @@
 //! The terminal summary printed after a run (`summary.txt` when written to a folder), walked
 //! section by section in the one section order (`sections.rs`): a header line; the baseline
 //! comparison per request name (changed and inconclusive metrics first, unchanged ones folded into
-//! one line unless `verbose`); the thresholds; tables per request name and per stage (with dropped
+//! one line unless `verbose`); the KPI table (`kpi: true` budgets) and the thresholds (a warn level
+//! reached reads WARN, yellow); tables per request name and per stage (with dropped
 //! arrivals in the open model); errors by class with their time to failure and a sample message,
 //! and retries; then the warnings and, for a run that did not pass, its reasons, the most important
 //! one on the last line. Built with `tabled`, readable in 100 columns; plain text unless `color` is

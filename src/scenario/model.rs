@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::schema::{
     BaseUrl, Duration, DurationOrOff, Flag, HeaderValue, Method, OrVar, Peak, Percent, Rate,
-    RequestName, ScenarioName, ThresholdEntry, Tolerances, UrlPath, Whole,
+    RequestName, ScenarioName, StageName, ThresholdEntry, Tolerances, UrlPath, Whole,
 };
 
 /// A perfgate scenario: what to send, how much load, and the gates that decide pass or fail.
@@ -273,7 +273,7 @@ pub(super) struct RawStage {
     /// A name for stage thresholds (`stage:peak.p99 < 300ms`) and the reports: unique,
     /// without spaces or `.`.
     #[serde(default)]
-    #[schemars(with = "Option<RequestName>")]
+    #[schemars(with = "Option<StageName>")]
     pub name: Option<String>,
 }
 

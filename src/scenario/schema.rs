@@ -195,6 +195,15 @@ text_type!(
 );
 
 text_type!(
+    StageName,
+    "A stage name.",
+    "Unique among the stages, without spaces or `.`: stage thresholds name it \
+     (`stage:peak.p99 < 300ms`), and the reports show it beside the stage's number.",
+    whole(r"(?!.*\$\{)[^\s.]+"),
+    ["peak", "ramp-up"]
+);
+
+text_type!(
     BaseUrl,
     "The target's base URL.",
     "An `http://` or `https://` URL with a host (a trailing `/` is dropped), or `embedded` \
