@@ -30,7 +30,7 @@ fn a_broken_abort_threshold_stops_the_run_and_fails_it_with_the_reason() {
         &s.url(),
         "/fail-after/200",
         "",
-        "  - error_rate: { fail: 50%, abort: true }\n  - p99: { warn: 1ms, fail: 5s }\n",
+        "  - error_rate: { fail: 50%, abort: true }\n  - p99: { warn: 1us, fail: 5s }\n",
     );
     let r = run_yaml(&yaml, &Registry::with_builtins());
     assert_totals_add_up(&r);

@@ -214,12 +214,24 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
         if stop.load(Ordering::Relaxed) {
             return; // killed: a request read now is neither logged nor answered
         }
-        log.lock().unwrap().push(Received {
-            at: Instant::now(),
-            method,
-            path: path.clone(),
-            head,
-        });
+        // `/fail-after/N` needs its place among the requests of its path, counted with the
+        // push itself: two connections counting apart could both see the same total.
+        let nth_fail_after = {
+            let mut log = log.lock().unwrap();
+            log.push(Received {
+                at: Instant::now(),
+                method,
+                path: path.clone(),
+                head,
+            });
+            if path.starts_with("/fail-after/") {
+                log.iter()
+                    .filter(|r| r.path.starts_with("/fail-after/"))
+                    .count()
+            } else {
+                0
+            }
+        };
         on_this_conn += 1;
         let path = path.split('?').next().unwrap_or("").to_string();
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -258,13 +270,7 @@ fn serve(mut conn: TcpStream, log: &Mutex<Vec<Received>>, stop: &AtomicBool) {
             }
             p if p.starts_with("/fail-after/") => {
                 let n = p["/fail-after/".len()..].parse::<usize>().unwrap_or(0);
-                let seen = log
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .filter(|r| r.path.starts_with("/fail-after/"))
-                    .count();
-                if seen <= n {
+                if nth_fail_after <= n {
                     conn.write_all(ok)
                 } else {
                     conn.write_all(
