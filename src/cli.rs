@@ -134,6 +134,28 @@ pub(crate) struct RunCli {
     /// saturated generator), rerun once and fail only if the rerun regresses.
     #[arg(long)]
     confirm: bool,
+    #[command(flatten)]
+    distributed: DistributedCli,
+}
+
+/// One load generator of several: shared by `run`.
+#[derive(Debug, Args)]
+pub(crate) struct DistributedCli {
+    /// Run generator I's share of the load of N generators, e.g. 2/4 (default:
+    /// $PERFGATE_SEGMENT, else all of it).
+    #[arg(long, value_name = "I/N", conflicts_with = "segments")]
+    segment: Option<String>,
+    /// In a Kubernetes Indexed Job: run segment $JOB_COMPLETION_INDEX+1 of N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    segments: Option<u32>,
+    /// Wait until this instant before the warm-up: RFC 3339 (2026-11-23T09:00:00Z) or
+    /// +DURATION (+10s). A generator that gets there later does not start (exit 3).
+    #[arg(long, value_name = "TIME")]
+    start_at: Option<String>,
+    /// The run id the result records (default: from the scenario's hash and --start-at,
+    /// so generators started together share it).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -338,6 +360,13 @@ impl From<RunCli> for app::RunArgs {
                     testbed,
                 },
             confirm,
+            distributed:
+                DistributedCli {
+                    segment,
+                    segments,
+                    start_at,
+                    run_id,
+                },
         } = cli;
         app::RunArgs {
             scenario,
@@ -357,6 +386,13 @@ impl From<RunCli> for app::RunArgs {
             repeat,
             // The command line is the process: Ctrl-C and SIGTERM end the run cleanly.
             handle_signals: true,
+            distributed: app::DistributedArgs {
+                segment,
+                segments,
+                start_at,
+                run_id,
+            },
+            distribution: Default::default(),
         }
     }
 }

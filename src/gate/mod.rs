@@ -141,6 +141,8 @@ mod tests {
             warnings: Vec::new(),
             run_id: "r1".into(),
             repeat: None,
+            segment: None,
+            generators: Vec::new(),
         }
     }
 

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Comparison, ErrorSample, HostInfo, Metrics, RepeatInfo, RunResult, ScenarioInfo, SeriesPoint,
-    StageResult, ThresholdResult, ToolInfo, Verdict, Window, RESULT_SCHEMA,
+    Comparison, ErrorSample, GeneratorHealth, HostInfo, Metrics, RepeatInfo, RunResult,
+    ScenarioInfo, SegmentInfo, SeriesPoint, StageResult, ThresholdResult, ToolInfo, Verdict,
+    Window, RESULT_SCHEMA,
 };
 use crate::exit::ExitCode;
 
@@ -36,6 +37,8 @@ pub struct Measurement {
     pub warnings: Vec<String>,
     pub run_id: String,
     pub repeat: Option<RepeatInfo>,
+    pub segment: Option<SegmentInfo>,
+    pub generators: Vec<GeneratorHealth>,
 }
 
 /// What the gate decided about a [`Measurement`].
@@ -70,6 +73,8 @@ impl RunResult {
             warnings,
             run_id,
             repeat,
+            segment,
+            generators,
         } = m;
         let Judgement {
             verdict,
@@ -101,6 +106,8 @@ impl RunResult {
             comparison,
             repeat,
             ab: None,
+            segment,
+            generators,
         }
     }
 
@@ -137,6 +144,8 @@ impl RunResult {
             comparison,
             repeat,
             ab: _,
+            segment,
+            generators,
         } = self;
         let m = Measurement {
             tool,
@@ -156,6 +165,8 @@ impl RunResult {
             warnings,
             run_id,
             repeat,
+            segment,
+            generators,
         };
         let j = Judgement {
             verdict,

@@ -25,12 +25,15 @@ pub mod ab;
 mod comparison;
 #[doc(hidden)]
 pub mod fold;
+mod distributed;
 pub(crate) mod histogram;
 mod measurement;
 mod vocabulary;
 
 pub use ab::{AbMetric, AbResult, AbSide, AbSlice, Side};
 pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
+pub(crate) use distributed::hostname;
+pub use distributed::{GeneratorHealth, SegmentInfo};
 pub(crate) use measurement::Judgement;
 #[doc(hidden)]
 pub use measurement::Measurement;
@@ -131,6 +134,13 @@ pub struct RunResult {
     /// the result is side B's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ab: Option<AbResult>,
+    /// Set when the run was one generator's share of the load (`run --segment I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentInfo>,
+    /// A merged result (`perfgate merge`): each generator's requests, errors, dropped
+    /// arrivals and CPU saturation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generators: Vec<GeneratorHealth>,
 }
 
 /// The program that wrote a result.
@@ -189,6 +199,9 @@ pub struct HostInfo {
     /// Worker threads of the runtime that produced the result.
     #[serde(default)]
     pub threads: usize,
+    /// The machine's host name (several in a merged result, joined by `+`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
 }
 
 impl HostInfo {
@@ -202,6 +215,7 @@ impl HostInfo {
                 .unwrap_or(1),
             cpu_model: cpu_model(),
             threads,
+            name: hostname(),
         }
     }
 }

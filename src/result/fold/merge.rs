@@ -323,6 +323,8 @@ mod tests {
             warnings: vec![format!("warning of {id}"), "shared".into()],
             run_id: id.into(),
             repeat: None,
+            segment: None,
+            generators: Vec::new(),
         }
     }
 

@@ -211,6 +211,7 @@ fn realistic_unjudged() -> RunResult {
             cpus: 2,
             cpu_model: "Test CPU @ 3.0GHz".into(),
             threads: 2,
+            ..HostInfo::default()
         },
         started_at: "2026-11-22T10:00:00Z".into(),
         duration_s: 33.0,
@@ -314,6 +315,8 @@ fn realistic_unjudged() -> RunResult {
         }),
         repeat: None,
         ab: None,
+        segment: None,
+        generators: Vec::new(),
     }
 }
 
@@ -392,6 +395,8 @@ pub fn empty() -> RunResult {
         comparison: None,
         repeat: None,
         ab: None,
+        segment: None,
+        generators: Vec::new(),
     }
 }
 
