@@ -228,6 +228,25 @@ pub(crate) struct MergeCli {
     /// Merge runs that did not overlap in time (refused by default).
     #[arg(long)]
     allow_disjoint: bool,
+    /// Merge the segments at hand when some are missing (refused by default); the result
+    /// says which are missing.
+    #[arg(long)]
+    partial: bool,
+    /// Judge with this scenario file (default: the file the results name); it must be the
+    /// one the generators ran.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Do not compare with a baseline.
+    #[arg(long, conflicts_with = "baseline")]
+    no_baseline: bool,
+    /// Compare with this baseline file (it must exist).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateCli,
+    /// List every compared metric in the summary, the unchanged ones too.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -480,12 +499,33 @@ impl From<MergeCli> for app::MergeArgs {
             out,
             no_report,
             allow_disjoint,
+            partial,
+            scenario,
+            no_baseline,
+            baseline,
+            gate:
+                GateCli {
+                    tolerances,
+                    strict,
+                    strict_env,
+                    testbed,
+                },
+            verbose,
         } = cli;
         app::MergeArgs {
             results,
             out,
             no_report,
             allow_disjoint,
+            partial,
+            scenario,
+            no_baseline,
+            baseline,
+            tolerances,
+            strict,
+            strict_env,
+            testbed,
+            verbose,
         }
     }
 }

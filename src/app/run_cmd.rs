@@ -78,7 +78,7 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
     let thresholds = if segment { &[][..] } else { &plan.thresholds[..] };
     let segment_note = segment.then(|| {
         format!(
-            "segment {} of the load: thresholds and the baseline are judged on the merged              result (`perfgate merge`)",
+            "segment {} of the load: thresholds and the baseline are judged on the merged result (`perfgate merge`)",
             args.distribution.segment
         )
     });
@@ -131,7 +131,7 @@ fn resolve_distribution(plan: &Plan, args: &RunArgs) -> Result<Distribution, App
     let repeat = args.repeat.unwrap_or(plan.baseline.repeat);
     if d.start_at.is_some() && (repeat > 1 || args.confirm) {
         return Err(AppError::Input(
-            "--start-at starts one measurement at one instant; it cannot be combined with              --repeat, `baseline.repeat` or --confirm"
+            "--start-at starts one measurement at one instant; it cannot be combined with --repeat, `baseline.repeat` or --confirm"
                 .into(),
         ));
     }

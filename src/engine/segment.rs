@@ -280,7 +280,7 @@ mod tests {
                 assert_eq!(counts.iter().sum::<usize>(), single.len());
                 assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1);
                 // Interleaved: taking one arrival from each segment in turn is the schedule.
-                let mut merged = Vec::new();
+                let mut merged: Vec<f64> = Vec::new();
                 for i in 0..counts[0] {
                     merged.extend(segs.iter().filter_map(|s| s.get(i)));
                 }

@@ -8,7 +8,9 @@ mod merge;
 mod repeat;
 mod sum;
 
-pub use merge::{check_mergeable, merge, MergeRefusal, RUN_ID_SEPARATOR};
+pub use merge::{
+    check_mergeable, merge, MergeChecks, MergeFindings, MergeRefusal, RUN_ID_SEPARATOR,
+};
 pub use repeat::{median_measurement, median_metrics};
 
 use std::collections::BTreeMap;
