@@ -6,6 +6,7 @@ mod ab;
 mod cli;
 mod client_truth;
 mod counted;
+mod distributed;
 mod engine;
 mod faults;
 mod gate_cli;
