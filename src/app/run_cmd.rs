@@ -14,9 +14,9 @@ use super::{
 use crate::client::Registry;
 use crate::gate::noise::{worse_inconclusive, Noise};
 use crate::gate::{self, Baseline, CompareOptions};
-use crate::result::{MetricVerdict, RunResult, Verdict};
+use crate::result::{MetricVerdict, RunResult, Verdict, SEGMENT_NOTE};
 use crate::scenario::units::{TolMetric, TolValue};
-use crate::scenario::{Plan, ThresholdOrigin};
+use crate::scenario::{Model, Plan, ThresholdOrigin};
 
 /// What `perfgate run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -77,10 +77,7 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
     };
     let thresholds = if segment { &[][..] } else { &plan.thresholds[..] };
     let segment_note = segment.then(|| {
-        format!(
-            "segment {} of the load: thresholds and the baseline are judged on the merged result (`perfgate merge`)",
-            args.distribution.segment
-        )
+        format!("segment {} {SEGMENT_NOTE}", args.distribution.segment)
     });
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict)
         .on_testbed(Some(testbed));
@@ -134,6 +131,16 @@ fn resolve_distribution(plan: &Plan, args: &RunArgs) -> Result<Distribution, App
             "--start-at starts one measurement at one instant; it cannot be combined with --repeat, `baseline.repeat` or --confirm"
                 .into(),
         ));
+    }
+    if let Model::Closed { .. } = plan.load.model {
+        let peak = plan.load.peak();
+        if d.segment.share_of_level(peak) == 0.0 {
+            return Err(AppError::Input(format!(
+                "--segment {}: the scenario's {peak} virtual user(s) leave nothing to this \
+                 generator\n  hint: run at most {peak} generator(s) of this scenario",
+                d.segment
+            )));
+        }
     }
     Ok(d)
 }

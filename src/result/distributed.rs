@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Window;
 
+/// The end of the warning a segment's result carries (`segment 2/4 ` comes first); `merge`
+/// leaves it out of the merged result, which is judged.
+pub(crate) const SEGMENT_NOTE: &str = "of the load: thresholds and the baseline are judged on \
+                                       the merged result (`perfgate merge`)";
+
 /// The share of the load one generator ran: segment `index` of `count`.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SegmentInfo {

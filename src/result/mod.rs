@@ -32,7 +32,7 @@ mod vocabulary;
 
 pub use ab::{AbMetric, AbResult, AbSide, AbSlice, Side};
 pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
-pub(crate) use distributed::hostname;
+pub(crate) use distributed::{hostname, SEGMENT_NOTE};
 pub use distributed::{GeneratorHealth, SegmentInfo};
 pub(crate) use measurement::Judgement;
 #[doc(hidden)]

@@ -215,3 +215,31 @@ fn a_generator_that_reaches_the_start_too_late_does_not_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--start-at:"), "{}", stderr(&out));
 }
+
+/// `scripts/distributed-local.sh`: the same choreography from a shell, its exit code the
+/// merge's.
+#[test]
+fn the_local_script_runs_n_generators_and_merges_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "two.yaml",
+        "name: two\nkind: load\ntarget: { base_url: embedded }\nrequests:\n  - { name: list, path: /items }\nload:\n  stages:\n    - { concurrency: 2, duration: 500ms }\nthresholds:\n  - error_rate < 1%\n",
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/distributed-local.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .args(["2", file.to_str().unwrap(), "--threads", "1"])
+        .env("PERFGATE", env!("CARGO_BIN_EXE_perfgate"))
+        .env("OUT", "dist")
+        .env("START_IN", "2")
+        .env("MERGE_FLAGS", "--no-baseline --no-report")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let m = read_json(&dir.path().join("dist/merged/result.json"));
+    assert_eq!(m["generators"].as_array().unwrap().len(), 2);
+    assert_eq!(m["stages"][0]["target"], 2.0, "1 + 1 virtual users");
+    assert_eq!(m["thresholds"][0]["pass"], true);
+}
