@@ -43,9 +43,9 @@ pub(crate) struct MergeArgs {
 }
 
 pub(crate) fn merge(args: &MergeArgs, registry: &Registry) -> Result<ExitCode, AppError> {
-    refuse_same_file(&args.results)?;
-    let runs = args
-        .results
+    let files = result_files(&args.results)?;
+    refuse_same_file(&files)?;
+    let runs = files
         .iter()
         .map(|p| load_result(p).map(|r| r.into_measurement()))
         .collect::<Result<Vec<_>, _>>()?;
@@ -53,7 +53,7 @@ pub(crate) fn merge(args: &MergeArgs, registry: &Registry) -> Result<ExitCode, A
         allow_disjoint: args.allow_disjoint,
         partial: args.partial,
     };
-    let findings = check_mergeable(&runs, checks).map_err(|e| refusal(e, &args.results))?;
+    let findings = check_mergeable(&runs, checks).map_err(|e| refusal(e, &files))?;
     let mut merged = fold::merge(&runs).map_err(|e| AppError::Input(e.to_string()))?;
     merged.warnings.extend(findings.note());
     let plan = scenario_of(&merged, args.scenario.as_deref(), registry)?;
@@ -92,6 +92,43 @@ pub(crate) fn merge(args: &MergeArgs, registry: &Registry) -> Result<ExitCode, A
         strict_env_check(&merged, "the generators")?;
     }
     Ok(merged.exit())
+}
+
+/// The result files named: a file as given; a folder gives its `result.json` and those of
+/// its subfolders (`segment-1/result.json`, ...), so a shared volume can be merged without a
+/// shell to expand a pattern. At least two are needed.
+fn result_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| AppError::Input(format!("{}: cannot read the folder: {e}", p.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path().join("result.json")))
+            .chain(std::iter::once(p.join("result.json")))
+            .filter(|f| f.is_file())
+            .collect();
+        if found.is_empty() {
+            return Err(AppError::Input(format!(
+                "{}: no result.json in this folder or its subfolders",
+                p.display()
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    if out.len() < 2 {
+        return Err(AppError::Input(format!(
+            "merging needs at least two results; found {}",
+            out.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(out)
 }
 
 /// The same file named twice (however it is spelled) is one generator counted twice.

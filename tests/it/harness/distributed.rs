@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use base64::Engine as _;
+
 use crate::support::{perfgate, read_json, signal, spawn_ready, wait_exit, write, Stream};
 
 /// 400 arrivals/s for 2 s (open model: the schedule, not the server, sets the count), 20 ms
@@ -21,7 +23,7 @@ requests:
   - {{ name: list, path: /items }}
 load:
   model: open
-  max_in_flight: 64
+  max_in_flight: 256
   stages:
     - {{ rate: 400/s, duration: 2s }}
 thresholds:
@@ -67,7 +69,7 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
             let (file, cwd, start) = (file.clone(), dir.path().to_path_buf(), start.clone());
             std::thread::spawn(move || {
                 let seg = format!("{i}/4");
-                let out = format!("seg{i}");
+                let out = format!("segs/seg{i}");
                 generator(&file, &cwd, &["--segment", &seg, "--start-at", &start, "--out", &out])
             })
         })
@@ -81,14 +83,14 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
     signal(&server, "-INT");
     wait_exit(&mut server, Duration::from_secs(10));
 
-    let seg1 = read_json(&dir.path().join("seg1/result.json"));
+    let seg1 = read_json(&dir.path().join("segs/seg1/result.json"));
     assert_eq!(seg1["segment"]["index"], 1);
     assert_eq!(seg1["segment"]["count"], 4);
     assert_eq!(seg1["segment"]["start_at"], start.as_str());
     assert!(!seg1["host"]["name"].as_str().unwrap().is_empty());
     assert_eq!(seg1["stages"][0]["target"], 100.0, "its share of 400/s");
 
-    let segs: Vec<String> = (1..=4).map(|i| format!("seg{i}/result.json")).collect();
+    let segs: Vec<String> = (1..=4).map(|i| format!("segs/seg{i}/result.json")).collect();
     let mut args = vec!["merge"];
     args.extend(segs.iter().map(String::as_str));
     args.extend(["--out", "merged", "--no-report", "--no-baseline"]);
@@ -131,8 +133,50 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
 
     // The latency of an unsaturated server is the same whoever measures it.
     let lat = |v: &serde_json::Value, q: &str| v["totals"]["latency_ms"][q].as_f64().unwrap();
-    assert!((lat(&m, "p50") - lat(&s, "p50")).abs() <= 0.15 * lat(&s, "p50"));
-    assert!((lat(&m, "p99") - lat(&s, "p99")).abs() <= 0.5 * lat(&s, "p99"));
+    // Exactly the percentiles of all four generators' latencies together: the histograms add.
+    let mut all: Option<hdrhistogram::Histogram<u64>> = None;
+    for seg in &segs {
+        let h = read_json(&dir.path().join(seg))["histograms"]["_total"].clone();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(h.as_str().unwrap())
+            .unwrap();
+        let mut h: hdrhistogram::Histogram<u64> =
+            hdrhistogram::serialization::Deserializer::new()
+                .deserialize(&mut bytes.as_slice())
+                .unwrap();
+        h.auto(true);
+        match &mut all {
+            None => all = Some(h),
+            Some(a) => a.add(&h).unwrap(),
+        }
+    }
+    let all = all.unwrap();
+    for (q, key) in [(0.5, "p50"), (0.99, "p99")] {
+        assert_eq!(lat(&m, key), all.value_at_quantile(q) as f64 / 1e3, "{key}");
+    }
+    assert_eq!(all.len(), m["totals"]["ok"].as_u64().unwrap());
+
+    // And close to one generator's measurement of the same load: the medians within 15 %.
+    // (The p99 of two runs on a shared machine differs by whatever else ran then; it is
+    // printed, not compared.)
+    let lats = format!(
+        "merged p50 {} p99 {}, single p50 {} p99 {}",
+        lat(&m, "p50"),
+        lat(&m, "p99"),
+        lat(&s, "p50"),
+        lat(&s, "p99")
+    );
+    eprintln!("{lats}");
+    assert!((lat(&m, "p50") - lat(&s, "p50")).abs() <= 0.15 * lat(&s, "p50"), "{lats}");
+
+    // A folder stands for the results in its subfolders (a shared volume, no shell).
+    let by_folder = perfgate(
+        &["merge", "segs", "--out", "by-folder", "--no-report", "--no-baseline"],
+        dir.path(),
+    );
+    assert_eq!(by_folder.status.code(), Some(0), "{}", stderr(&by_folder));
+    let f = read_json(&dir.path().join("by-folder/result.json"));
+    assert_eq!(f["totals"], m["totals"]);
 
     // Judged like a run: three generators of four are 300/s, under the threshold: exit 1.
     let partial = perfgate(
