@@ -4,6 +4,7 @@
 
 mod ab;
 mod cli;
+mod deploy;
 mod client_truth;
 mod counted;
 mod distributed;
