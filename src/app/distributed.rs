@@ -69,9 +69,8 @@ impl DistributedArgs {
     }
 
     fn segment(&self, env: &impl Fn(&str) -> Option<String>) -> Result<Segment, AppError> {
-        let bad = |what: &str, e: crate::engine::SegmentError| {
-            AppError::Input(format!("{what}: {e}"))
-        };
+        let bad =
+            |what: &str, e: crate::engine::SegmentError| AppError::Input(format!("{what}: {e}"));
         if let Some(s) = &self.segment {
             return Segment::parse(s).map_err(|e| bad("--segment", e));
         }
@@ -251,18 +250,36 @@ mod tests {
             ..DistributedArgs::default()
         };
         let d = a.resolve("0123456789abcdef", env(&[]), now()).unwrap();
-        assert_eq!(d.run_id.as_deref(), Some("0123456789ab-20261123T090000.000Z"));
+        assert_eq!(
+            d.run_id.as_deref(),
+            Some("0123456789ab-20261123T090000.000Z")
+        );
         // Two generators started apart agree on the id; another start instant does not.
         let later = now() + chrono::Duration::seconds(3);
-        assert_eq!(a.resolve("0123456789abcdef", env(&[]), later).unwrap().run_id, d.run_id);
-        assert_eq!(DistributedArgs::default().resolve("h", env(&[]), now()).unwrap().run_id, None);
+        assert_eq!(
+            a.resolve("0123456789abcdef", env(&[]), later)
+                .unwrap()
+                .run_id,
+            d.run_id
+        );
+        assert_eq!(
+            DistributedArgs::default()
+                .resolve("h", env(&[]), now())
+                .unwrap()
+                .run_id,
+            None
+        );
 
         let named = DistributedArgs {
             run_id: Some("nightly-42".into()),
             ..a.clone()
         };
         assert_eq!(
-            named.resolve("h", env(&[]), now()).unwrap().run_id.as_deref(),
+            named
+                .resolve("h", env(&[]), now())
+                .unwrap()
+                .run_id
+                .as_deref(),
             Some("nightly-42")
         );
         let bad = DistributedArgs {
@@ -275,9 +292,14 @@ mod tests {
     #[test]
     fn a_generator_past_the_start_says_by_how_much() {
         let at = now();
-        assert_eq!(until_start(at, at - chrono::Duration::milliseconds(1500)), Ok(Duration::from_millis(1500)));
+        assert_eq!(
+            until_start(at, at - chrono::Duration::milliseconds(1500)),
+            Ok(Duration::from_millis(1500))
+        );
         let late = until_start(at, at + chrono::Duration::milliseconds(2310)).unwrap_err();
         assert_eq!(late.late, "2.31 s");
-        assert!(late.to_string().starts_with("started 2.31 s after --start-at 2026-11-23T09:00:00.000Z"));
+        assert!(late
+            .to_string()
+            .starts_with("started 2.31 s after --start-at 2026-11-23T09:00:00.000Z"));
     }
 }

@@ -73,8 +73,8 @@ pub(crate) fn merge(args: &MergeArgs, registry: &Registry) -> Result<ExitCode, A
         Some(p) => (p.thresholds.clone(), p.baseline.clone()),
         None => Default::default(),
     };
-    let opts = CompareOptions::from_spec(&spec, &args.tolerances, args.strict)
-        .on_testbed(Some(testbed));
+    let opts =
+        CompareOptions::from_spec(&spec, &args.tolerances, args.strict).on_testbed(Some(testbed));
     let merged = gate::judge(merged, &thresholds, baseline.as_ref(), &opts);
     let dir = args
         .out
@@ -191,7 +191,11 @@ fn scenario_of(
                  its thresholds would judge another test",
                 path.display(),
                 merged.scenario.name,
-                merged.scenario.hash.get(..12).unwrap_or(&merged.scenario.hash)
+                merged
+                    .scenario
+                    .hash
+                    .get(..12)
+                    .unwrap_or(&merged.scenario.hash)
             )));
         }
         return Ok(Some(plan));

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::distributed::{Distribution, DistributedArgs};
+use super::distributed::{DistributedArgs, Distribution};
 use super::measure::measure_as_asked;
 use super::{
     default_out, find_baseline, load_plan_for_run, output, strict_env_check, this_testbed,
@@ -75,10 +75,13 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
     } else {
         baseline_for(&plan, args, &testbed)?
     };
-    let thresholds = if segment { &[][..] } else { &plan.thresholds[..] };
-    let segment_note = segment.then(|| {
-        format!("segment {} {SEGMENT_NOTE}", args.distribution.segment)
-    });
+    let thresholds = if segment {
+        &[][..]
+    } else {
+        &plan.thresholds[..]
+    };
+    let segment_note =
+        segment.then(|| format!("segment {} {SEGMENT_NOTE}", args.distribution.segment));
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict)
         .on_testbed(Some(testbed));
     let opted_out = opted_out_warning(&plan);

@@ -259,10 +259,7 @@ fn segment_spans(phases: &[Phase], load: &LoadPlan, segment: Segment) -> Vec<cra
     phases
         .iter()
         .zip(levels)
-        .map(|(p, level)| crate::metrics::Span {
-            level,
-            ..p.span()
-        })
+        .map(|(p, level)| crate::metrics::Span { level, ..p.span() })
         .collect()
 }
 

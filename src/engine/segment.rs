@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(shares, [4.0, 3.0, 3.0]);
         // The users each runs are the whole run's, striped.
         let s2 = Segment::new(2, 3).unwrap();
-        assert_eq!((0..3).map(|i| s2.global_vu(i)).collect::<Vec<_>>(), [1, 4, 7]);
+        assert_eq!(
+            (0..3).map(|i| s2.global_vu(i)).collect::<Vec<_>>(),
+            [1, 4, 7]
+        );
     }
 
     /// For many levels and generator counts, the shares sum to the level exactly and differ
@@ -221,7 +224,9 @@ mod tests {
                     .fold((f64::MAX, 0.0f64), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
                 assert!(hi - lo <= 1.0, "{level} over {n}: {shares:?}");
                 let mut vus: Vec<usize> = all(n)
-                    .flat_map(|s| (0..s.share_of_level(level as f64) as usize).map(move |i| s.global_vu(i)))
+                    .flat_map(|s| {
+                        (0..s.share_of_level(level as f64) as usize).map(move |i| s.global_vu(i))
+                    })
                     .collect();
                 vus.sort_unstable();
                 assert_eq!(vus, (0..level as usize).collect::<Vec<_>>());

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::schedule::Phase;
 use super::schedule;
+use super::schedule::Phase;
 use super::segment::SegmentArrivals;
 use super::stop::StopSignal;
 use crate::client::Session;

@@ -315,14 +315,22 @@ fn generators(out: &mut String, r: &RunResult) {
     let _ = writeln!(out, "<h2>{TITLE}</h2>");
     out.push_str("<div class=\"scroll\"><table>\n<tr>");
     for (i, h) in HEADERS.iter().enumerate() {
-        let class = if i < FIRST_NUMERIC { " class=\"name\"" } else { "" };
+        let class = if i < FIRST_NUMERIC {
+            " class=\"name\""
+        } else {
+            ""
+        };
         let _ = write!(out, "<th{class}>{}</th>", esc(h));
     }
     out.push_str("</tr>\n");
     for cells in &rows {
         out.push_str("<tr>");
         for (i, c) in cells.iter().enumerate() {
-            let class = if i < FIRST_NUMERIC { " class=\"name\"" } else { "" };
+            let class = if i < FIRST_NUMERIC {
+                " class=\"name\""
+            } else {
+                ""
+            };
             let _ = write!(out, "<td{class}>{}</td>", esc(c));
         }
         out.push_str("</tr>\n");

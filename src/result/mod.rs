@@ -23,9 +23,9 @@
 
 pub mod ab;
 mod comparison;
+mod distributed;
 #[doc(hidden)]
 pub mod fold;
-mod distributed;
 pub(crate) mod histogram;
 mod measurement;
 mod vocabulary;

@@ -4,9 +4,9 @@
 
 mod ab;
 mod cli;
-mod deploy;
 mod client_truth;
 mod counted;
+mod deploy;
 mod distributed;
 mod engine;
 mod faults;

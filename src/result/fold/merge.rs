@@ -314,7 +314,10 @@ pub fn merge(runs: &[Measurement]) -> Result<Measurement, MergeRefusal> {
         .fold(0.0, f64::max);
     out.host.cpus = runs.iter().map(|r| r.host.cpus).sum();
     out.host.threads = runs.iter().map(|r| r.host.threads).sum();
-    out.host.name = distinct(runs.iter().flat_map(|r| r.host.name.split(RUN_ID_SEPARATOR)));
+    out.host.name = distinct(
+        runs.iter()
+            .flat_map(|r| r.host.name.split(RUN_ID_SEPARATOR)),
+    );
     out.aborted = runs.iter().any(|r| r.aborted);
     // The segments of one run share its id; runs merged without segments list theirs.
     out.run_id = distinct(runs.iter().flat_map(run_ids));
@@ -599,7 +602,11 @@ mod tests {
 
     #[test]
     fn segments_of_one_run_merge_once_each_and_all_of_them() {
-        let all = [segment("r", 1, 3, 0), segment("r", 2, 3, 0), segment("r", 3, 3, 0)];
+        let all = [
+            segment("r", 1, 3, 0),
+            segment("r", 2, 3, 0),
+            segment("r", 3, 3, 0),
+        ];
         assert_eq!(
             check_mergeable(&all, MergeChecks::default()),
             Ok(MergeFindings::default())
@@ -618,10 +625,18 @@ mod tests {
         assert_eq!(m.generators[1].host, "gen-2");
 
         // Duplicates, a missing segment, another run's segment, another split of the load.
-        let twice = [segment("r", 1, 3, 0), segment("r", 2, 3, 0), segment("r", 2, 3, 0)];
+        let twice = [
+            segment("r", 1, 3, 0),
+            segment("r", 2, 3, 0),
+            segment("r", 2, 3, 0),
+        ];
         assert!(matches!(
             refusal(&twice),
-            MergeRefusal::SameSegment { first: 2, second: 3, .. }
+            MergeRefusal::SameSegment {
+                first: 2,
+                second: 3,
+                ..
+            }
         ));
         let missing = [segment("r", 1, 3, 0), segment("r", 3, 3, 0)];
         let e = refusal(&missing);
@@ -665,7 +680,8 @@ mod tests {
         let a = segment("r", 1, 2, 0);
         let b = segment("r", 2, 2, 2_100);
         let m = merge(&[a, b]).unwrap();
-        let per_second: Vec<(f64, u64)> = m.timeseries.iter().map(|w| (w.t_s, w.requests)).collect();
+        let per_second: Vec<(f64, u64)> =
+            m.timeseries.iter().map(|w| (w.t_s, w.requests)).collect();
         assert_eq!(
             per_second,
             [(0.0, 10), (1.0, 10), (2.0, 20), (3.0, 10), (4.0, 10)]

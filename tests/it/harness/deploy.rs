@@ -18,9 +18,7 @@ fn docs(name: &str) -> Vec<Value> {
     let path = root().join("deploy/kubernetes").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
     serde_yaml::Deserializer::from_str(&text)
-        .map(|d| {
-            serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{name}: {e}"))
-        })
+        .map(|d| serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{name}: {e}")))
         .collect()
 }
 
@@ -45,12 +43,20 @@ fn env<'a>(container: &'a Value, name: &str) -> &'a Value {
 }
 
 fn args(container: &Value) -> Vec<&str> {
-    container["args"].as_sequence().unwrap().iter().map(s).collect()
+    container["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(s)
+        .collect()
 }
 
 /// The value after `flag` in `args`.
 fn after<'a>(args: &[&'a str], flag: &str) -> &'a str {
-    let i = args.iter().position(|a| *a == flag).unwrap_or_else(|| panic!("no {flag}"));
+    let i = args
+        .iter()
+        .position(|a| *a == flag)
+        .unwrap_or_else(|| panic!("no {flag}"));
     args[i + 1]
 }
 
@@ -64,7 +70,11 @@ fn the_kubernetes_manifests_run_n_segments_from_one_start_and_merge_them() {
     let segments: u64 = s(&env(c, "SEGMENTS")["value"]).parse().unwrap();
     assert_eq!(spec["completions"].as_u64(), Some(segments));
     assert_eq!(spec["parallelism"].as_u64(), Some(segments));
-    assert_eq!(spec["backoffLimit"].as_u64(), Some(0), "a late retry would start alone");
+    assert_eq!(
+        spec["backoffLimit"].as_u64(),
+        Some(0),
+        "a late retry would start alone"
+    );
     assert_eq!(pod["restartPolicy"], "Never");
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     // Segment JOB_COMPLETION_INDEX+1 of N: `--segments N` with the index from the Job.
@@ -92,7 +102,10 @@ fn the_kubernetes_manifests_run_n_segments_from_one_start_and_merge_them() {
     assert_eq!(ma[1], "/results/$(START_AT)");
     assert_eq!(merge["spec"]["backoffLimit"].as_u64(), Some(0));
     let wait = &mpod["initContainers"][0];
-    assert_eq!(s(&env(wait, "SEGMENTS")["value"]).parse::<u64>().unwrap(), segments);
+    assert_eq!(
+        s(&env(wait, "SEGMENTS")["value"]).parse::<u64>().unwrap(),
+        segments
+    );
     let mount = |pod: &Value, c: &Value, volume: &str| -> (String, Value) {
         let path = c["volumeMounts"]
             .as_sequence()
@@ -117,7 +130,10 @@ fn the_kubernetes_manifests_run_n_segments_from_one_start_and_merge_them() {
     // The shared volume is the claim; the scenario is the ConfigMap's, and perfgate takes it.
     let pvc = one("results.yaml", "PersistentVolumeClaim");
     let (_, results) = mount(pod, c, "results");
-    assert_eq!(results["persistentVolumeClaim"]["claimName"], pvc["metadata"]["name"]);
+    assert_eq!(
+        results["persistentVolumeClaim"]["claimName"],
+        pvc["metadata"]["name"]
+    );
     let (dir, source) = mount(pod, c, "scenario");
     let cm = one("scenario.yaml", "ConfigMap");
     assert_eq!(source["configMap"]["name"], cm["metadata"]["name"]);
@@ -145,15 +161,24 @@ fn the_dockerfile_builds_apart_and_runs_the_binary_alone_as_non_root() {
     assert_eq!(froms.len(), 2, "multi-stage: {froms:?}");
     assert!(froms[0].contains(" AS build"), "{froms:?}");
     let runtime = &text[text.rfind("\nFROM ").unwrap()..];
-    assert!(runtime.contains("distroless"), "only the binary and CA certificates");
-    assert!(!runtime.contains("\nRUN "), "nothing runs in the runtime stage");
+    assert!(
+        runtime.contains("distroless"),
+        "only the binary and CA certificates"
+    );
+    assert!(
+        !runtime.contains("\nRUN "),
+        "nothing runs in the runtime stage"
+    );
     let user = runtime
         .lines()
         .find_map(|l| l.strip_prefix("USER "))
         .expect("a USER");
     assert!(!["root", "0", "0:0"].contains(&user.trim()), "{user}");
     let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
-    assert!(ignore.lines().any(|l| l.trim() == "*"), "the context is only what is listed");
+    assert!(
+        ignore.lines().any(|l| l.trim() == "*"),
+        "the context is only what is listed"
+    );
     for needed in ["Cargo.toml", "Cargo.lock", "src/"] {
         assert!(ignore.contains(&format!("!{needed}")), "{needed}");
     }

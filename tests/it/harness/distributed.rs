@@ -70,15 +70,29 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
             std::thread::spawn(move || {
                 let seg = format!("{i}/4");
                 let out = format!("segs/seg{i}");
-                generator(&file, &cwd, &["--segment", &seg, "--start-at", &start, "--out", &out])
+                generator(
+                    &file,
+                    &cwd,
+                    &["--segment", &seg, "--start-at", &start, "--out", &out],
+                )
             })
         })
         .collect();
     for (i, r) in runs.into_iter().enumerate() {
         let out = r.join().unwrap();
         // A segment is not judged on its own (100/s would fail the throughput threshold).
-        assert_eq!(out.status.code(), Some(0), "segment {}: {}", i + 1, stderr(&out));
-        assert!(stderr(&out).contains("perfgate: waiting "), "{}", stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "segment {}: {}",
+            i + 1,
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("perfgate: waiting "),
+            "{}",
+            stderr(&out)
+        );
     }
     signal(&server, "-INT");
     wait_exit(&mut server, Duration::from_secs(10));
@@ -90,7 +104,9 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
     assert!(!seg1["host"]["name"].as_str().unwrap().is_empty());
     assert_eq!(seg1["stages"][0]["target"], 100.0, "its share of 400/s");
 
-    let segs: Vec<String> = (1..=4).map(|i| format!("segs/seg{i}/result.json")).collect();
+    let segs: Vec<String> = (1..=4)
+        .map(|i| format!("segs/seg{i}/result.json"))
+        .collect();
     let mut args = vec!["merge"];
     args.extend(segs.iter().map(String::as_str));
     args.extend(["--out", "merged", "--no-report", "--no-baseline"]);
@@ -122,7 +138,10 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
             .collect()
     };
     let (ms, ss) = (seconds(&m), seconds(&s));
-    assert!(ms.iter().enumerate().all(|(i, (t, _))| *t == i as f64), "{ms:?}");
+    assert!(
+        ms.iter().enumerate().all(|(i, (t, _))| *t == i as f64),
+        "{ms:?}"
+    );
     for i in 0..2 {
         let (merged, single) = (ms[i].1, ss[i].1);
         assert!(
@@ -140,10 +159,9 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(h.as_str().unwrap())
             .unwrap();
-        let mut h: hdrhistogram::Histogram<u64> =
-            hdrhistogram::serialization::Deserializer::new()
-                .deserialize(&mut bytes.as_slice())
-                .unwrap();
+        let mut h: hdrhistogram::Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .unwrap();
         h.auto(true);
         match &mut all {
             None => all = Some(h),
@@ -167,11 +185,21 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
         lat(&s, "p99")
     );
     eprintln!("{lats}");
-    assert!((lat(&m, "p50") - lat(&s, "p50")).abs() <= 0.15 * lat(&s, "p50"), "{lats}");
+    assert!(
+        (lat(&m, "p50") - lat(&s, "p50")).abs() <= 0.15 * lat(&s, "p50"),
+        "{lats}"
+    );
 
     // A folder stands for the results in its subfolders (a shared volume, no shell).
     let by_folder = perfgate(
-        &["merge", "segs", "--out", "by-folder", "--no-report", "--no-baseline"],
+        &[
+            "merge",
+            "segs",
+            "--out",
+            "by-folder",
+            "--no-report",
+            "--no-baseline",
+        ],
         dir.path(),
     );
     assert_eq!(by_folder.status.code(), Some(0), "{}", stderr(&by_folder));
@@ -195,7 +223,10 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
     );
     assert_eq!(partial.status.code(), Some(1), "{}", stderr(&partial));
     let p = read_json(&dir.path().join("partial/result.json"));
-    assert!(p["reasons"][0].as_str().unwrap().contains("throughput"), "{p:?}");
+    assert!(
+        p["reasons"][0].as_str().unwrap().contains("throughput"),
+        "{p:?}"
+    );
     assert!(
         p["warnings"].to_string().contains("segment 4 of 4 missing"),
         "{}",
@@ -220,7 +251,10 @@ fn refusals(dir: &Path, segs: &[String]) {
     refused(&[s[0], s[1], s[2], s[3], s[0]], "are the same file");
     let copy = dir.join("copy.json");
     std::fs::copy(dir.join(s[1]), &copy).unwrap();
-    refused(&[s[0], s[1], s[2], s[3], "copy.json"], "segment 2/4 is given twice");
+    refused(
+        &[s[0], s[1], s[2], s[3], "copy.json"],
+        "segment 2/4 is given twice",
+    );
     refused(&[s[0], s[1], s[3]], "segment 3 of 4 missing");
     let edited = |name: &str, key: &str, sub: Option<&str>, value: &str| {
         let mut v = read_json(&dir.join(s[2]));
@@ -233,7 +267,10 @@ fn refusals(dir: &Path, segs: &[String]) {
     edited("other-run.json", "run_id", None, "another-run");
     refused(&[s[0], s[1], "other-run.json", s[3]], "different runs");
     edited("other-hash.json", "scenario", Some("hash"), "0000");
-    refused(&[s[0], s[1], "other-hash.json", s[3]], "different scenarios");
+    refused(
+        &[s[0], s[1], "other-hash.json", s[3]],
+        "different scenarios",
+    );
 }
 
 #[test]
@@ -246,15 +283,27 @@ fn a_generator_that_reaches_the_start_too_late_does_not_run() {
     );
     let past = (chrono::Utc::now() - chrono::Duration::seconds(5))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let out = generator(&file, dir.path(), &["--segment", "1/2", "--start-at", &past]);
+    let out = generator(
+        &file,
+        dir.path(),
+        &["--segment", "1/2", "--start-at", &past],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains(" s after --start-at "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(" s after --start-at "),
+        "{}",
+        stderr(&out)
+    );
     assert!(!dir.path().join("reports/late/result.json").exists());
 
     // Bad input is exit 2, with the flag named.
     let out = generator(&file, dir.path(), &["--segment", "3/2"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--segment: segment 3/2 does not exist"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--segment: segment 3/2 does not exist"),
+        "{}",
+        stderr(&out)
+    );
     let out = generator(&file, dir.path(), &["--start-at", "soon"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--start-at:"), "{}", stderr(&out));
