@@ -169,6 +169,11 @@ fn refusal(e: MergeRefusal, files: &[PathBuf]) -> AppError {
             file(*first),
             file(*second)
         ),
+        MergeRefusal::NotASegment { index } => format!(
+            "cannot merge: {e} ({} is not a segment: a merged result, or a run without \
+             --segment)",
+            file(*index)
+        ),
         MergeRefusal::MissingSegments { .. } => format!(
             "cannot merge: {e}\n  hint: pass every generator's result.json, or --partial to merge those at hand (the result says which are missing)"
         ),

@@ -142,10 +142,14 @@ fn four_generators_merge_into_the_result_of_one_and_merge_is_the_gate() {
         ms.iter().enumerate().all(|(i, (t, _))| *t == i as f64),
         "{ms:?}"
     );
+    assert!(ms.len().abs_diff(ss.len()) <= 1, "{ms:?} vs {ss:?}");
+    // (Requests count in the second they complete, so a generator that lags on a busy
+    // machine moves a few into the next second: a doubled second would be twice the single
+    // run's, a missing one nothing.)
     for i in 0..2 {
         let (merged, single) = (ms[i].1, ss[i].1);
         assert!(
-            (merged - single).abs() <= 0.05 * single,
+            merged > 0.6 * single && merged < 1.4 * single,
             "second {i}: merged {merged}, single {single} ({ms:?} vs {ss:?})"
         );
     }
