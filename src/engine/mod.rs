@@ -12,6 +12,8 @@
 pub mod schedule;
 pub mod segment;
 #[cfg(test)]
+mod segment_sim_tests;
+#[cfg(test)]
 mod sim_tests;
 pub(crate) mod stop;
 mod worker;
