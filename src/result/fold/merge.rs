@@ -121,7 +121,8 @@ pub fn check_mergeable(
     checks: MergeChecks,
 ) -> Result<MergeFindings, MergeRefusal> {
     same_scenario(runs)?;
-    let findings = if runs.iter().any(|r| r.segment.is_some()) {
+    // A run with `--start-at` alone records segment 1/1: the whole load, not a segment.
+    let findings = if runs.iter().any(|r| is_segment(r)) {
         segments(runs, checks.partial)?
     } else {
         distinct_runs(runs)?;
@@ -131,6 +132,11 @@ pub fn check_mergeable(
         overlapping(runs)?;
     }
     Ok(findings)
+}
+
+/// True when `r` ran part of the load (`--segment I/N` with N > 1).
+fn is_segment(r: &Measurement) -> bool {
+    r.segment.as_ref().is_some_and(|s| s.count > 1)
 }
 
 /// The segments of one distributed run: one run id, one way of splitting the load, each
@@ -143,6 +149,7 @@ fn segments(runs: &[Measurement], partial: bool) -> Result<MergeFindings, MergeR
         let s = r
             .segment
             .as_ref()
+            .filter(|_| is_segment(r))
             .ok_or(MergeRefusal::NotASegment { index: n })?;
         let seg = |s: &SegmentInfo| format!("{}/{}", s.index, s.count);
         let (f, fr, fs) = *first.get_or_insert((n, r, s));
@@ -653,6 +660,18 @@ mod tests {
         assert!(matches!(
             refusal(&[segment("r", 1, 2, 0), other]),
             MergeRefusal::DifferentScenarios(_)
+        ));
+        // Two generators of the whole load started together (`--start-at`, segment 1/1)
+        // merge as runs: distinct run ids add up, the same one is refused.
+        let whole = |id: &str| {
+            let mut w = segment(id, 1, 1, 0);
+            w.run_id = id.into();
+            w
+        };
+        assert!(check_mergeable(&[whole("x"), whole("y")], MergeChecks::default()).is_ok());
+        assert!(matches!(
+            refusal(&[whole("x"), whole("x")]),
+            MergeRefusal::SameRun { .. }
         ));
         let plain = run("r", metrics(1, 0, 0.0, 0.0));
         assert!(matches!(

@@ -340,3 +340,34 @@ fn the_local_script_runs_n_generators_and_merges_them() {
     assert_eq!(m["stages"][0]["target"], 2.0, "1 + 1 virtual users");
     assert_eq!(m["thresholds"][0]["pass"], true);
 }
+
+/// A generator waiting for `--start-at` says so (its readiness line) and can be stopped while
+/// it waits: exit 3, an aborted result, no load sent.
+#[test]
+fn a_generator_waiting_for_the_start_says_so_and_stops_on_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "wait.yaml",
+        "name: wait\nkind: smoke\ntarget: { base_url: embedded }\nrequests:\n  - { name: list, path: /items }\nload:\n  stages:\n    - { concurrency: 1, duration: 200ms }\n",
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.args(["run", file.to_str().unwrap(), "--quiet", "--no-report"])
+        .args([
+            "--segment",
+            "1/1",
+            "--start-at",
+            "+60s",
+            "--run-id",
+            "waiting-1",
+        ])
+        .current_dir(dir.path());
+    let (mut child, line) = spawn_ready(&mut cmd, Stream::Stderr, "perfgate: waiting ");
+    assert!(line.contains(" s for --start-at "), "{line}");
+    signal(&child, "-TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)).0, Some(3));
+    let r = read_json(&dir.path().join("reports/wait/result.json"));
+    assert_eq!(r["verdict"], "aborted");
+    assert_eq!(r["run_id"], "waiting-1");
+    assert_eq!(r["totals"]["requests"], 0);
+}
