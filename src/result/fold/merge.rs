@@ -122,7 +122,7 @@ pub fn check_mergeable(
 ) -> Result<MergeFindings, MergeRefusal> {
     same_scenario(runs)?;
     // A run with `--start-at` alone records segment 1/1: the whole load, not a segment.
-    let findings = if runs.iter().any(|r| is_segment(r)) {
+    let findings = if runs.iter().any(is_segment) {
         segments(runs, checks.partial)?
     } else {
         distinct_runs(runs)?;
