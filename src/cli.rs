@@ -800,6 +800,44 @@ mod tests {
     }
 
     #[test]
+    fn the_flags_of_several_generators_reach_run_and_merge() {
+        let Command::Run(c) = parse("run s.yaml --segment 2/4 --start-at +10s --run-id r-1") else {
+            panic!("not run");
+        };
+        let a = app::RunArgs::from(c);
+        assert_eq!(
+            a.distributed,
+            app::DistributedArgs {
+                segment: Some("2/4".into()),
+                segments: None,
+                start_at: Some("+10s".into()),
+                run_id: Some("r-1".into()),
+            }
+        );
+        let Command::Run(c) = parse("run s.yaml --segments 8") else {
+            panic!("not run");
+        };
+        assert_eq!(app::RunArgs::from(c).distributed.segments, Some(8));
+        assert!(refused("run s.yaml --segment 1/2 --segments 2"));
+        assert!(refused("run s.yaml --segments 0"));
+
+        let Command::Merge(c) = parse(concat!(
+            "merge dir --partial --scenario s.yaml --baseline b.json --tolerance p99=5%",
+            " --strict --strict-env --testbed k8s-4 -v",
+        )) else {
+            panic!("not merge");
+        };
+        let a = app::MergeArgs::from(c);
+        assert_eq!(a.results, [Path::new("dir")], "a folder of results");
+        assert!(a.partial && a.strict && a.strict_env && a.verbose && !a.no_baseline);
+        assert_eq!(a.scenario.as_deref(), Some(Path::new("s.yaml")));
+        assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
+        assert_eq!(a.tolerances, [(TolMetric::P99, TolValue::Percent(5.0))]);
+        assert_eq!(a.testbed.as_deref(), Some("k8s-4"));
+        assert!(refused("merge a.json --no-baseline --baseline b.json"));
+    }
+
+    #[test]
     fn main_from_drives_the_command_line_in_process_with_its_registry() {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/inprocess.yaml");
         let validate = |path: &Path, registry: Registry| {
