@@ -134,6 +134,28 @@ pub(crate) struct RunCli {
     /// saturated generator), rerun once and fail only if the rerun regresses.
     #[arg(long)]
     confirm: bool,
+    #[command(flatten)]
+    distributed: DistributedCli,
+}
+
+/// One load generator of several: shared by `run`.
+#[derive(Debug, Args)]
+pub(crate) struct DistributedCli {
+    /// Run generator I's share of the load of N generators, e.g. 2/4 (default:
+    /// $PERFGATE_SEGMENT, else all of it).
+    #[arg(long, value_name = "I/N", conflicts_with = "segments")]
+    segment: Option<String>,
+    /// In a Kubernetes Indexed Job: run segment $JOB_COMPLETION_INDEX+1 of N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    segments: Option<u32>,
+    /// Wait until this instant before the warm-up: RFC 3339 (2026-11-23T09:00:00Z) or
+    /// +DURATION (+10s). A generator that gets there later does not start (exit 3).
+    #[arg(long, value_name = "TIME")]
+    start_at: Option<String>,
+    /// The run id the result records (default: from the scenario's hash and --start-at,
+    /// so generators started together share it).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -195,7 +217,8 @@ pub(crate) struct ReportCli {
 
 #[derive(Debug, Args)]
 pub(crate) struct MergeCli {
-    #[arg(required = true, num_args = 2..)]
+    /// Result files, or folders whose subfolders hold them (each generator's `result.json`).
+    #[arg(required = true, num_args = 1..)]
     results: Vec<PathBuf>,
     /// Output folder (default: reports/<scenario-name>-merged).
     #[arg(long)]
@@ -206,6 +229,25 @@ pub(crate) struct MergeCli {
     /// Merge runs that did not overlap in time (refused by default).
     #[arg(long)]
     allow_disjoint: bool,
+    /// Merge the segments at hand when some are missing (refused by default); the result
+    /// says which are missing.
+    #[arg(long)]
+    partial: bool,
+    /// Judge with this scenario file (default: the file the results name); it must be the
+    /// one the generators ran.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Do not compare with a baseline.
+    #[arg(long, conflicts_with = "baseline")]
+    no_baseline: bool,
+    /// Compare with this baseline file (it must exist).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateCli,
+    /// List every compared metric in the summary, the unchanged ones too.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -338,6 +380,13 @@ impl From<RunCli> for app::RunArgs {
                     testbed,
                 },
             confirm,
+            distributed:
+                DistributedCli {
+                    segment,
+                    segments,
+                    start_at,
+                    run_id,
+                },
         } = cli;
         app::RunArgs {
             scenario,
@@ -357,6 +406,13 @@ impl From<RunCli> for app::RunArgs {
             repeat,
             // The command line is the process: Ctrl-C and SIGTERM end the run cleanly.
             handle_signals: true,
+            distributed: app::DistributedArgs {
+                segment,
+                segments,
+                start_at,
+                run_id,
+            },
+            distribution: Default::default(),
         }
     }
 }
@@ -444,12 +500,33 @@ impl From<MergeCli> for app::MergeArgs {
             out,
             no_report,
             allow_disjoint,
+            partial,
+            scenario,
+            no_baseline,
+            baseline,
+            gate:
+                GateCli {
+                    tolerances,
+                    strict,
+                    strict_env,
+                    testbed,
+                },
+            verbose,
         } = cli;
         app::MergeArgs {
             results,
             out,
             no_report,
             allow_disjoint,
+            partial,
+            scenario,
+            no_baseline,
+            baseline,
+            tolerances,
+            strict,
+            strict_env,
+            testbed,
+            verbose,
         }
     }
 }
@@ -699,7 +776,7 @@ mod tests {
         assert_eq!(a.results, [Path::new("a.json"), Path::new("b.json")]);
         assert_eq!(a.out.as_deref(), Some(Path::new("o")));
         assert!(a.no_report && a.allow_disjoint);
-        assert!(refused("merge a.json"), "merging needs two results");
+        assert!(refused("merge"), "merging needs results");
 
         let Command::DemoServer(c) = parse(
             "demo-server --addr 127.0.0.1:0 --latency 2ms --jitter 1ms --error-rate 0.25 --seed 7",
@@ -720,6 +797,44 @@ mod tests {
             (a.options.latency, a.options.seed),
             (Duration::ZERO, 0x5eed)
         );
+    }
+
+    #[test]
+    fn the_flags_of_several_generators_reach_run_and_merge() {
+        let Command::Run(c) = parse("run s.yaml --segment 2/4 --start-at +10s --run-id r-1") else {
+            panic!("not run");
+        };
+        let a = app::RunArgs::from(c);
+        assert_eq!(
+            a.distributed,
+            app::DistributedArgs {
+                segment: Some("2/4".into()),
+                segments: None,
+                start_at: Some("+10s".into()),
+                run_id: Some("r-1".into()),
+            }
+        );
+        let Command::Run(c) = parse("run s.yaml --segments 8") else {
+            panic!("not run");
+        };
+        assert_eq!(app::RunArgs::from(c).distributed.segments, Some(8));
+        assert!(refused("run s.yaml --segment 1/2 --segments 2"));
+        assert!(refused("run s.yaml --segments 0"));
+
+        let Command::Merge(c) = parse(concat!(
+            "merge dir --partial --scenario s.yaml --baseline b.json --tolerance p99=5%",
+            " --strict --strict-env --testbed k8s-4 -v",
+        )) else {
+            panic!("not merge");
+        };
+        let a = app::MergeArgs::from(c);
+        assert_eq!(a.results, [Path::new("dir")], "a folder of results");
+        assert!(a.partial && a.strict && a.strict_env && a.verbose && !a.no_baseline);
+        assert_eq!(a.scenario.as_deref(), Some(Path::new("s.yaml")));
+        assert_eq!(a.baseline.as_deref(), Some(Path::new("b.json")));
+        assert_eq!(a.tolerances, [(TolMetric::P99, TolValue::Percent(5.0))]);
+        assert_eq!(a.testbed.as_deref(), Some("k8s-4"));
+        assert!(refused("merge a.json --no-baseline --baseline b.json"));
     }
 
     #[test]

@@ -10,17 +10,18 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use super::distributed::{rfc3339, until_start, LateStart};
 use super::{AppError, RunArgs};
 use crate::client::demo::{DemoOptions, DemoServer};
 use crate::client::{PlanTarget, Registry, TargetError};
-use crate::engine::{self, EngineOutput, StopSignal, WindowHook};
+use crate::engine::{self, EngineOutput, Segment, StopSignal, WindowHook};
 use crate::exit::ExitCode;
 use crate::gate::abort::AbortWatch;
 use crate::metrics::machine::{annotate, Sampler, NO_PROC_WARNING};
 use crate::result::fold::median_measurement;
 use crate::result::{
     new_run_id, EarlyStop, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo,
-    ToolInfo, Window,
+    SegmentInfo, ToolInfo, Window,
 };
 use crate::scenario::{BaseUrl, Model, Plan};
 
@@ -40,6 +41,13 @@ pub struct RunOptions {
     pub handle_signals: bool,
     /// Called with each closed 1-second window.
     pub on_window: Option<WindowHook>,
+    /// Generator `I` of `N`: runs its share of the load (default: all of it).
+    pub segment: Segment,
+    /// Waits until this wall-clock instant before the load (after preflight); a run that
+    /// gets there later does not start ([`RunError::Late`], exit 3).
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The id the result records (default: a new one).
+    pub run_id: Option<String>,
 }
 
 /// Why a run could not complete (exit code 3).
@@ -51,6 +59,9 @@ pub enum RunError {
     Demo(std::io::Error),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    /// `--start-at` had passed when this generator was ready.
+    #[error(transparent)]
+    Late(#[from] LateStart),
 }
 
 /// The runtime's default worker threads: every CPU this process may run on.
@@ -81,9 +92,13 @@ pub fn measure(
     let handle_signals = opts.handle_signals;
     let early = Arc::new(OnceLock::new());
     let on_window = watch_windows(plan, opts.on_window, &stop, &early);
+    let (segment, start_at) = (opts.segment, opts.start_at);
     let _signals = handle_signals.then(|| SignalWatch::start(stop.clone()));
     let out = rt.block_on(async {
         let target = PlanTarget::prepare(plan, base_url.as_deref(), registry).await?;
+        if let Some(at) = start_at {
+            wait_for_start(at, segment, &stop).await?;
+        }
         if handle_signals {
             // The readiness line: handlers are in place and the load starts now.
             eprintln!(
@@ -96,11 +111,12 @@ pub fn measure(
         let weights = plan.requests.iter().map(|r| r.weight).collect();
         // Started with the load, so sample `i` covers window `i`.
         let sampler = Sampler::start();
-        let out = engine::drive(
+        let out = engine::drive_segment(
             Arc::new(target),
             names,
             weights,
             &plan.load,
+            segment,
             stop.clone(),
             on_window,
         )
@@ -115,6 +131,16 @@ pub fn measure(
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     let mut m = measurement(plan, out, target_label, threads);
     m.stopped_early = early.get().cloned();
+    if let Some(id) = opts.run_id {
+        m.run_id = id;
+    }
+    if !segment.is_whole() || start_at.is_some() {
+        m.segment = Some(SegmentInfo {
+            index: segment.index(),
+            count: segment.count(),
+            start_at: start_at.map(rfc3339),
+        });
+    }
     if machine.is_none() {
         m.warnings.push(NO_PROC_WARNING.to_string());
     }
@@ -150,6 +176,37 @@ fn watch_windows(
             stop.halt();
         }
     }))
+}
+
+/// Waits until `at` (wall clock), saying so on stderr: the readiness line of a generator
+/// that waits for the others. Past `at`, the run does not start. A stop while waiting ends
+/// the wait (the run then stops at once).
+async fn wait_for_start(
+    at: chrono::DateTime<chrono::Utc>,
+    segment: Segment,
+    stop: &StopSignal,
+) -> Result<(), LateStart> {
+    let wait = until_start(at, chrono::Utc::now())?;
+    let of = if segment.is_whole() {
+        String::new()
+    } else {
+        format!(" (segment {segment})")
+    };
+    eprintln!(
+        "perfgate: waiting {:.1} s for --start-at {}{of}",
+        wait.as_secs_f64(),
+        rfc3339(at)
+    );
+    // The timer may wake a little early; the wall clock decides.
+    let deadline = tokio::time::Instant::now() + wait;
+    tokio::select! {
+        _ = tokio::time::sleep_until(deadline) => {}
+        _ = stop.stopped() => return Ok(()),
+    }
+    if let Ok(rest) = (at - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(rest).await;
+    }
+    Ok(())
 }
 
 /// Where HTTP requests go: `--base-url`, the scenario's URL, or the embedded demo server
@@ -243,6 +300,8 @@ fn measurement(plan: &Plan, out: EngineOutput, target: String, threads: usize) -
         run_id: new_run_id(out.started_at),
         repeat: None,
         stopped_early: None,
+        segment: None,
+        generators: Vec::new(),
     }
 }
 
@@ -274,6 +333,9 @@ pub(crate) fn measure_as_asked(
             base_url: args.base_url.clone(),
             handle_signals: args.handle_signals,
             on_window: Some(hook),
+            segment: args.distribution.segment,
+            start_at: args.distribution.start_at,
+            run_id: args.distribution.run_id.clone(),
             ..RunOptions::default()
         };
         let m = measure(plan, registry, opts).map_err(|e| AppError::Run(e.to_string()));

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::distributed::{DistributedArgs, Distribution};
 use super::measure::measure_as_asked;
 use super::{
     default_out, find_baseline, load_plan_for_run, output, strict_env_check, this_testbed,
@@ -13,9 +14,9 @@ use super::{
 use crate::client::Registry;
 use crate::gate::noise::{worse_inconclusive, Noise};
 use crate::gate::{self, Baseline, CompareOptions};
-use crate::result::{MetricVerdict, RunResult, Verdict};
+use crate::result::{MetricVerdict, RunResult, Verdict, SEGMENT_NOTE};
 use crate::scenario::units::{TolMetric, TolValue};
-use crate::scenario::{Plan, ThresholdOrigin};
+use crate::scenario::{Model, Plan, ThresholdOrigin};
 
 /// What `perfgate run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -47,20 +48,40 @@ pub(crate) struct RunArgs {
     pub repeat: Option<u32>,
     /// Handle Ctrl-C / SIGTERM (the binary does; tests do not).
     pub handle_signals: bool,
+    /// One generator of several: `--segment`, `--start-at`, `--run-id` as given.
+    pub distributed: DistributedArgs,
+    /// The same, resolved with the environment by [`run`] (what the measure step reads).
+    pub distribution: Distribution,
 }
 
 /// Runs the scenario and returns the exit code.
 pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppError> {
     let (plan, base_url) = load_plan_for_run(&args.scenario, registry, args.base_url.as_deref())?;
+    let distribution = resolve_distribution(&plan, args)?;
     let args = &RunArgs {
         base_url,
+        distribution,
         ..args.clone()
     };
     let dir = args.out.clone().unwrap_or_else(|| default_out(&plan.name));
     // Checked before the load, so an unwritable --out does not lose the run (exit 2).
     output::check_writable(&dir)?;
     let testbed = this_testbed(args.testbed.as_deref())?;
-    let baseline = baseline_for(&plan, args, &testbed)?;
+    // A segment's numbers are a share of the load: thresholds and the baseline are judged
+    // on the merged result (`perfgate merge`).
+    let segment = args.distribution.is_segment();
+    let baseline = if segment {
+        None
+    } else {
+        baseline_for(&plan, args, &testbed)?
+    };
+    let thresholds = if segment {
+        &[][..]
+    } else {
+        &plan.thresholds[..]
+    };
+    let segment_note =
+        segment.then(|| format!("segment {} {SEGMENT_NOTE}", args.distribution.segment));
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict)
         .on_testbed(Some(testbed));
     let opted_out = opted_out_warning(&plan);
@@ -70,7 +91,8 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
     let judge = || -> Result<RunResult, AppError> {
         let mut m = measure_as_asked(&plan, registry, args)?;
         m.warnings.extend(opted_out.clone());
-        Ok(gate::judge(m, &plan.thresholds, baseline.as_ref(), &opts))
+        m.warnings.extend(segment_note.clone());
+        Ok(gate::judge(m, thresholds, baseline.as_ref(), &opts))
     };
     let mut result = judge()?;
     if args.confirm && result.verdict != Verdict::Aborted {
@@ -98,6 +120,32 @@ pub(crate) fn run(args: &RunArgs, registry: &Registry) -> Result<ExitCode, AppEr
         strict_env_check(&result, "this machine")?;
     }
     Ok(result.exit())
+}
+
+/// `--segment`, `--start-at` and `--run-id` with the environment. Waiting for an instant
+/// happens once: not with `--repeat` or `--confirm`, whose later runs would start late.
+fn resolve_distribution(plan: &Plan, args: &RunArgs) -> Result<Distribution, AppError> {
+    let d = args
+        .distributed
+        .resolve(&plan.hash, |k| std::env::var(k).ok(), chrono::Utc::now())?;
+    let repeat = args.repeat.unwrap_or(plan.baseline.repeat);
+    if d.start_at.is_some() && (repeat > 1 || args.confirm) {
+        return Err(AppError::Input(
+            "--start-at starts one measurement at one instant; it cannot be combined with --repeat, `baseline.repeat` or --confirm"
+                .into(),
+        ));
+    }
+    if let Model::Closed { .. } = plan.load.model {
+        let peak = plan.load.peak();
+        if d.segment.share_of_level(peak) == 0.0 {
+            return Err(AppError::Input(format!(
+                "--segment {}: the scenario's {peak} virtual user(s) leave nothing to this \
+                 generator\n  hint: run at most {peak} generator(s) of this scenario",
+                d.segment
+            )));
+        }
+    }
+    Ok(d)
 }
 
 /// The baseline to compare with, unless `--no-baseline`; says how to take one when there is

@@ -10,6 +10,9 @@
 //! a little slack) and no worker still holds data for it.
 
 pub mod schedule;
+pub mod segment;
+#[cfg(test)]
+mod segment_sim_tests;
 #[cfg(test)]
 mod sim_tests;
 pub(crate) mod stop;
@@ -23,6 +26,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Interval};
 
+pub use segment::{Segment, SegmentError};
 pub use stop::StopSignal;
 pub(crate) use worker::Picker;
 
@@ -31,6 +35,7 @@ use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPoo
 use crate::result::{LevelUnit, Window};
 use crate::scenario::{LoadPlan, Model};
 use schedule::Phase;
+use segment::SegmentArrivals;
 use worker::{OpenShared, Pacing, WorkerCtx};
 
 /// How long workers get to finish their request after an abort, before they are cut off.
@@ -66,13 +71,36 @@ pub async fn drive<T: Target>(
     stop: StopSignal,
     on_window: Option<WindowHook>,
 ) -> EngineOutput {
+    drive_segment(
+        target,
+        names,
+        weights,
+        load,
+        Segment::WHOLE,
+        stop,
+        on_window,
+    )
+    .await
+}
+
+/// [`drive`] for generator `segment` of several: it runs its share of every stage's
+/// virtual users or arrivals ([`segment`]), and its windows and stages record that share.
+pub async fn drive_segment<T: Target>(
+    target: Arc<T>,
+    names: Vec<String>,
+    weights: Vec<u32>,
+    load: &LoadPlan,
+    segment: Segment,
+    stop: StopSignal,
+    on_window: Option<WindowHook>,
+) -> EngineOutput {
     let phases = schedule::phases(load);
     let total = load.total_duration();
     let unit = match load.model {
         Model::Closed { .. } => LevelUnit::Vus,
         Model::Open { .. } => LevelUnit::Rps,
     };
-    let spans = phases.iter().map(Phase::span).collect();
+    let spans = segment_spans(&phases, load, segment);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let started_at = chrono::Utc::now();
     let start = Instant::now();
@@ -96,13 +124,17 @@ pub async fn drive<T: Target>(
         names: names.len(),
         tasks: JoinSet::new(),
         open: None,
+        segment,
     };
     let mut grow_rx = match load.model {
         Model::Closed { think_time } => {
-            workers.spawn_closed(load.peak().ceil() as usize, think_time, &phases);
+            let vus = segment.share_of_level(load.peak()) as usize;
+            workers.spawn_closed(vus, think_time, &phases);
             None
         }
-        Model::Open { max_in_flight } => Some(workers.spawn_open(&phases, max_in_flight)),
+        Model::Open { max_in_flight } => {
+            Some(workers.spawn_open(&phases, segment.share_of_cap(max_in_flight)))
+        }
     };
 
     feed.until_deadline(&mut workers, grow_rx.as_mut(), start + total, &stop)
@@ -137,6 +169,8 @@ struct Workers<T> {
     /// Open model: the shared arrival schedule and the channel on which a worker asks for
     /// another when it finds every in-flight slot busy.
     open: Option<(Arc<OpenShared>, UnboundedSender<()>)>,
+    /// The share of the load these workers run.
+    segment: Segment,
 }
 
 impl<T: Target> Workers<T> {
@@ -148,7 +182,9 @@ impl<T: Target> Workers<T> {
     /// Closed model: one worker per virtual user of the peak; each follows the phases.
     fn spawn_closed(&mut self, vus: usize, think: Duration, phases: &[Phase]) {
         let phases = Arc::new(phases.to_vec());
-        for i in 0..vus {
+        for local in 0..vus {
+            // The whole run's user this worker plays: it follows that user's stages.
+            let i = self.segment.global_vu(local);
             let pacing = Pacing::Closed {
                 index: i,
                 think,
@@ -169,7 +205,7 @@ impl<T: Target> Workers<T> {
     /// their requests for more arrive.
     fn spawn_open(&mut self, phases: &[Phase], max_in_flight: u32) -> UnboundedReceiver<()> {
         let shared = Arc::new(OpenShared {
-            arrivals: schedule::Arrivals::new(phases),
+            arrivals: SegmentArrivals::new(schedule::Arrivals::new(phases), self.segment),
             next_slot: AtomicU64::new(0),
             workers: AtomicUsize::new(0),
             max_in_flight: max_in_flight as usize,
@@ -206,6 +242,27 @@ impl<T: Target> Workers<T> {
             },
         ));
     }
+}
+
+/// What the aggregator records of each phase: its level for this segment (its share of the
+/// virtual users, or of the arrivals).
+fn segment_spans(phases: &[Phase], load: &LoadPlan, segment: Segment) -> Vec<crate::metrics::Span> {
+    let levels: Vec<f64> = match load.model {
+        _ if segment.is_whole() => phases.iter().map(|p| p.level).collect(),
+        Model::Closed { .. } => phases
+            .iter()
+            .map(|p| segment.share_of_level(p.level))
+            .collect(),
+        Model::Open { .. } => {
+            let all: Vec<f64> = phases.iter().map(|p| p.level).collect();
+            SegmentArrivals::new(schedule::Arrivals::new(phases), segment).rates(&all)
+        }
+    };
+    phases
+        .iter()
+        .zip(levels)
+        .map(|(p, level)| crate::metrics::Span { level, ..p.span() })
+        .collect()
 }
 
 /// The aggregator's side of a run: takes the workers' batches and closes each window once

@@ -112,6 +112,11 @@ impl Arrivals {
             .map(|s| s.start_s + (slot - s.first) as f64 / s.rate)
     }
 
+    /// The first arrival slot and the number of arrivals of each phase, in order.
+    pub(crate) fn phase_slots(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.segs.iter().map(|s| (s.first, s.count))
+    }
+
     #[cfg(test)]
     pub(crate) fn total(&self) -> u64 {
         self.segs.last().map(|s| s.first + s.count).unwrap_or(0)

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::schedule;
 use super::schedule::Phase;
-use super::schedule::{self, Arrivals};
+use super::segment::SegmentArrivals;
 use super::stop::StopSignal;
 use crate::client::Session;
 use crate::metrics::{ErrorClass, Recorder};
@@ -68,7 +69,7 @@ pub(super) enum Pacing {
 
 /// What the open model's workers share: the arrival schedule and the slot counter.
 pub(super) struct OpenShared {
-    pub arrivals: Arrivals,
+    pub arrivals: SegmentArrivals,
     pub next_slot: AtomicU64,
     /// Workers running now; grows on demand up to `max_in_flight`.
     pub workers: AtomicUsize,

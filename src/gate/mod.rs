@@ -153,6 +153,8 @@ mod tests {
             run_id: "r1".into(),
             repeat: None,
             stopped_early: None,
+            segment: None,
+            generators: Vec::new(),
         }
     }
 

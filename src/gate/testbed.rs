@@ -99,6 +99,7 @@ mod tests {
             cpus,
             cpu_model: model.into(),
             threads: 2,
+            name: String::new(),
         }
     }
 

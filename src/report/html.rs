@@ -106,6 +106,7 @@ impl SectionWriter for Page<'_, '_> {
             Section::Requests => requests(out, r),
             Section::Stages => stages(out, r),
             Section::Errors => errors(out, r),
+            Section::Generators => generators(out, r),
             Section::Closing => {
                 let _ = writeln!(
                     out,
@@ -305,6 +306,41 @@ fn stages(out: &mut String, r: &RunResult) {
         metrics_row(out, &esc(&label), &s.metrics, dropped);
     }
     out.push_str("</table></div>\n");
+}
+
+fn generators(out: &mut String, r: &RunResult) {
+    use super::generators::{rows, saturation_note, FIRST_NUMERIC, HEADERS, TITLE};
+    let rows = rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<h2>{TITLE}</h2>");
+    out.push_str("<div class=\"scroll\"><table>\n<tr>");
+    for (i, h) in HEADERS.iter().enumerate() {
+        let class = if i < FIRST_NUMERIC {
+            " class=\"name\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<th{class}>{}</th>", esc(h));
+    }
+    out.push_str("</tr>\n");
+    for cells in &rows {
+        out.push_str("<tr>");
+        for (i, c) in cells.iter().enumerate() {
+            let class = if i < FIRST_NUMERIC {
+                " class=\"name\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<td{class}>{}</td>", esc(c));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    if let Some(note) = saturation_note(r) {
+        let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(&note));
+    }
 }
 
 fn thresholds(out: &mut String, r: &RunResult) {

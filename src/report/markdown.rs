@@ -83,6 +83,7 @@ impl SectionWriter for Summary<'_> {
             Section::Requests => requests(s, r),
             Section::Stages => stages(s, r),
             Section::Errors => errors(s, r),
+            Section::Generators => generators(s, r),
         }
         Ok(())
     }
@@ -349,6 +350,23 @@ fn stages(s: &mut String, r: &RunResult) {
         row(s, &cells);
     }
     s.push_str("\n</details>\n\n");
+}
+
+fn generators(s: &mut String, r: &RunResult) {
+    let rows = super::generators::rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "### {}\n", super::generators::TITLE);
+    let g = &super::generators::HEADERS;
+    head(s, g, super::generators::FIRST_NUMERIC..g.len());
+    for cells in &rows {
+        row(s, cells);
+    }
+    s.push('\n');
+    if let Some(note) = super::generators::saturation_note(r) {
+        let _ = writeln!(s, "{}\n", cell(&note));
+    }
 }
 
 fn errors(s: &mut String, r: &RunResult) {

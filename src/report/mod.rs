@@ -6,6 +6,7 @@ pub mod charts;
 mod error;
 pub mod escape;
 pub(crate) mod format;
+mod generators;
 mod glyphs;
 pub mod html;
 pub mod json;

@@ -26,6 +26,8 @@ pub(crate) enum Section {
     Stages,
     /// Errors by class, sample messages, retries.
     Errors,
+    /// A merged result's load generators and their health.
+    Generators,
     /// What ends the document: the terminal's warnings and reasons (the first on the last
     /// line), the HTML footer.
     Closing,
@@ -33,7 +35,7 @@ pub(crate) enum Section {
 
 impl Section {
     /// Every section, in report order.
-    pub(crate) const ORDER: [Section; 9] = [
+    pub(crate) const ORDER: [Section; 10] = [
         Section::Header,
         Section::Charts,
         Section::Ab,
@@ -42,6 +44,7 @@ impl Section {
         Section::Requests,
         Section::Stages,
         Section::Errors,
+        Section::Generators,
         Section::Closing,
     ];
 }

@@ -16,6 +16,7 @@ use tabled::settings::{Alignment, Style, Width};
 
 use super::budgets::{self, Status};
 use super::format as f;
+use super::generators;
 use super::sections::{self, Section, SectionWriter};
 use super::{ReportContext, ReportError, Reporter};
 use crate::result::{ComparisonVerdict, MetricComparison, MetricVerdict, RunResult, Verdict};
@@ -75,6 +76,7 @@ impl SectionWriter for Summary<'_> {
             Section::Requests => self.requests(),
             Section::Stages => self.stages(),
             Section::Errors => self.errors(),
+            Section::Generators => self.generators(),
             Section::Closing => self.closing(),
         }
         Ok(())
@@ -331,6 +333,26 @@ impl Summary<'_> {
             "\nStages\n{}",
             table(&headers, rows, 1..headers.len())
         );
+    }
+
+    fn generators(&mut self) {
+        let rows = generators::rows(self.r);
+        if rows.is_empty() {
+            return;
+        }
+        let rows = rows
+            .into_iter()
+            .map(|r| r.iter().map(|c| clean(c)).collect())
+            .collect();
+        let _ = writeln!(
+            self.out,
+            "\n{}\n{}",
+            generators::TITLE,
+            table(&generators::HEADERS, rows, generators::FIRST_NUMERIC..8)
+        );
+        if let Some(note) = generators::saturation_note(self.r) {
+            let _ = writeln!(self.out, "{note}");
+        }
     }
 
     fn errors(&mut self) {

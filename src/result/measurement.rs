@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Comparison, EarlyStop, ErrorSample, HostInfo, Metrics, RepeatInfo, RunResult, ScenarioInfo,
-    SeriesPoint, StageResult, ThresholdResult, ToolInfo, Verdict, Window, RESULT_SCHEMA,
+    Comparison, EarlyStop, ErrorSample, GeneratorHealth, HostInfo, Metrics, RepeatInfo, RunResult,
+    ScenarioInfo, SegmentInfo, SeriesPoint, StageResult, ThresholdResult, ToolInfo, Verdict,
+    Window, RESULT_SCHEMA,
 };
 use crate::exit::ExitCode;
 
@@ -39,6 +40,8 @@ pub struct Measurement {
     /// The run stopped itself before its end (`abort: true`, `abort_when_unreachable`): it
     /// judges to `fail` (exit 1) whatever its thresholds say.
     pub stopped_early: Option<EarlyStop>,
+    pub segment: Option<SegmentInfo>,
+    pub generators: Vec<GeneratorHealth>,
 }
 
 /// What the gate decided about a [`Measurement`].
@@ -74,6 +77,8 @@ impl RunResult {
             run_id,
             repeat,
             stopped_early,
+            segment,
+            generators,
         } = m;
         let Judgement {
             verdict,
@@ -106,6 +111,8 @@ impl RunResult {
             repeat,
             ab: None,
             stopped_early,
+            segment,
+            generators,
         }
     }
 
@@ -143,6 +150,8 @@ impl RunResult {
             repeat,
             ab: _,
             stopped_early,
+            segment,
+            generators,
         } = self;
         let m = Measurement {
             tool,
@@ -163,6 +172,8 @@ impl RunResult {
             run_id,
             repeat,
             stopped_early,
+            segment,
+            generators,
         };
         let j = Judgement {
             verdict,

@@ -23,6 +23,7 @@
 
 pub mod ab;
 mod comparison;
+mod distributed;
 #[doc(hidden)]
 pub mod fold;
 pub(crate) mod histogram;
@@ -31,6 +32,8 @@ mod vocabulary;
 
 pub use ab::{AbMetric, AbResult, AbSide, AbSlice, Side};
 pub use comparison::{Comparison, ComparisonVerdict, MetricComparison, MetricVerdict};
+pub(crate) use distributed::{hostname, SEGMENT_NOTE};
+pub use distributed::{GeneratorHealth, SegmentInfo};
 pub(crate) use measurement::Judgement;
 #[doc(hidden)]
 pub use measurement::Measurement;
@@ -136,6 +139,13 @@ pub struct RunResult {
     /// Such a run fails (exit 1); its numbers cover what ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_early: Option<EarlyStop>,
+    /// Set when the run was one generator's share of the load (`run --segment I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentInfo>,
+    /// A merged result (`perfgate merge`): each generator's requests, errors, dropped
+    /// arrivals and CPU saturation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generators: Vec<GeneratorHealth>,
 }
 
 impl EarlyStop {
@@ -221,6 +231,9 @@ pub struct HostInfo {
     /// Worker threads of the runtime that produced the result.
     #[serde(default)]
     pub threads: usize,
+    /// The machine's host name (several in a merged result, joined by `+`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
 }
 
 impl HostInfo {
@@ -234,6 +247,7 @@ impl HostInfo {
                 .unwrap_or(1),
             cpu_model: cpu_model(),
             threads,
+            name: hostname(),
         }
     }
 }

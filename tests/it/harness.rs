@@ -7,6 +7,8 @@ mod abort;
 mod cli;
 mod client_truth;
 mod counted;
+mod deploy;
+mod distributed;
 mod engine;
 mod faults;
 mod gate_cli;

@@ -779,3 +779,40 @@ fn chart_text_stays_readable_at_800_px_wide() {
         smallest * 800.0 / 1200.0
     );
 }
+
+/// A merged result shows each generator's health in every document-like report, host names
+/// escaped; a saturated generator is named under the table. A single run has no such table.
+#[test]
+fn a_merged_result_shows_its_generators_and_names_a_saturated_one() {
+    use perfgate::result::GeneratorHealth;
+    let mut r = results::realistic();
+    let generator = |segment: &str, host: &str, saturated_s: u32| GeneratorHealth {
+        segment: segment.into(),
+        host: host.into(),
+        started_at: "2026-11-22T10:00:00.000Z".into(),
+        requests: 13_000,
+        errors: 42,
+        dropped: 0,
+        peak_cpu_pct: Some(if saturated_s > 0 { 97.0 } else { 40.0 }),
+        saturated_s,
+    };
+    assert!(!markdown::render_markdown(&r).contains("Generators"));
+    r.generators = vec![
+        generator("1/2", XSS_SCRIPT, 0),
+        generator("2/2", "gen-b", 3),
+    ];
+
+    let md = markdown::render_markdown(&r);
+    assert!(md.contains("### Generators"), "{md}");
+    assert!(md.contains("| 2/2 | gen-b |"), "{md}");
+    assert!(
+        md.contains("generator 2/2 used at least 90 % of its CPUs"),
+        "{md}"
+    );
+    let text = terminal::render_terminal(&r, PLAIN);
+    assert!(text.contains("Generators"), "{text}");
+    assert!(text.contains("97 %") && text.contains("3 s"), "{text}");
+    let html = html_of(&r);
+    assert!(html.contains("<h2>Generators</h2>"));
+    assert!(!html.contains(XSS_SCRIPT), "a host name is escaped");
+}

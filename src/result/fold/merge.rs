@@ -7,12 +7,20 @@
 //! Merging is only honest for runs that happened at the same time: [`check_mergeable`]
 //! refuses the same run twice (same `run_id`) and runs that did not overlap in time. A merged
 //! result's `run_id` lists the ids of the runs in it, joined by `+`.
+//!
+//! The segments of one distributed run (`run --segment I/N`) share a run id: they merge when
+//! they are all of that run id, each segment once, all `N` of them (or, asked for, only some:
+//! [`MergeChecks::partial`]). Windows are added up by wall-clock second, each run's shifted
+//! by how much later than the earliest it started, and each generator's health is kept in
+//! the merged result.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::sum;
 use crate::result::histogram::merge_encoded;
-use crate::result::{stage_key, Measurement, Metrics, StageResult, TOTAL_KEY};
+use crate::result::{
+    stage_key, GeneratorHealth, Measurement, Metrics, SegmentInfo, StageResult, TOTAL_KEY,
+};
 
 /// Separates the ids in a merged result's `run_id`.
 pub const RUN_ID_SEPARATOR: char = '+';
@@ -34,6 +42,67 @@ pub enum MergeRefusal {
     NoTime { index: usize, started_at: String },
     #[error("{0}")]
     DifferentScenarios(String),
+    #[error("results of different runs cannot be merged as segments: run {first} has run id `{first_id}`, run {other} has `{other_id}`")]
+    MixedRunIds {
+        first: usize,
+        first_id: String,
+        other: usize,
+        other_id: String,
+    },
+    #[error("segment {segment} is given twice (results {first} and {second}); each segment is merged once")]
+    SameSegment {
+        segment: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("run {first} is segment {first_seg} and run {other} is segment {other_seg}: they split the load differently")]
+    MixedSegmentCounts {
+        first: usize,
+        first_seg: String,
+        other: usize,
+        other_seg: String,
+    },
+    #[error("run {index} ran no segment while others did: merge the segments of one run")]
+    NotASegment { index: usize },
+    #[error("{} of {count} missing", missing_list(.missing))]
+    MissingSegments { missing: Vec<u32>, count: u32 },
+}
+
+fn missing_list(missing: &[u32]) -> String {
+    let names: Vec<String> = missing.iter().map(|m| m.to_string()).collect();
+    match names.len() {
+        1 => format!("segment {}", names[0]),
+        _ => format!("segments {}", names.join(", ")),
+    }
+}
+
+/// What [`check_mergeable`] lets through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeChecks {
+    /// Runs that did not overlap in time (the same run twice is still refused).
+    pub allow_disjoint: bool,
+    /// Some segments of a distributed run may be missing.
+    pub partial: bool,
+}
+
+/// What [`check_mergeable`] found: the segments of a distributed run that are missing
+/// (allowed by [`MergeChecks::partial`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeFindings {
+    /// Missing segments (1-based) and how many the run had.
+    pub missing: Option<(Vec<u32>, u32)>,
+}
+
+impl MergeFindings {
+    /// The note a partial merge carries.
+    pub fn note(&self) -> Option<String> {
+        let (missing, count) = self.missing.as_ref()?;
+        let have = *count as usize - missing.len();
+        Some(format!(
+            "partial merge (--partial): {} of {count} missing; the merged load is {have}/{count} of the scenario's",
+            missing_list(missing)
+        ))
+    }
 }
 
 /// The ids of the runs inside `r` (one for a plain run, several for a merged one).
@@ -45,14 +114,80 @@ fn run_ids(r: &Measurement) -> Vec<&str> {
 }
 
 /// Checks that `runs` (numbered from 1 in messages, in the order given) are distinct runs
-/// of one scenario that overlapped in time (unless `allow_disjoint`).
-pub fn check_mergeable(runs: &[Measurement], allow_disjoint: bool) -> Result<(), MergeRefusal> {
+/// of one scenario that overlapped in time (unless `allow_disjoint`); segments of a
+/// distributed run must be of one run id, each once, and all there (unless `partial`).
+pub fn check_mergeable(
+    runs: &[Measurement],
+    checks: MergeChecks,
+) -> Result<MergeFindings, MergeRefusal> {
     same_scenario(runs)?;
-    distinct_runs(runs)?;
-    if allow_disjoint {
-        return Ok(());
+    // A run with `--start-at` alone records segment 1/1: the whole load, not a segment.
+    let findings = if runs.iter().any(is_segment) {
+        segments(runs, checks.partial)?
+    } else {
+        distinct_runs(runs)?;
+        MergeFindings::default()
+    };
+    if !checks.allow_disjoint {
+        overlapping(runs)?;
     }
-    overlapping(runs)
+    Ok(findings)
+}
+
+/// True when `r` ran part of the load (`--segment I/N` with N > 1).
+fn is_segment(r: &Measurement) -> bool {
+    r.segment.as_ref().is_some_and(|s| s.count > 1)
+}
+
+/// The segments of one distributed run: one run id, one way of splitting the load, each
+/// segment once, none missing unless `partial`.
+fn segments(runs: &[Measurement], partial: bool) -> Result<MergeFindings, MergeRefusal> {
+    let mut first: Option<(usize, &Measurement, &SegmentInfo)> = None;
+    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        let n = i + 1;
+        let s = r
+            .segment
+            .as_ref()
+            .filter(|_| is_segment(r))
+            .ok_or(MergeRefusal::NotASegment { index: n })?;
+        let seg = |s: &SegmentInfo| format!("{}/{}", s.index, s.count);
+        let (f, fr, fs) = *first.get_or_insert((n, r, s));
+        if r.run_id != fr.run_id {
+            return Err(MergeRefusal::MixedRunIds {
+                first: f,
+                first_id: fr.run_id.clone(),
+                other: n,
+                other_id: r.run_id.clone(),
+            });
+        }
+        if s.count != fs.count {
+            return Err(MergeRefusal::MixedSegmentCounts {
+                first: f,
+                first_seg: seg(fs),
+                other: n,
+                other_seg: seg(s),
+            });
+        }
+        if let Some(before) = seen.insert(s.index, n) {
+            return Err(MergeRefusal::SameSegment {
+                segment: seg(s),
+                first: before,
+                second: n,
+            });
+        }
+    }
+    let count = first.map_or(0, |(_, _, s)| s.count);
+    let missing: Vec<u32> = (1..=count).filter(|i| !seen.contains_key(i)).collect();
+    if missing.is_empty() {
+        return Ok(MergeFindings::default());
+    }
+    if !partial {
+        return Err(MergeRefusal::MissingSegments { missing, count });
+    }
+    Ok(MergeFindings {
+        missing: Some((missing, count)),
+    })
 }
 
 /// No run is given twice: by run id, or (results written before run ids existed) by the
@@ -153,12 +288,22 @@ pub fn merge(runs: &[Measurement]) -> Result<Measurement, MergeRefusal> {
         let ms: Vec<&Metrics> = runs.iter().filter_map(|r| r.warmup.as_ref()).collect();
         (!ms.is_empty()).then(|| sum::metrics(&ms, None))
     };
-    out.timeseries = sum::windows(&runs.iter().map(|r| &r.timeseries[..]).collect::<Vec<_>>());
+    let offsets = start_offsets(runs);
+    out.timeseries = sum::windows(
+        &runs
+            .iter()
+            .zip(&offsets)
+            .map(|(r, off)| (&r.timeseries[..], *off))
+            .collect::<Vec<_>>(),
+    );
     out.request_series = first
         .request_series
         .keys()
         .map(|k| {
-            let all = runs.iter().filter_map(|r| r.request_series.get(k));
+            let all = runs
+                .iter()
+                .zip(&offsets)
+                .filter_map(|(r, off)| r.request_series.get(k).map(|s| (s, *off)));
             (k.clone(), sum::series(all))
         })
         .collect();
@@ -169,19 +314,74 @@ pub fn merge(runs: &[Measurement]) -> Result<Measurement, MergeRefusal> {
         .map(|r| r.started_at.clone())
         .min()
         .unwrap_or_default();
-    out.duration_s = runs.iter().map(|r| r.duration_s).fold(0.0, f64::max);
+    out.duration_s = runs
+        .iter()
+        .zip(&offsets)
+        .map(|(r, off)| r.duration_s + *off as f64)
+        .fold(0.0, f64::max);
     out.host.cpus = runs.iter().map(|r| r.host.cpus).sum();
     out.host.threads = runs.iter().map(|r| r.host.threads).sum();
+    out.host.name = distinct(
+        runs.iter()
+            .flat_map(|r| r.host.name.split(RUN_ID_SEPARATOR)),
+    );
     out.aborted = runs.iter().any(|r| r.aborted);
     out.stopped_early =
         crate::result::EarlyStop::first_of(runs.iter().map(|r| r.stopped_early.as_ref()));
-    out.run_id = runs
-        .iter()
-        .flat_map(run_ids)
-        .collect::<Vec<_>>()
-        .join(&RUN_ID_SEPARATOR.to_string());
+    // The segments of one run share its id; runs merged without segments list theirs.
+    out.run_id = distinct(runs.iter().flat_map(run_ids));
     out.repeat = None;
+    out.segment = None;
+    out.generators = runs.iter().enumerate().flat_map(generators).collect();
     Ok(out)
+}
+
+/// The non-empty `parts`, each once in the order first seen, joined by `+`.
+fn distinct<'a>(parts: impl Iterator<Item = &'a str>) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for p in parts.filter(|p| !p.is_empty()) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out.join(&RUN_ID_SEPARATOR.to_string())
+}
+
+/// The generators inside run `i`: its own when it is a merged result, else itself.
+fn generators((i, r): (usize, &Measurement)) -> Vec<GeneratorHealth> {
+    if !r.generators.is_empty() {
+        return r.generators.clone();
+    }
+    let segment = match &r.segment {
+        Some(s) if s.count > 1 => format!("{}/{}", s.index, s.count),
+        _ => format!("#{}", i + 1),
+    };
+    vec![GeneratorHealth::of(
+        segment,
+        r.host.name.clone(),
+        r.started_at.clone(),
+        &r.totals,
+        &r.timeseries,
+    )]
+}
+
+/// How many whole seconds after the earliest run each run started (by `started_at`, rounded
+/// to the nearest second), so their windows add up by wall-clock second. A start that cannot
+/// be read counts as the earliest.
+fn start_offsets(runs: &[Measurement]) -> Vec<usize> {
+    let starts: Vec<Option<i64>> = runs
+        .iter()
+        .map(|r| {
+            chrono::DateTime::parse_from_rfc3339(&r.started_at)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        })
+        .collect();
+    let earliest = starts.iter().flatten().min().copied().unwrap_or(0);
+    starts
+        .iter()
+        .map(|s| s.map_or(0, |s| ((s - earliest) as f64 / 1000.0).round() as usize))
+        .collect()
 }
 
 /// The summed metrics of several runs, name by name, with the summed histograms that give
@@ -326,6 +526,8 @@ mod tests {
             run_id: id.into(),
             repeat: None,
             stopped_early: None,
+            segment: None,
+            generators: Vec::new(),
         }
     }
 
@@ -335,7 +537,7 @@ mod tests {
     fn merging_two_runs_keeps_every_metric() {
         let a = run("a", metrics(90, 8, 100.0, 400.0));
         let b = run("b", metrics(70, 24, 20.0, 900.0));
-        check_mergeable(&[a.clone(), b.clone()], false).unwrap();
+        check_mergeable(&[a.clone(), b.clone()], MergeChecks::default()).unwrap();
         let m = merge(&[a, b]).unwrap();
         for t in [&m.totals, &m.requests["get"]] {
             assert_eq!((t.requests, t.ok, t.errors), (192, 160, 32));
@@ -372,9 +574,144 @@ mod tests {
         b.aborted = true;
         assert!(merge(&[a.clone(), b]).unwrap().aborted);
         assert!(matches!(
-            check_mergeable(&[a.clone(), a], false),
+            check_mergeable(&[a.clone(), a], MergeChecks::default()),
             Err(MergeRefusal::SameRun { .. })
         ));
         assert_eq!(merge(&[]), Err(MergeRefusal::Nothing));
+    }
+
+    /// Segment `i` of `n` of run `id`, started `delay_ms` after the first, with 10 requests
+    /// in each of its 3 windows.
+    fn segment(id: &str, i: u32, n: u32, delay_ms: i64) -> Measurement {
+        let mut m = run(id, metrics(30, 0, 0.0, 0.0));
+        m.segment = Some(SegmentInfo {
+            index: i,
+            count: n,
+            start_at: None,
+        });
+        let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap()
+            + chrono::Duration::milliseconds(delay_ms);
+        m.started_at = start.to_rfc3339();
+        m.duration_s = 3.0;
+        m.host.name = format!("gen-{i}");
+        m.timeseries = (0..3)
+            .map(|t| Window {
+                t_s: t as f64,
+                requests: 10,
+                generator_cpu_pct: Some(40.0 + f64::from(i)),
+                saturated: Some(i == 2 && t == 1),
+                ..Window::default()
+            })
+            .collect();
+        m
+    }
+
+    fn refusal(runs: &[Measurement]) -> MergeRefusal {
+        check_mergeable(runs, MergeChecks::default()).unwrap_err()
+    }
+
+    #[test]
+    fn segments_of_one_run_merge_once_each_and_all_of_them() {
+        let all = [
+            segment("r", 1, 3, 0),
+            segment("r", 2, 3, 0),
+            segment("r", 3, 3, 0),
+        ];
+        assert_eq!(
+            check_mergeable(&all, MergeChecks::default()),
+            Ok(MergeFindings::default())
+        );
+        let m = merge(&all).unwrap();
+        assert_eq!(m.run_id, "r", "the segments' shared id, once");
+        assert_eq!(m.host.name, "gen-1+gen-2+gen-3");
+        assert_eq!(m.totals.requests, 90);
+        let health: Vec<(&str, u64, u32)> = m
+            .generators
+            .iter()
+            .map(|g| (g.segment.as_str(), g.requests, g.saturated_s))
+            .collect();
+        assert_eq!(health, [("1/3", 30, 0), ("2/3", 30, 1), ("3/3", 30, 0)]);
+        assert_eq!(m.generators[2].peak_cpu_pct, Some(43.0));
+        assert_eq!(m.generators[1].host, "gen-2");
+
+        // Duplicates, a missing segment, another run's segment, another split of the load.
+        let twice = [
+            segment("r", 1, 3, 0),
+            segment("r", 2, 3, 0),
+            segment("r", 2, 3, 0),
+        ];
+        assert!(matches!(
+            refusal(&twice),
+            MergeRefusal::SameSegment {
+                first: 2,
+                second: 3,
+                ..
+            }
+        ));
+        let missing = [segment("r", 1, 3, 0), segment("r", 3, 3, 0)];
+        let e = refusal(&missing);
+        assert_eq!(e.to_string(), "segment 2 of 3 missing");
+        let mixed = [segment("r", 1, 2, 0), segment("s", 2, 2, 0)];
+        assert!(matches!(refusal(&mixed), MergeRefusal::MixedRunIds { .. }));
+        let split = [segment("r", 1, 2, 0), segment("r", 2, 3, 0)];
+        assert!(matches!(
+            refusal(&split),
+            MergeRefusal::MixedSegmentCounts { .. }
+        ));
+        let mut other = segment("r", 2, 2, 0);
+        other.scenario.hash = "changed".into();
+        assert!(matches!(
+            refusal(&[segment("r", 1, 2, 0), other]),
+            MergeRefusal::DifferentScenarios(_)
+        ));
+        // Two generators of the whole load started together (`--start-at`, segment 1/1)
+        // merge as runs: distinct run ids add up, the same one is refused.
+        let whole = |id: &str| {
+            let mut w = segment(id, 1, 1, 0);
+            w.run_id = id.into();
+            w
+        };
+        assert!(check_mergeable(&[whole("x"), whole("y")], MergeChecks::default()).is_ok());
+        assert!(matches!(
+            refusal(&[whole("x"), whole("x")]),
+            MergeRefusal::SameRun { .. }
+        ));
+        let plain = run("r", metrics(1, 0, 0.0, 0.0));
+        assert!(matches!(
+            refusal(&[segment("r", 1, 2, 0), plain]),
+            MergeRefusal::NotASegment { index: 2 }
+        ));
+
+        // --partial merges what is there and says what is not.
+        let partial = MergeChecks {
+            partial: true,
+            ..MergeChecks::default()
+        };
+        let found = check_mergeable(&missing, partial).unwrap();
+        assert_eq!(
+            found.note().unwrap(),
+            "partial merge (--partial): segment 2 of 3 missing; the merged load is 2/3 of the \
+             scenario's"
+        );
+    }
+
+    /// A generator that started two seconds later has its windows added to the seconds in
+    /// which they happened, not to the first ones: no second is doubled or missing.
+    #[test]
+    fn windows_add_up_by_wall_clock_second() {
+        let a = segment("r", 1, 2, 0);
+        let b = segment("r", 2, 2, 2_100);
+        let m = merge(&[a, b]).unwrap();
+        let per_second: Vec<(f64, u64)> =
+            m.timeseries.iter().map(|w| (w.t_s, w.requests)).collect();
+        assert_eq!(
+            per_second,
+            [(0.0, 10), (1.0, 10), (2.0, 20), (3.0, 10), (4.0, 10)]
+        );
+        assert_eq!(m.duration_s, 5.0);
+        // Generators started together (within half a second) line up second by second.
+        let m = merge(&[segment("r", 1, 2, 0), segment("r", 2, 2, 300)]).unwrap();
+        let counts: Vec<u64> = m.timeseries.iter().map(|w| w.requests).collect();
+        assert_eq!(counts, [20, 20, 20]);
     }
 }

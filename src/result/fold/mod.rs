@@ -8,7 +8,9 @@ mod merge;
 mod repeat;
 mod sum;
 
-pub use merge::{check_mergeable, merge, MergeRefusal, RUN_ID_SEPARATOR};
+pub use merge::{
+    check_mergeable, merge, MergeChecks, MergeFindings, MergeRefusal, RUN_ID_SEPARATOR,
+};
 pub use repeat::{median_measurement, median_metrics};
 
 use std::collections::BTreeMap;
@@ -40,6 +42,10 @@ pub fn merge_error_samples(runs: &[Measurement]) -> Vec<ErrorSample> {
 fn merge_warnings(runs: &[Measurement]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for w in runs.iter().flat_map(|r| &r.warnings) {
+        // A segment's "judged on the merged result": this is the merged result.
+        if w.ends_with(super::SEGMENT_NOTE) {
+            continue;
+        }
         if !out.contains(w) {
             out.push(w.clone());
         }

@@ -117,16 +117,22 @@ fn class_count(c: &ErrorCounts, class: &str) -> u64 {
         .map_or(0, |(_, n)| *n)
 }
 
-/// Window `i` of every run, added up: counts and rates sum, percentiles and the machine's
-/// noise (steal, generator CPU, saturation) are the worst.
-pub(super) fn windows(runs: &[&[Window]]) -> Vec<Window> {
-    let len = runs.iter().map(|r| r.len()).max().unwrap_or(0);
+/// The windows of every run at the same wall-clock second, added up: a run that started
+/// `offset` seconds after the earliest has its window `i` at second `i + offset`. Counts and
+/// rates sum, percentiles and the machine's noise (steal, generator CPU, saturation) are the
+/// worst.
+pub(super) fn windows(runs: &[(&[Window], usize)]) -> Vec<Window> {
+    let len = runs.iter().map(|(r, off)| r.len() + off).max().unwrap_or(0);
     (0..len)
         .map(|i| {
-            let ws: Vec<&Window> = runs.iter().filter_map(|r| r.get(i)).collect();
+            let ws: Vec<&Window> = runs
+                .iter()
+                .filter_map(|(r, off)| i.checked_sub(*off).and_then(|j| r.get(j)))
+                .collect();
             let sum = |f: fn(&Window) -> f64| ws.iter().map(|w| f(w)).sum::<f64>();
             let max = |f: fn(&Window) -> f64| ws.iter().map(|w| f(w)).fold(0.0, f64::max);
             let mut w = ws.first().map(|w| (*w).clone()).unwrap_or_default();
+            w.t_s = i as f64;
             w.requests = ws.iter().map(|w| w.requests).sum();
             w.errors = ws.iter().map(|w| w.errors).sum();
             w.dropped = ws.iter().map(|w| w.dropped).sum();
@@ -153,18 +159,29 @@ pub(super) fn windows(runs: &[&[Window]]) -> Vec<Window> {
         .collect()
 }
 
-/// Point `i` of every run's series of one request, added up: counts and rates sum, the mean
-/// is weighted by requests, percentiles are the worst.
-pub(super) fn series<'a>(series: impl Iterator<Item = &'a Vec<SeriesPoint>>) -> Vec<SeriesPoint> {
-    let all: Vec<&Vec<SeriesPoint>> = series.collect();
-    let len = all.iter().map(|s| s.len()).max().unwrap_or(0);
+/// The points of every run's series of one request at the same wall-clock second (shifted by
+/// each run's `offset`, as in [`windows`]), added up: counts and rates sum, the mean is
+/// weighted by requests, percentiles are the worst.
+pub(super) fn series<'a>(
+    series: impl Iterator<Item = (&'a Vec<SeriesPoint>, usize)>,
+) -> Vec<SeriesPoint> {
+    let all: Vec<(&Vec<SeriesPoint>, usize)> = series.collect();
+    let len = all.iter().map(|(s, off)| s.len() + off).max().unwrap_or(0);
+    let t0 = all
+        .iter()
+        .filter_map(|(s, off)| s.first().map(|p| p.t_s - *off as f64))
+        .reduce(f64::min)
+        .unwrap_or(0.0);
     (0..len)
         .map(|i| {
-            let ps: Vec<&SeriesPoint> = all.iter().filter_map(|s| s.get(i)).collect();
+            let ps: Vec<&SeriesPoint> = all
+                .iter()
+                .filter_map(|(s, off)| i.checked_sub(*off).and_then(|j| s.get(j)))
+                .collect();
             let total: u64 = ps.iter().map(|p| p.requests).sum();
             let maxf = |f: fn(&SeriesPoint) -> f64| ps.iter().map(|p| f(p)).fold(0.0, f64::max);
             SeriesPoint {
-                t_s: ps.first().map(|p| p.t_s).unwrap_or(i as f64),
+                t_s: t0 + i as f64,
                 requests: total,
                 errors: ps.iter().map(|p| p.errors).sum(),
                 throughput_rps: ps.iter().map(|p| p.throughput_rps).sum(),

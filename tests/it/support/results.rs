@@ -212,6 +212,7 @@ fn realistic_unjudged() -> RunResult {
             cpus: 2,
             cpu_model: "Test CPU @ 3.0GHz".into(),
             threads: 2,
+            ..HostInfo::default()
         },
         started_at: "2026-11-22T10:00:00Z".into(),
         duration_s: 33.0,
@@ -318,6 +319,8 @@ fn realistic_unjudged() -> RunResult {
         repeat: None,
         ab: None,
         stopped_early: None,
+        segment: None,
+        generators: Vec::new(),
     }
 }
 
@@ -398,6 +401,8 @@ pub fn empty() -> RunResult {
         repeat: None,
         ab: None,
         stopped_early: None,
+        segment: None,
+        generators: Vec::new(),
     }
 }
 

@@ -197,6 +197,7 @@ pub fn make_result(shape: &Shape) -> RunResult {
             cpus: 2,
             cpu_model: "Test CPU @ 3.0GHz".into(),
             threads: 2,
+            ..HostInfo::default()
         },
         started_at: "2026-01-01T00:00:00Z".into(),
         duration_s: shape.windows as f64,
