@@ -233,6 +233,7 @@ pub(crate) fn value(v: f64, unit: &str) -> String {
         "rps" if v >= 100.0 => format!("{}/s", grouped(v)),
         "rps" => format!("{v:.1}/s"),
         "count" => grouped(v),
+        "bytes" => crate::result::bytes::bytes(v),
         _ => format!("{v}"),
     }
 }

@@ -46,6 +46,16 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
         no_data: true,
         ..base.clone()
     };
+    if t.metric.is_sut() {
+        return match super::sut::observe(t.metric, &result.timeseries) {
+            Ok(observed) => ThresholdResult {
+                observed,
+                pass: t.op.holds(observed, t.limit),
+                ..base
+            },
+            Err(why) => no_data(why),
+        };
+    }
     let Some(metrics) = metrics else {
         let name = t.scope.as_deref().unwrap_or_default();
         return no_data(&format!("request `{name}` did not run"));
@@ -93,6 +103,10 @@ pub(crate) fn observe(metric: ThresholdMetric, m: &Metrics) -> f64 {
         ThresholdMetric::Requests => m.requests as f64,
         ThresholdMetric::Dropped => m.dropped as f64,
         ThresholdMetric::DroppedRate => dropped_rate(m),
+        // Not in the summary metrics: judged on the windows (`gate::sut`).
+        ThresholdMetric::SutRss | ThresholdMetric::SutRssGrowth | ThresholdMetric::SutCpu => {
+            f64::NAN
+        }
     }
 }
 

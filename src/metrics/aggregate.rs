@@ -303,6 +303,9 @@ impl Aggregator {
                 start_s: p.start_s,
                 end_s: end,
                 metrics: stage_total.summary(secs, acc.dropped),
+                // Added by the measure step when the system under test is watched.
+                sut_cpu_pct: None,
+                sut_rss_bytes: None,
             });
             out.histograms.insert(stage_key(i), encode(&stage_total));
         }

@@ -7,6 +7,7 @@
 
 mod aggregate;
 pub(crate) mod machine;
+pub(crate) mod monitor;
 mod recorder;
 mod stats;
 

@@ -197,10 +197,13 @@ pub(crate) fn with_unit(v: f64, unit: &str) -> String {
         "ratio" => pct(v),
         "rps" => rps(v),
         "count" if v.is_finite() => group(&format!("{v:.0}")),
+        "bytes" if v.is_finite() => bytes(v),
         _ if v.is_finite() => format!("{v:.3}"),
         _ => NA.into(),
     }
 }
+
+pub(crate) use crate::result::bytes::bytes;
 
 /// A comparison's change: percent, or percentage points for an error rate (`ratio`).
 pub(crate) fn change(m: &MetricComparison) -> String {
@@ -480,6 +483,7 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(with_unit(12345.0, "count"), "12,345");
+        assert_eq!(with_unit(500.0 * 1024.0 * 1024.0, "bytes"), "500 MB");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub(crate) mod base_url;
 pub(crate) mod diag;
 mod interp;
 mod model;
+mod monitor_spec;
 pub(crate) mod params;
 pub(crate) mod plan;
 pub(crate) mod presets;

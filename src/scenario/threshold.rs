@@ -2,7 +2,7 @@
 //! `error_rate < 1%`, `throughput > 500/s`, `list-items.p99 <= 300ms`, `errors == 0`.
 
 use super::plan::{Op, Threshold, ThresholdMetric};
-use super::units::{did_you_mean, parse_duration, parse_percent, parse_rate};
+use super::units::{did_you_mean, parse_bytes, parse_duration, parse_percent, parse_rate};
 
 /// Parses one threshold. `request_names` are the scenario's request names, for scoped ones.
 pub(super) fn parse(
@@ -23,9 +23,11 @@ pub(super) fn parse(
     let lhs = lhs.trim();
     let rhs = rhs.trim();
     let metric_names: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
+    // A metric whose name holds a dot (`sut.rss`) is matched whole before any scope.
+    let whole_name = metric_names.contains(&lhs);
     let (scope, metric_name) = match lhs.rsplit_once('.') {
-        Some((scope, m)) => (Some(scope.to_string()), m),
-        None => (None, lhs),
+        Some((scope, m)) if !whole_name => (Some(scope.to_string()), m),
+        _ => (None, lhs),
     };
     let metric = ThresholdMetric::ALL
         .iter()
@@ -72,6 +74,7 @@ pub(super) fn parse(
     };
     let limit = match metric.unit() {
         "ms" => parse_duration(rhs).map(|d| d.as_secs_f64() * 1e3),
+        "bytes" => parse_bytes(rhs),
         "ratio" => parse_percent(rhs),
         "rps" => parse_rate(rhs),
         _ => rhs
@@ -134,5 +137,25 @@ mod tests {
             .0
             .contains("not a request"));
         assert!(parse("p99 == 3ms", &[]).is_err());
+    }
+
+    #[test]
+    fn sut_metrics_take_memory_and_percentages() {
+        let t = parse("sut.rss < 500MB", &["sut"]).unwrap();
+        assert_eq!(
+            (t.scope, t.metric, t.limit),
+            (None, ThresholdMetric::SutRss, 500.0 * 1024.0 * 1024.0)
+        );
+        let t = parse("sut.rss_growth < 5%", &[]).unwrap();
+        assert_eq!((t.metric, t.limit), (ThresholdMetric::SutRssGrowth, 0.05));
+        let t = parse("sut.cpu <= 80%", &[]).unwrap();
+        assert_eq!((t.metric, t.op, t.limit), (ThresholdMetric::SutCpu, Op::Le, 0.8));
+        assert!(parse("sut.rss < 500", &[])
+            .unwrap_err()
+            .0
+            .contains("not an amount of memory"));
+        let (m, h) = parse("sut.rsss < 1GB", &[]).unwrap_err();
+        assert!(m.contains("unknown metric `rsss`") || m.contains("not a request"), "{m}");
+        let _ = h;
     }
 }

@@ -97,6 +97,28 @@ pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     Ok(n / 100.0)
 }
 
+/// Parses an amount of memory, `500MB`, `1.5GB`, `64KiB`, `1024B`, into bytes. `KB`, `MB`
+/// and `GB` are powers of 1024, as `ps`, `top` and `free` show memory (`KiB`, `MiB`, `GiB`
+/// say so explicitly).
+pub(crate) fn parse_bytes(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let bad = || format!("`{t}` is not an amount of memory: expected e.g. `500MB`, `1.5GB`");
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let scale = match unit.trim().to_ascii_uppercase().as_str() {
+        "B" => 1.0,
+        "KB" | "KIB" => 1024.0,
+        "MB" | "MIB" => 1024.0 * 1024.0,
+        "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TB" | "TIB" => 1024.0f64.powi(4),
+        _ => return Err(bad()),
+    };
+    Ok(n * scale)
+}
+
 /// The metrics a baseline tolerance can be set for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TolMetric {

@@ -37,7 +37,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const FRAMING_HEADERS: [&str; 4] = ["content-length", "transfer-encoding", "host", "connection"];
 
 impl Context<'_> {
-    fn err(&self, path: &[Seg], message: impl Into<String>, hint: Option<String>) -> ScenarioError {
+    pub(super) fn err(&self, path: &[Seg], message: impl Into<String>, hint: Option<String>) -> ScenarioError {
         let (line, col) = locate(self.text, path);
         ScenarioError {
             file: self.file.to_path_buf(),
@@ -50,7 +50,7 @@ impl Context<'_> {
     }
 }
 
-fn k(s: &str) -> Seg {
+pub(super) fn k(s: &str) -> Seg {
     Seg::Key(s.to_string())
 }
 
@@ -118,6 +118,7 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
     };
 
     let baseline = validate_baseline(raw.baseline, ctx)?;
+    let monitor = super::monitor_spec::validate(raw.monitor, ctx)?;
     Ok(Plan {
         name,
         kind,
@@ -131,6 +132,7 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
         threshold_origin,
         baseline,
         secrets: ctx.secrets.with(url_secrets),
+        monitor,
     })
 }
 

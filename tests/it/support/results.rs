@@ -352,6 +352,8 @@ pub fn soak() -> RunResult {
         start_s: 30.0,
         end_s: 3600.0,
         metrics: metrics(3_570_000, 37, 1000.0, 14.0),
+        sut_cpu_pct: None,
+        sut_rss_bytes: None,
     }];
     r.duration_s = 3600.0;
     r
@@ -407,6 +409,8 @@ pub fn single_window() -> RunResult {
         start_s: 0.0,
         end_s: 1.0,
         metrics: Metrics::default(),
+        sut_cpu_pct: None,
+        sut_rss_bytes: None,
     }];
     r.histograms
         .insert(TOTAL_KEY.to_string(), "not base64!".into());
