@@ -145,8 +145,8 @@ fn watched_sut(
     monitor::annotate(&mut m.timeseries, &seen.samples);
     monitor::annotate_stages(&mut m.stages, &m.timeseries);
     // A monitor that stopped within the run's last partial second missed nothing.
-    let stopped_early = seen.samples.is_empty()
-        || (seen.samples.len() as f64) < out.elapsed.as_secs_f64().floor();
+    let stopped_early =
+        seen.samples.is_empty() || (seen.samples.len() as f64) < out.elapsed.as_secs_f64().floor();
     seen.stopped
         .filter(|_| stopped_early)
         .map(|why| monitor::stopped_warning(targets, &why, seen.samples.len()))

@@ -29,7 +29,11 @@ pub(crate) fn summary(windows: &[Window]) -> Option<SutSummary> {
     let (first, last) = (rss.first()?, rss.last()?);
     Some(SutSummary {
         rss_peak: rss.iter().copied().fold(0.0, f64::max),
-        rss_growth: if *first > 0.0 { last / first - 1.0 } else { 0.0 },
+        rss_growth: if *first > 0.0 {
+            last / first - 1.0
+        } else {
+            0.0
+        },
         cpu: if cpu.is_empty() {
             f64::NAN
         } else {

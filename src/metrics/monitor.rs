@@ -164,7 +164,11 @@ pub(crate) fn tree_of(
     roots: &[u32],
 ) -> BTreeMap<u32, ProcReading> {
     let mut out = BTreeMap::new();
-    let mut todo: Vec<u32> = roots.iter().copied().filter(|p| all.contains_key(p)).collect();
+    let mut todo: Vec<u32> = roots
+        .iter()
+        .copied()
+        .filter(|p| all.contains_key(p))
+        .collect();
     while let Some(p) = todo.pop() {
         if out.contains_key(&p) {
             continue;
@@ -213,9 +217,8 @@ impl Monitor {
     fn start_in(root: PathBuf, targets: Vec<MonitorTarget>) -> Monitor {
         let (stop, rx) = mpsc::channel::<()>();
         let first = resolve(&root, &targets).and_then(|pids| {
-            let cpu = read_cpu(&root).ok_or_else(|| {
-                format!("{} cannot be read", root.join("stat").display())
-            })?;
+            let cpu = read_cpu(&root)
+                .ok_or_else(|| format!("{} cannot be read", root.join("stat").display()))?;
             Ok((pids.clone(), cpu, read_tree(&root, &pids)))
         });
         let watch = move || {

@@ -8,7 +8,8 @@ use super::model::RawMonitor;
 use super::plan::MonitorTarget;
 use super::validate::{k, Context};
 
-const HINT: &str = "write one of `- pid: 1234`, `- pid_file: run/server.pid`, `- process: my-server`";
+const HINT: &str =
+    "write one of `- pid: 1234`, `- pid_file: run/server.pid`, `- process: my-server`";
 
 /// The targets of `monitor:`, in the file's order.
 pub(super) fn validate(
@@ -40,7 +41,11 @@ pub(super) fn validate(
                 MonitorTarget::Process(n.trim().to_string())
             }
             (None, Some(_), None) | (None, None, Some(_)) => {
-                return Err(ctx.err(&at(None), "an empty process name or pid file", Some(HINT.into())))
+                return Err(ctx.err(
+                    &at(None),
+                    "an empty process name or pid file",
+                    Some(HINT.into()),
+                ))
             }
             _ => {
                 return Err(ctx.err(

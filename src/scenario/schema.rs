@@ -289,7 +289,10 @@ impl JsonSchema for Threshold {
             format!(r"(?:{}){op}{NUM}\s*%", names("ratio")),
             format!(r"(?:{}){op}{NUM}\s*/\s*(?:s|m|h)", names("rps")),
             format!("(?:{}){op}{NUM}", names("count")),
-            format!(r"(?:{}){op}{NUM}\s*(?:[KkMmGgTt][Ii]?)?[Bb]", names("bytes")),
+            format!(
+                r"(?:{}){op}{NUM}\s*(?:[KkMmGgTt][Ii]?)?[Bb]",
+                names("bytes")
+            ),
         ];
         let pattern = format!(r"^\s*(?:[^\s.]+\.)?(?:{})\s*$", alternatives.join("|"));
         let all: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();

@@ -149,13 +149,19 @@ mod tests {
         let t = parse("sut.rss_growth < 5%", &[]).unwrap();
         assert_eq!((t.metric, t.limit), (ThresholdMetric::SutRssGrowth, 0.05));
         let t = parse("sut.cpu <= 80%", &[]).unwrap();
-        assert_eq!((t.metric, t.op, t.limit), (ThresholdMetric::SutCpu, Op::Le, 0.8));
+        assert_eq!(
+            (t.metric, t.op, t.limit),
+            (ThresholdMetric::SutCpu, Op::Le, 0.8)
+        );
         assert!(parse("sut.rss < 500", &[])
             .unwrap_err()
             .0
             .contains("not an amount of memory"));
         let (m, h) = parse("sut.rsss < 1GB", &[]).unwrap_err();
-        assert!(m.contains("unknown metric `rsss`") || m.contains("not a request"), "{m}");
+        assert!(
+            m.contains("unknown metric `rsss`") || m.contains("not a request"),
+            "{m}"
+        );
         let _ = h;
     }
 }

@@ -37,7 +37,12 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const FRAMING_HEADERS: [&str; 4] = ["content-length", "transfer-encoding", "host", "connection"];
 
 impl Context<'_> {
-    pub(super) fn err(&self, path: &[Seg], message: impl Into<String>, hint: Option<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        path: &[Seg],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> ScenarioError {
         let (line, col) = locate(self.text, path);
         ScenarioError {
             file: self.file.to_path_buf(),

@@ -139,7 +139,10 @@ fn targets_that_name_no_process_say_why() {
     let e = resolve(root, &[MonitorTarget::Pid(0)]).unwrap_err();
     assert_eq!(e, "process 0 is not running");
     let e = resolve(root, &[MonitorTarget::Process("no-such-proc-xyz".into())]).unwrap_err();
-    assert!(e.contains("no running process is named `no-such-proc-xyz`"), "{e}");
+    assert!(
+        e.contains("no running process is named `no-such-proc-xyz`"),
+        "{e}"
+    );
     let dir = std::env::temp_dir().join(format!("perfgate-pidfile-{}", std::process::id()));
     std::fs::write(&dir, "not a pid\n").unwrap();
     let e = resolve(root, &[MonitorTarget::PidFile(dir.clone())]).unwrap_err();
@@ -164,17 +167,24 @@ fn a_process_that_exits_stops_the_monitor_with_a_reason() {
     drop(helper);
     let out = monitor.finish_when_stopped(Duration::from_secs(5));
     let why = out.stopped.expect("stopped");
-    assert!(why.starts_with(&format!("process {pid} exited after")), "{why}");
+    assert!(
+        why.starts_with(&format!("process {pid} exited after")),
+        "{why}"
+    );
     let w = stopped_warning(&[MonitorTarget::Pid(pid)], &why, out.samples.len());
-    assert!(w.starts_with(&format!("monitor of pid {pid} stopped: process {pid} exited")));
+    assert!(w.starts_with(&format!(
+        "monitor of pid {pid} stopped: process {pid} exited"
+    )));
 }
 
 #[test]
 fn samples_go_to_windows_and_stages_take_mean_cpu_and_peak_memory() {
-    let s = |mb, cpu| Some(SutSample {
-        rss_bytes: mb * MB,
-        cpu_pct: cpu,
-    });
+    let s = |mb, cpu| {
+        Some(SutSample {
+            rss_bytes: mb * MB,
+            cpu_pct: cpu,
+        })
+    };
     let mut ws: Vec<Window> = (0..4)
         .map(|i| Window {
             t_s: i as f64,
