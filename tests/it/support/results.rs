@@ -184,6 +184,8 @@ fn realistic_unjudged() -> RunResult {
                 (lvl * 20.0).min(1400.0),
                 if lvl > 60.0 { 45.0 } else { 8.0 + lvl * 0.1 },
             ),
+            sut_cpu_pct: None,
+            sut_rss_bytes: None,
         })
         .collect();
     let mut requests = BTreeMap::new();
