@@ -319,6 +319,38 @@ pub(crate) fn machine(r: &RunResult) -> Option<String> {
     Some(s)
 }
 
+/// The watched system under test over the measured windows, in one line: its memory at the
+/// first and last sampled second, the change and the peak, its mean and highest CPU
+/// (`monitor:`); `None` when it was not watched.
+pub(crate) fn sut(r: &RunResult) -> Option<String> {
+    let ws: Vec<_> = r.timeseries.iter().filter(|w| w.stage.is_some()).collect();
+    let rss: Vec<f64> = ws
+        .iter()
+        .filter_map(|w| w.sut_rss_bytes)
+        .map(|b| b as f64)
+        .collect();
+    let (first, last) = (*rss.first()?, *rss.last()?);
+    let peak = rss.iter().copied().fold(0.0, f64::max);
+    let growth = if first > 0.0 {
+        format!("{}, ", signed_change((last / first - 1.0) * 100.0, "%"))
+    } else {
+        String::new()
+    };
+    let mut s = format!(
+        "system under test: RSS {} → {} ({growth}peak {})",
+        bytes(first),
+        bytes(last),
+        bytes(peak)
+    );
+    let cpu: Vec<f64> = ws.iter().filter_map(|w| w.sut_cpu_pct).collect();
+    if !cpu.is_empty() {
+        let mean = cpu.iter().sum::<f64>() / cpu.len() as f64;
+        let max = cpu.iter().copied().fold(0.0, f64::max);
+        s.push_str(&format!(", CPU mean {mean:.0} %, max {max:.0} %"));
+    }
+    Some(s)
+}
+
 /// True when a run's tables get a `dropped` column: the open model (where arrivals can be
 /// dropped), or any run that dropped some.
 pub(crate) fn shows_dropped(r: &RunResult) -> bool {

@@ -1,4 +1,4 @@
-//! `report.html`: one self-contained page per run. Inline CSS, the five charts as inline SVG
+//! `report.html`: one self-contained page per run. Inline CSS, the six charts as inline SVG
 //! (generic `sans-serif` text), no scripts and no network request of any kind. Every string
 //! from the scenario, the environment or a server goes through [`super::escape::html`].
 
@@ -194,7 +194,10 @@ fn header(out: &mut String, r: &RunResult) {
     let machine = f::machine(r)
         .map(|m| m.trim_start_matches("machine: ").to_string())
         .unwrap_or_default();
-    let rows: [(&str, String); 10] = [
+    let sut = f::sut(r)
+        .map(|m| m.trim_start_matches("system under test: ").to_string())
+        .unwrap_or_default();
+    let rows: [(&str, String); 11] = [
         ("kind", s.kind.to_string()),
         ("target", s.target.clone()),
         ("model", s.model.to_string()),
@@ -206,6 +209,7 @@ fn header(out: &mut String, r: &RunResult) {
             format!("{} / {} · {} cpus · {}", h.os, h.arch, h.cpus, h.cpu_model),
         ),
         ("machine", machine),
+        ("system under test", sut),
         ("tool", format!("{} {}", r.tool.name, r.tool.version)),
         ("exit code", r.exit_code.to_string()),
     ];

@@ -150,6 +150,9 @@ fn header(s: &mut String, r: &RunResult) {
     if let Some(m) = f::machine(r) {
         let _ = writeln!(s, "{}\n", cell(&m));
     }
+    if let Some(m) = f::sut(r) {
+        let _ = writeln!(s, "{}\n", cell(&m));
+    }
     for w in &r.warnings {
         let _ = writeln!(s, "> ⚠️ {}\n", cell(w));
     }

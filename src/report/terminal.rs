@@ -124,6 +124,9 @@ impl Summary<'_> {
         if let Some(m) = f::machine(r) {
             let _ = writeln!(self.out, "{m}");
         }
+        if let Some(m) = f::sut(r) {
+            let _ = writeln!(self.out, "{m}");
+        }
     }
 
     /// B against A: one row per metric with both sides, the change and its interval.

@@ -75,10 +75,10 @@ fn html_is_self_contained() {
 }
 
 #[test]
-fn html_has_five_non_empty_charts() {
+fn html_has_six_non_empty_charts() {
     let html = html_of(&results::realistic());
     let svgs = svgs(&html);
-    assert_eq!(svgs.len(), 5);
+    assert_eq!(svgs.len(), 6);
     for (svg, chart) in svgs.iter().zip(Chart::ALL) {
         assert!(
             svg.contains("<polyline") || svg.contains("<path") || svg.contains("<rect"),
@@ -98,6 +98,7 @@ fn html_has_five_non_empty_charts() {
         "chart-distribution",
         "chart-stages",
         "chart-machine",
+        "chart-sut",
     ];
     for id in ids {
         assert!(html.contains(id));
@@ -165,7 +166,8 @@ fn pngs_decode_and_show_text() {
             "throughput.png",
             "distribution.png",
             "stages.png",
-            "machine.png"
+            "machine.png",
+            "sut.png"
         ]
     );
     for p in PngChart::all() {
@@ -367,13 +369,13 @@ fn degenerate_results_render_every_format() {
     {
         let ctx = ReportContext { baseline: Some(r) };
         let reporters = report::standard_reporters(&ReportOptions::default());
-        assert_eq!(reporters.len(), 9);
+        assert_eq!(reporters.len(), 10);
         let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
         let dir = tmp.path().join(i.to_string());
         let written = report::write_all(&refs, r, &ctx, &dir).unwrap();
-        assert_eq!(written.len(), 9);
+        assert_eq!(written.len(), 10);
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-        assert_eq!(svgs(&html).len(), 5);
+        assert_eq!(svgs(&html).len(), 6);
         TerminalReport::default().render(r, &ctx).unwrap();
     }
     let html = std::fs::read_to_string(tmp.path().join("0/report.html")).unwrap();
@@ -436,7 +438,7 @@ fn write_standard_appends_to_github_step_summary() {
 fn soak_renders_quickly_enough_in_debug() {
     // The release benchmark holds the < 1 s goal; this only guards against pathologies.
     let html = html_of(&results::soak());
-    assert_eq!(svgs(&html).len(), 5);
+    assert_eq!(svgs(&html).len(), 6);
 }
 
 /// The realistic run at in-process speed: every latency a thousand times smaller (µs).

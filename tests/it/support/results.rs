@@ -167,7 +167,11 @@ fn realistic_unjudged() -> RunResult {
         } else {
             (t % 7 == 0) as u64
         };
-        timeseries.push(window(t as f64, stage, active, rps, p50, errors));
+        let mut w = window(t as f64, stage, active, rps, p50, errors);
+        // The watched server (`monitor:`): memory creeping up, CPU following the load.
+        w.sut_rss_bytes = Some((180 << 20) + t as u64 * (1 << 19));
+        w.sut_cpu_pct = Some((lvl * 0.6).min(75.0) + (t % 3) as f64);
+        timeseries.push(w);
     }
     let stages = levels
         .iter()
@@ -184,8 +188,8 @@ fn realistic_unjudged() -> RunResult {
                 (lvl * 20.0).min(1400.0),
                 if lvl > 60.0 { 45.0 } else { 8.0 + lvl * 0.1 },
             ),
-            sut_cpu_pct: None,
-            sut_rss_bytes: None,
+            sut_cpu_pct: Some((lvl * 0.6).min(75.0) + 1.0),
+            sut_rss_bytes: Some((180 << 20) + (12 + 10 * i as u64) * (1 << 19)),
         })
         .collect();
     let mut requests = BTreeMap::new();
