@@ -155,7 +155,8 @@ fn threshold_sentence(t: &ThresholdResult, result: &RunResult) -> String {
 /// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`; on a noisy machine (`--strict`),
 /// `p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun`.
 fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
-    let who = if m.request == TOTAL_KEY {
+    // The system under test's metrics name themselves (`sut.rss`).
+    let who = if m.request == TOTAL_KEY || m.request == super::compare::SUT_KEY {
         String::new()
     } else {
         format!("{} ", m.request)
@@ -234,6 +235,7 @@ pub(crate) fn value(v: f64, unit: &str) -> String {
         "rps" => format!("{v:.1}/s"),
         "count" => grouped(v),
         "bytes" => crate::result::bytes::bytes(v),
+        "pct" => format!("{} %", trim(format!("{v:.1}"))),
         _ => format!("{v}"),
     }
 }

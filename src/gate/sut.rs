@@ -42,6 +42,30 @@ pub(crate) fn summary(windows: &[Window]) -> Option<SutSummary> {
     })
 }
 
+/// The measured windows' samples of the system under test, for the baseline comparison.
+pub(crate) struct SutWindows {
+    /// Resident memory per window, bytes.
+    pub rss: Vec<f64>,
+    /// CPU use per window, percent of the machine.
+    pub cpu: Vec<f64>,
+}
+
+/// The measured windows' samples; `None` when none was sampled.
+pub(crate) fn windows(ws: &[Window]) -> Option<SutWindows> {
+    let measured = || ws.iter().filter(|w| w.stage.is_some());
+    let rss: Vec<f64> = measured()
+        .filter_map(|w| w.sut_rss_bytes)
+        .map(|b| b as f64)
+        .collect();
+    if rss.is_empty() {
+        return None;
+    }
+    Some(SutWindows {
+        rss,
+        cpu: measured().filter_map(|w| w.sut_cpu_pct).collect(),
+    })
+}
+
 /// The observed value of a `sut.*` metric, or why there is none.
 pub(crate) fn observe(metric: ThresholdMetric, windows: &[Window]) -> Result<f64, &'static str> {
     let s = summary(windows).ok_or(

@@ -198,6 +198,7 @@ pub(crate) fn with_unit(v: f64, unit: &str) -> String {
         "rps" => rps(v),
         "count" if v.is_finite() => group(&format!("{v:.0}")),
         "bytes" if v.is_finite() => bytes(v),
+        "pct" if v.is_finite() => format!("{v:.1} %"),
         _ if v.is_finite() => format!("{v:.3}"),
         _ => NA.into(),
     }
