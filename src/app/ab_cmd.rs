@@ -363,6 +363,7 @@ fn side_plan(
         p.load.stages = vec![Stage {
             level: plan.load.peak(),
             duration: length,
+            ramp: Duration::ZERO,
         }];
         p
     };

@@ -374,6 +374,8 @@ mod tests {
             end_s: 10.0,
             stage: Some(0),
             level: 1.0,
+            from_level: 1.0,
+            ramp_s: 0.0,
         }];
         let mut agg = Aggregator::new(vec!["x".into()], spans, LevelUnit::Vus);
         let holds = Holds::new();

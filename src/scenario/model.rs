@@ -279,6 +279,12 @@ pub(super) struct RawStage {
     /// How long the stage holds its level, at least `100ms`.
     #[schemars(with = "OrVar<Duration>")]
     pub duration: String,
+    /// Reach the level linearly over this first part of `duration`, from the level before
+    /// the stage (the previous stage's, the warm-up's, or 0 for the first), e.g.
+    /// `{ concurrency: 50, duration: 30s, ramp: 10s }`. Default `0s`: a step.
+    #[serde(default)]
+    #[schemars(with = "Option<OrVar<Duration>>")]
+    pub ramp: Option<String>,
 }
 
 /// The baseline this run is compared with.

@@ -142,12 +142,16 @@ impl LoadPlan {
     }
 }
 
-/// One step of the load shape: hold `level` for `duration`.
+/// One step of the load shape: hold `level` for `duration`, reached linearly over its first
+/// `ramp` from the level before it (a step when `ramp` is zero).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stage {
     /// Virtual users (closed model, a whole number ≥ 1) or arrivals per second (open model).
     pub level: f64,
     pub duration: Duration,
+    /// Within `duration`: how long the level takes to move from the previous level to
+    /// `level` (0: a step).
+    pub ramp: Duration,
 }
 
 /// Where a plan's thresholds came from.

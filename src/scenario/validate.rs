@@ -611,7 +611,26 @@ fn validate_stages(
         if d < Duration::from_millis(100) {
             return Err(ctx.err(&sp("duration"), "a stage lasts at least 100ms", None));
         }
-        out.push(Stage { level, duration: d });
+        let ramp = match &s.ramp {
+            Some(r) => dur(ctx, &sp("ramp"), r)?,
+            None => Duration::ZERO,
+        };
+        if ramp > d {
+            return Err(ctx.err(
+                &sp("ramp"),
+                format!(
+                    "the ramp ({}) is longer than the stage ({})",
+                    super::units::format_duration(ramp),
+                    super::units::format_duration(d)
+                ),
+                Some("the ramp is the first part of `duration`: e.g. `{ concurrency: 50, duration: 30s, ramp: 10s }`".into()),
+            ));
+        }
+        out.push(Stage {
+            level,
+            duration: d,
+            ramp,
+        });
     }
     Ok(out)
 }
