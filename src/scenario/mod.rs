@@ -260,9 +260,14 @@ pub(crate) fn explain(plan: &Plan) -> String {
     }
     for (i, st) in plan.load.stages.iter().enumerate() {
         let end = at + st.duration;
+        let ramp = if st.ramp.is_zero() {
+            String::new()
+        } else {
+            format!(", reached over {}", units::format_duration(st.ramp))
+        };
         let _ = writeln!(
             s,
-            "  stage {i}  {:>8} → {:>8}  {} {unit}",
+            "  stage {i}  {:>8} → {:>8}  {} {unit}{ramp}",
             units::format_duration(at),
             units::format_duration(end),
             st.level
