@@ -270,6 +270,24 @@ fn metrics_row(out: &mut String, name_html: &str, m: &Metrics, dropped: bool) {
 }
 
 fn requests(out: &mut String, r: &RunResult) {
+    if super::operations::applies(r) {
+        out.push_str("<h2>Operations <span class=\"muted\">(in-process calls)</span></h2>\n");
+        out.push_str("<div class=\"scroll\"><table>\n<tr>");
+        for (i, h) in super::operations::HEADERS.iter().enumerate() {
+            let class = if i == 0 { " class=\"name\"" } else { "" };
+            let _ = write!(out, "<th{class}>{h}</th>");
+        }
+        out.push_str("</tr>\n");
+        for cells in super::operations::rows(r) {
+            let _ = write!(out, "<tr><td class=\"name\">{}</td>", esc(&cells[0]));
+            for c in &cells[1..] {
+                let _ = write!(out, "<td>{}</td>", esc(c));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table></div>\n");
+        return;
+    }
     out.push_str("<h2>Requests</h2>\n");
     let dropped = f::shows_dropped(r);
     metrics_head(out, "request", dropped);

@@ -483,6 +483,31 @@ fn tiny_latencies_chart_in_microseconds() {
 }
 
 #[test]
+fn an_in_process_run_gets_a_per_operation_table_in_microseconds() {
+    let mut r = tiny();
+    r.scenario.target = "in-process".into();
+    let term = terminal::render_terminal(&r, PLAIN);
+    assert!(term.contains("Operations (in-process calls)"), "{term}");
+    assert!(!term.contains("\nRequests\n"));
+    let line = term.lines().find(|l| l.contains("│ list-items ")).unwrap();
+    // n, ops/s, mean, median, p95, p99, max, success: sub-millisecond latencies in µs.
+    assert!(
+        line.contains("20,000") && line.contains("14.4µs") && line.contains("12.0µs"),
+        "{line}"
+    );
+    assert!(line.contains("99.70%"), "{line}");
+    assert!(term.lines().any(|l| l.contains("all operations")));
+    let md = markdown::render_markdown(&r);
+    assert!(md.contains("| operation | n | ops/s | mean | median | p95 | p99 | max | success |"));
+    let html = html_of(&r);
+    assert!(html.contains("<h2>Operations"));
+    assert!(html.contains("<td>14.4µs</td>"));
+    // An HTTP run keeps its requests table.
+    let http = terminal::render_terminal(&tiny(), PLAIN);
+    assert!(http.contains("\nRequests\n") && !http.contains("Operations"));
+}
+
+#[test]
 #[ignore = "writes preview files to $PERFGATE_PREVIEW_DIR for a person to look at"]
 fn preview() {
     let dir = std::path::PathBuf::from(std::env::var("PERFGATE_PREVIEW_DIR").unwrap());
