@@ -42,7 +42,7 @@ impl Phase {
 
     /// The level at `t` seconds since the run's start (`t` within this phase): along the
     /// ramp, then `level`.
-    pub(crate) fn level_at(&self, t: f64) -> f64 {
+    pub fn level_at(&self, t: f64) -> f64 {
         ramp_level(self.from_level, self.level, self.ramp_s, t - self.start_s)
     }
 }
