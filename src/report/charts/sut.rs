@@ -79,6 +79,12 @@ where
         .draw()?;
     let mid = |w: &Window| w.t_s + 0.5;
     let width = if ws.len() > 150 { 1 } else { 2 };
+    // A line needs two points: a short run's one or two samples are drawn as dots too.
+    let dots = if ws.iter().filter(|w| w.sut_rss_bytes.is_some()).count() <= 3 {
+        5
+    } else {
+        0
+    };
     if peak_rps > 0.0 {
         let rps: Vec<(f64, f64)> = ws
             .iter()
@@ -99,7 +105,7 @@ where
         .filter_map(|w| w.sut_rss_bytes.map(|b| (mid(w), b as f64 / MB)))
         .collect();
     chart
-        .draw_series(LineSeries::new(rss, P50.stroke_width(width)))?
+        .draw_series(LineSeries::new(rss, P50.filled().stroke_width(width)).point_size(dots))?
         .label("resident memory (left axis)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], P50.stroke_width(3)));
     let cpu: Vec<(f64, f64)> = ws
@@ -107,7 +113,9 @@ where
         .filter_map(|w| w.sut_cpu_pct.map(|c| (mid(w), c)))
         .collect();
     chart
-        .draw_secondary_series(LineSeries::new(cpu, P99.stroke_width(width)))?
+        .draw_secondary_series(
+            LineSeries::new(cpu, P99.filled().stroke_width(width)).point_size(dots),
+        )?
         .label("CPU, % of the machine (right axis)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], P99.stroke_width(3)));
     legend(&mut chart)
