@@ -281,6 +281,16 @@ pub(crate) fn explain(plan: &Plan) -> String {
         };
         let _ = writeln!(s, "  request {} (weight {}): {what}", r.name, r.weight);
     }
+    let watched: Vec<String> = plan.monitor.iter().map(MonitorTarget::label).collect();
+    if !watched.is_empty() {
+        let _ = writeln!(
+            s,
+            "  monitor {} (memory and CPU each second)",
+            watched.join(", ")
+        );
+    } else if !plan.uses_http() {
+        let _ = writeln!(s, "  monitor perfgate's own process (in-process calls)");
+    }
     match plan.threshold_origin {
         ThresholdOrigin::Scenario => {
             for t in &plan.thresholds {

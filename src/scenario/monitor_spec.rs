@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::diag::{ScenarioError, Seg};
 use super::model::RawMonitor;
-use super::plan::MonitorTarget;
+use super::plan::{MonitorTarget, Threshold};
 use super::validate::{k, Context};
 
 const HINT: &str =
@@ -59,3 +59,31 @@ pub(super) fn validate(
     }
     Ok(out)
 }
+
+/// A `sut.*` threshold needs something to watch: `monitor:`, or an in-process target (which
+/// watches perfgate itself). Otherwise it could only fail for want of data: refused here.
+pub(super) fn check_thresholds(
+    thresholds: &[Threshold],
+    monitor: &[MonitorTarget],
+    uses_http: bool,
+    ctx: &Context,
+) -> Result<(), ScenarioError> {
+    if !monitor.is_empty() || !uses_http {
+        return Ok(());
+    }
+    match thresholds.iter().position(|t| t.metric.is_sut()) {
+        Some(i) => Err(ctx.err(
+            &[k("thresholds"), Seg::Index(i)],
+            format!(
+                "`{}` judges the system under test, but nothing watches it",
+                thresholds[i].expr
+            ),
+            Some(format!(
+                "add `monitor:` with the server's process, e.g. {HINT_SHORT}"
+            )),
+        )),
+        None => Ok(()),
+    }
+}
+
+const HINT_SHORT: &str = "`monitor: [{ pid: 1234 }]` or `monitor: [{ process: my-server }]`";

@@ -124,6 +124,8 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
 
     let baseline = validate_baseline(raw.baseline, ctx)?;
     let monitor = super::monitor_spec::validate(raw.monitor, ctx)?;
+    let uses_http = requests.iter().any(|r| matches!(r.action, Action::Http(_)));
+    super::monitor_spec::check_thresholds(&thresholds, &monitor, uses_http, ctx)?;
     Ok(Plan {
         name,
         kind,

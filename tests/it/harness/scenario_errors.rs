@@ -285,6 +285,13 @@ fn monitor_entries_name_exactly_one_process() {
     assert!(e.message.contains("exactly one of"), "{e}");
     let e = err(&format!("{GOOD}monitor:\n  - pid: 0\n"));
     assert_eq!(e.field, "monitor[0].pid");
+    // A `sut.*` threshold on an HTTP target that nobody watches is refused where written.
+    let e = err(&format!(
+        "{GOOD}thresholds:\n  - p99 < 1s\n  - sut.rss < 500MB\n"
+    ));
+    assert_eq!((e.field.as_str(), e.line), ("thresholds[1]", 13), "{e}");
+    assert!(e.message.contains("nothing watches it"), "{e}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("monitor:")));
     let e = err(&format!("{GOOD}monitor:\n  - pdi: 3\n"));
     assert!(e.message.contains("pdi") || e.hint.is_some(), "{e}");
 }
