@@ -339,6 +339,26 @@ mod tests {
     }
 
     #[test]
+    fn explain_shows_ramps_and_what_is_watched() {
+        let text = "name: t\nkind: load\ntarget: { base_url: 'http://127.0.0.1:9' }\n\
+                    requests:\n  - { name: n, path: / }\nload:\n  stages:\n\
+                    \x20   - { concurrency: 5, duration: 10s, ramp: 2s }\n\
+                    monitor:\n  - process: api\n  - pid: 7\nthresholds:\n  - sut.cpu < 80%\n";
+        let plan =
+            parse(text, Path::new("t.yaml"), &[], |_| None).unwrap_or_else(|e| panic!("{e}"));
+        let e = explain(&plan);
+        assert!(
+            e.contains("stage 0        0s →      10s  5 virtual users, reached over 2s"),
+            "{e}"
+        );
+        assert!(e.contains("monitor process api, pid 7"), "{e}");
+        assert!(e.contains("threshold sut.cpu < 80%"), "{e}");
+        let inproc = "name: t\nkind: smoke\nrequests:\n  - { name: n, call: builtin.noop }\n";
+        let plan = parse(inproc, Path::new("t.yaml"), &["builtin.noop"], |_| None).unwrap();
+        assert!(explain(&plan).contains("monitor perfgate's own process"));
+    }
+
+    #[test]
     fn the_editor_modeline_is_not_part_of_the_hash_but_other_lines_are() {
         let body = "name: t\nkind: smoke\nrequests:\n  - { name: n, call: builtin.noop }\n";
         let with_modeline =
