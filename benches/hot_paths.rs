@@ -74,6 +74,7 @@ fn batch(window: u32, names: usize, requests: usize) -> Batch {
         .collect();
     Batch {
         window,
+        phase: Some(0),
         stats,
         dropped: 0,
         samples: Vec::new(),
@@ -97,6 +98,7 @@ fn merge(c: &mut Criterion) {
         stages: vec![Stage {
             level: 64.0,
             duration: Duration::from_secs(3600),
+            ramp: Duration::ZERO,
         }],
         from_preset: false,
     })
@@ -112,6 +114,7 @@ fn merge(c: &mut Criterion) {
                     .iter()
                     .map(|w| Batch {
                         window: w.window,
+                        phase: w.phase,
                         stats: w.stats.clone(),
                         dropped: 0,
                         samples: Vec::new(),
@@ -204,6 +207,7 @@ fn engine_run(rt: &tokio::runtime::Runtime, target: &Arc<PlanTarget>, vus: f64) 
         stages: vec![Stage {
             level: vus,
             duration: Duration::from_millis(100),
+            ramp: Duration::ZERO,
         }],
         from_preset: false,
     };

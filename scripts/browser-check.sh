@@ -2,7 +2,7 @@
 # Loads a perfgate report.html in headless Chromium and checks that
 #   1. the page logs nothing to the JS console (the report has no scripts, so any console
 #      message - an uncaught exception, a failed resource load, a CSP complaint - is a bug),
-#   2. all five charts are in the rendered DOM, each with drawn content,
+#   2. all six charts are in the rendered DOM, each with drawn content,
 #   3. a screenshot can be taken (written to OUT.png for a person to look at).
 # Exits non-zero on the first failure.
 #
@@ -63,8 +63,8 @@ fi
 grep -q '</html>' "$work/dom.html" || fail "the DOM dump is incomplete"
 
 svgs=$(grep -o '<svg' "$work/dom.html" | wc -l)
-[[ $svgs -eq 5 ]] || fail "expected 5 charts (<svg>), found $svgs"
-for chart in latency throughput distribution stages machine; do
+[[ $svgs -eq 6 ]] || fail "expected 6 charts (<svg>), found $svgs"
+for chart in latency throughput distribution stages machine sut; do
     # The figure, then its svg, then at least one drawn shape before the svg ends.
     awk -v id="chart-$chart" '
         index($0, "id=\"" id "\"") { inside = 1 }
@@ -84,4 +84,4 @@ if ! timeout "$limit" "$chromium" "${flags[@]}" --user-data-dir="$work/profile-s
 fi
 [[ -s $out ]] || fail "no screenshot written to $out"
 
-echo "browser-check: ok: $report (no console messages, 5 charts); screenshot: $out"
+echo "browser-check: ok: $report (no console messages, 6 charts); screenshot: $out"

@@ -370,6 +370,7 @@ fn side_plan(
         p.load.stages = vec![Stage {
             level: plan.load.peak(),
             duration: length,
+            ramp: Duration::ZERO,
         }];
         p.stage_names = vec![None];
         p.thresholds.retain(|t| t.stage.is_none());

@@ -18,6 +18,7 @@ use crate::engine::{self, EngineOutput, Segment, StopSignal, WindowHook};
 use crate::exit::ExitCode;
 use crate::gate::abort::AbortWatch;
 use crate::metrics::machine::{annotate, Sampler, NO_PROC_WARNING};
+use crate::metrics::monitor::{self, Monitor, MonitorOutput, MonitorTarget};
 use crate::result::fold::median_measurement;
 use crate::result::{
     new_run_id, EarlyStop, ErrorClass, ErrorSample, HostInfo, LoadModel, Measurement, ScenarioInfo,
@@ -111,6 +112,8 @@ pub fn measure(
         let weights = plan.requests.iter().map(|r| r.weight).collect();
         // Started with the load, so sample `i` covers window `i`.
         let sampler = Sampler::start();
+        let watched = monitor_targets(plan);
+        let sut = (!watched.is_empty()).then(|| Monitor::start(watched.clone()));
         let out = engine::drive_segment(
             Arc::new(target),
             names,
@@ -121,12 +124,14 @@ pub fn measure(
             on_window,
         )
         .await;
-        Ok::<_, RunError>((out, sampler.map(Sampler::finish)))
+        let sut = sut.map(|m| (watched, m.finish()));
+        Ok::<_, RunError>((out, sampler.map(Sampler::finish), sut))
     })?;
-    let (mut out, machine) = out;
+    let (mut out, machine, sut) = out;
     if let Some(samples) = &machine {
         annotate(&mut out.metrics.timeseries, samples);
     }
+    let sut_warning = sut.and_then(|(targets, o)| watched_sut(&mut out, &targets, o));
     drop(demo);
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
     let mut m = measurement(plan, out, target_label, threads);
@@ -144,6 +149,7 @@ pub fn measure(
     if machine.is_none() {
         m.warnings.push(NO_PROC_WARNING.to_string());
     }
+    m.warnings.extend(sut_warning);
     Ok(m)
 }
 
@@ -207,6 +213,34 @@ async fn wait_for_start(
         tokio::time::sleep(rest).await;
     }
     Ok(())
+}
+
+/// The processes to watch: the scenario's `monitor:`, or perfgate itself when every request
+/// is an in-process call and the scenario names none.
+fn monitor_targets(plan: &Plan) -> Vec<MonitorTarget> {
+    if plan.monitor.is_empty() && !plan.uses_http() {
+        vec![MonitorTarget::Own]
+    } else {
+        plan.monitor.clone()
+    }
+}
+
+/// Puts what the monitor saw into the windows and stages; the warning of a monitor that
+/// stopped early (or never started).
+fn watched_sut(
+    out: &mut EngineOutput,
+    targets: &[MonitorTarget],
+    seen: MonitorOutput,
+) -> Option<String> {
+    let m = &mut out.metrics;
+    monitor::annotate(&mut m.timeseries, &seen.samples);
+    monitor::annotate_stages(&mut m.stages, &m.timeseries);
+    // A monitor that stopped within the run's last partial second missed nothing.
+    let stopped_early =
+        seen.samples.is_empty() || (seen.samples.len() as f64) < out.elapsed.as_secs_f64().floor();
+    seen.stopped
+        .filter(|_| stopped_early)
+        .map(|why| monitor::stopped_warning(targets, &why, seen.samples.len()))
 }
 
 /// Where HTTP requests go: `--base-url`, the scenario's URL, or the embedded demo server

@@ -258,10 +258,21 @@ fn segment_spans(phases: &[Phase], load: &LoadPlan, segment: Segment) -> Vec<cra
             SegmentArrivals::new(schedule::Arrivals::new(phases), segment).rates(&all)
         }
     };
+    // A ramp's starting level is scaled like its level: the segment's share of it.
+    let from = |p: &Phase, level: f64| match load.model {
+        _ if segment.is_whole() => p.from_level,
+        Model::Closed { .. } => segment.share_of_level(p.from_level),
+        Model::Open { .. } if p.level > 0.0 => p.from_level * level / p.level,
+        Model::Open { .. } => p.from_level / segment.count() as f64,
+    };
     phases
         .iter()
         .zip(levels)
-        .map(|(p, level)| crate::metrics::Span { level, ..p.span() })
+        .map(|(p, level)| crate::metrics::Span {
+            level,
+            from_level: from(p, level),
+            ..p.span()
+        })
         .collect()
 }
 
@@ -433,6 +444,8 @@ mod tests {
             end_s: 10.0,
             stage: Some(0),
             level: 1.0,
+            from_level: 1.0,
+            ramp_s: 0.0,
         }];
         let mut agg = Aggregator::new(vec!["x".into()], spans, LevelUnit::Vus);
         let holds = Holds::new();

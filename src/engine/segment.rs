@@ -145,9 +145,16 @@ impl SegmentArrivals {
 
     /// Seconds from the start at which this segment's arrival `slot` is due; `None` past its
     /// last one.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn time_of(&self, slot: u64) -> Option<f64> {
         self.all.time_of(self.segment.slot(slot))
+    }
+
+    /// When this segment's arrival `slot` is due and the index of its phase; `None` past its
+    /// last one.
+    #[inline]
+    pub(crate) fn due(&self, slot: u64) -> Option<(f64, usize)> {
+        self.all.due(self.segment.slot(slot))
     }
 
     /// This segment's arrival rate in each phase of the whole schedule: the scenario's rate
@@ -249,6 +256,8 @@ mod tests {
                     end_s: t + secs,
                     stage: Some(i),
                     level: *level,
+                    from_level: *level,
+                    ramp_s: 0.0,
                 };
                 t += secs;
                 p

@@ -52,6 +52,7 @@ fn plan(model: Model, stages: &[(f64, u64)]) -> LoadPlan {
             .map(|&(level, ms)| Stage {
                 level,
                 duration: Duration::from_millis(ms),
+                ramp: Duration::ZERO,
             })
             .collect(),
         from_preset: false,

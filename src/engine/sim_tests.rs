@@ -99,6 +99,7 @@ fn plan(model: Model, stages: &[(f64, u64)]) -> LoadPlan {
             .map(|&(level, ms)| Stage {
                 level,
                 duration: Duration::from_millis(ms),
+                ramp: Duration::ZERO,
             })
             .collect(),
         from_preset: false,
@@ -214,9 +215,11 @@ async fn closed_model_counts_and_stage_boundaries_are_exact() {
     assert_eq!((t.requests, t.ok, t.errors), (429, 429, 0));
     // A request counts in the second it completed in: 7..994 ms in the first (142),
     // 1,001..1,995 ms from both users in the second (143 + 142), and the two still in flight
-    // at the deadline in a third, which belongs to the last stage.
+    // at the deadline in a third. A stage counts the requests that started in it: user 0's
+    // 143 from 0 to 994 ms (the last completing at 1,001 ms) in the first, the rest
+    // (including the two the deadline caught) in the second.
     assert_eq!(sim.per_window(), [142, 285, 2]);
-    assert_eq!(sim.per_stage(), [142, 287]);
+    assert_eq!(sim.per_stage(), [143, 286]);
     let stages = &sim.out.metrics.stages;
     assert_eq!((stages[0].target, stages[1].target), (1.0, 2.0));
     assert_eq!(
@@ -402,7 +405,8 @@ async fn per_second_counts_match_the_targets_log_while_the_pool_grows() {
     // The rate steps 100/300/100 per second, 400 ms each: the pool grows past its first 16
     // workers in the second stage, and in the third its workers idle over a second between
     // slots while holding what they recorded. Each request counts in the second it ended in:
-    // exactly what the target's own log says, second by second.
+    // exactly what the target's own log says, second by second; and in the stage it was due
+    // in.
     let load = open(&[(100.0, 1000), (300.0, 1000), (100.0, 1000)], 300);
     let sim = simulate(&load, takes(400), &[1], None).await;
     let t = &sim.out.metrics.totals;
@@ -412,10 +416,8 @@ async fn per_second_counts_match_the_targets_log_while_the_pool_grows() {
         by_second[((s.start_ms + 400) / 1000) as usize] += 1;
     }
     assert_eq!(sim.per_window(), by_second);
-    assert_eq!(
-        sim.per_stage(),
-        [by_second[0], by_second[1], by_second[2] + by_second[3]]
-    );
+    // A stage counts the arrivals due in it, wherever they ended.
+    assert_eq!(sim.per_stage(), [100, 300, 100]);
 }
 
 /// Runs a scenario's in-process calls (the real target, the builtins) under the paused clock.
@@ -473,4 +475,106 @@ load:
         .error_samples
         .iter()
         .any(|s| s.class.name() == "timeout" && s.message.contains("100ms")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sub_second_warmup_leaves_the_stage_its_own_requests_and_rate() {
+    // Warm-up 500 ms, then one stage of 1 s, 2 users, 10 ms each: 100 requests per user per
+    // second. The stage's 200 requests started from 500 ms on, half of them in window 0;
+    // counted by window they would be split 100 / 100 between warm-up and stage, and the
+    // stage would read 100/s over its 1 s.
+    let mut load = closed(&[(2.0, 1000)], 0);
+    load.warmup = Duration::from_millis(500);
+    let sim = simulate(&load, takes(10), &[1], None).await;
+    let m = &sim.out.metrics;
+    assert_eq!(m.warmup.as_ref().map(|w| w.requests), Some(100));
+    assert_eq!(sim.per_stage(), [200]);
+    assert!((m.stages[0].metrics.throughput_rps - 200.0).abs() < 1e-9);
+    assert_eq!(m.totals.requests, 200);
+    // By completion: 99 per user in [0, 1 s), the rest after.
+    assert_eq!(sim.per_window(), [198, 102]);
+}
+
+/// Users active at `ms`: those that started a request then or in the 10 ms before (each
+/// request takes 10 ms, no think time).
+fn users_at(sim: &Sim, ms: u64) -> usize {
+    let mut w: Vec<usize> = sim
+        .sent
+        .iter()
+        .filter(|s| s.start_ms <= ms && s.start_ms + 10 > ms)
+        .map(|s| s.worker)
+        .collect();
+    w.sort_unstable();
+    w.dedup();
+    w.len()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_ramp_adds_users_at_exact_instants() {
+    // 0 → 10 users over the first 2 s of a 3 s stage: user i joins at (i + 1) × 200 ms.
+    let mut load = closed(&[(10.0, 3000)], 0);
+    load.stages[0].ramp = Duration::from_secs(2);
+    let sim = simulate(&load, takes(10), &[1], None).await;
+    for i in 0..10 {
+        let first = sim.starts_of(i).first().copied();
+        assert_eq!(first, Some((i as u64 + 1) * 200), "user {i}");
+    }
+    assert_eq!(users_at(&sim, 195), 0);
+    assert_eq!(users_at(&sim, 205), 1);
+    assert_eq!(users_at(&sim, 1005), 5);
+    assert_eq!(users_at(&sim, 1995), 9);
+    assert_eq!(users_at(&sim, 2005), 10);
+    assert_eq!(users_at(&sim, 2995), 10);
+    // The windows' level follows the ramp at their middle: 2.5, 7.5, then 10.
+    let active: Vec<f64> = sim
+        .out
+        .metrics
+        .timeseries
+        .iter()
+        .map(|w| w.active)
+        .collect();
+    assert_eq!(&active[..3], &[2.5, 7.5, 10.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ramp_down_lets_users_go_at_exact_instants() {
+    // 10 users for 1 s, then down to 2 over 800 ms: user i (≥ 2) sends while the level is at
+    // least i + 1, i.e. until 1,000 + (10 − (i + 1)) × 100 ms.
+    let mut load = closed(&[(10.0, 1000), (2.0, 1000)], 0);
+    load.stages[1].ramp = Duration::from_millis(800);
+    let sim = simulate(&load, takes(10), &[1], None).await;
+    for i in 2..10u64 {
+        let last = sim.starts_of(i as usize).last().copied().unwrap();
+        let leaves = 1000 + (10 - (i + 1)) * 100;
+        assert!(
+            last <= leaves && last + 10 > leaves,
+            "user {i}: last start {last}"
+        );
+    }
+    assert_eq!(users_at(&sim, 1905), 2);
+    assert_eq!(sim.starts_of(0).len(), 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_ramp_sends_arrivals_under_the_rising_rate() {
+    // 0 → 200/s over 1 s (100 arrivals, the k-th at sqrt(k / 100) s), then 200/s for 1 s.
+    let mut load = open(&[(200.0, 2000)], 100);
+    load.stages[0].ramp = Duration::from_secs(1);
+    let sim = simulate(&load, takes(1), &[1], None).await;
+    let t = &sim.out.metrics.totals;
+    assert_eq!((t.requests, t.dropped), (300, 0));
+    let starts = sim.starts();
+    // Arrival k is due at sqrt(k / 100) s: 7, 18, 32 and 43 in the ramp's quarters.
+    let within = |a: u64, b: u64| starts.iter().filter(|&&s| s >= a && s < b).count();
+    assert_eq!(
+        [
+            within(0, 250),
+            within(250, 500),
+            within(500, 750),
+            within(750, 1000)
+        ],
+        [7, 18, 32, 43]
+    );
+    assert_eq!(within(1000, 2000), 200);
+    assert_eq!(sim.per_window(), [100, 200]);
 }

@@ -148,25 +148,32 @@ pub(super) async fn work<S: Session>(
             Pacing::Closed { index, phases, .. } => {
                 let now = last_done.take().unwrap_or_else(Instant::now);
                 let t = now.saturating_duration_since(ctx.start).as_secs_f64();
-                if schedule::level_at(phases, t) > *index as f64 {
+                if let Some(phase) = schedule::active_in(phases, *index, t) {
+                    rec.set_phase(phase as u32);
                     Next::Send { from: now }
                 } else {
                     match schedule::next_active(phases, *index, t) {
-                        Some(at) if at > t => {
+                        Some(at) => {
                             rec.flush();
+                            // Never a wake-up in the past: along a ramp, rounding may put
+                            // the crossing a hair before `t`.
+                            let at = at.max(t + 1e-6);
                             let wake = ctx.start + Duration::from_secs_f64(at);
-                            idle_until(&ctx, wake.min(ctx.end)).await;
+                            if !idle_until(&ctx, wake.min(ctx.end)).await {
+                                break;
+                            }
                             continue;
                         }
-                        _ => Next::Stop,
+                        None => Next::Stop,
                     }
                 }
             }
             Pacing::Open(shared) => {
                 let slot = shared.next_slot.fetch_add(1, Ordering::Relaxed);
-                match shared.arrivals.time_of(slot) {
+                match shared.arrivals.due(slot) {
                     None => Next::Stop,
-                    Some(t) => {
+                    Some((t, phase)) => {
+                        rec.set_phase(phase as u32);
                         let due = ctx.start + Duration::from_secs_f64(t);
                         let now = Instant::now();
                         if now > due + LATE {

@@ -190,6 +190,7 @@ pub fn compare(current: &Measurement, baseline: &Baseline, opts: &CompareOptions
             &mut notes,
         );
     }
+    compare_sut(base, current, opts, &mut pending, &mut notes);
     let judged = judge_all(pending, opts.alpha);
     let underpowered = underpowered_line(&judged);
     if let Some(line) = &underpowered {
@@ -510,41 +511,113 @@ fn compare_metric(
 ) -> Pending {
     // Latency is that of successful responses: with none on a side there is no value.
     let no_data = def.unit == "ms" && (bm.ok == 0 || cm.ok == 0);
-    let b = finite((def.summary)(bm));
-    let c = finite((def.summary)(cm));
-    let tolerance = opts.tolerance(def.tol);
+    let sides = Sides {
+        b: (def.summary)(bm),
+        c: (def.summary)(cm),
+        bw: bs.iter().filter_map(def.window).collect(),
+        cw: cs.iter().filter_map(def.window).collect(),
+    };
+    pending_of(
+        def.tol,
+        def.unit,
+        def.higher_is_bad,
+        no_data,
+        name,
+        sides,
+        opts,
+    )
+}
+
+/// One compared metric's two sides: the summaries and the per-second values.
+struct Sides {
+    b: f64,
+    c: f64,
+    bw: Vec<f64>,
+    cw: Vec<f64>,
+}
+
+/// The system under test's memory and CPU (`monitor:`, compared as request [`SUT_KEY`])
+/// when both sides watched it; a note when only this run did.
+fn compare_sut(
+    base: &Measurement,
+    current: &Measurement,
+    opts: &CompareOptions,
+    pending: &mut Vec<Pending>,
+    notes: &mut Vec<String>,
+) {
+    let (Some(bs), Some(cs)) = (
+        super::sut::windows(&base.timeseries),
+        super::sut::windows(&current.timeseries),
+    ) else {
+        if super::sut::windows(&current.timeseries).is_some() {
+            notes.push(
+                "the baseline has no sample of the system under test: its memory and CPU are \
+                 not compared (`perfgate baseline refresh` records them)"
+                    .to_string(),
+            );
+        }
+        return;
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    for (tol, unit, b, c) in [
+        (TolMetric::SutRss, "bytes", bs.rss, cs.rss),
+        (TolMetric::SutCpu, "pct", bs.cpu, cs.cpu),
+    ] {
+        if b.is_empty() || c.is_empty() {
+            continue;
+        }
+        let sides = Sides {
+            b: mean(&b),
+            c: mean(&c),
+            bw: b,
+            cw: c,
+        };
+        pending.push(pending_of(tol, unit, true, false, SUT_KEY, sides, opts));
+    }
+}
+
+/// The request name under which the system under test's metrics are compared.
+pub(crate) const SUT_KEY: &str = "_sut";
+
+fn pending_of(
+    tol: TolMetric,
+    unit: &str,
+    higher_is_bad: bool,
+    no_data: bool,
+    name: &str,
+    sides: Sides,
+    opts: &CompareOptions,
+) -> Pending {
+    let Sides { b, c, bw, cw } = sides;
+    let b = finite(b);
+    let c = finite(c);
+    let tolerance = opts.tolerance(tol);
     let limit = match tolerance {
         TolValue::Percent(v) | TolValue::Points(v) => v.abs(),
     };
-    let change = if def.tol == TolMetric::ErrorRate {
+    let change = if tol == TolMetric::ErrorRate {
         (c - b) * 100.0
     } else {
         (c - b) / b.abs().max(REL_FLOOR) * 100.0
     };
     let change = finite(change);
-    let worse = if def.higher_is_bad { change } else { -change };
+    let worse = if higher_is_bad { change } else { -change };
 
-    let bw: Vec<f64> = bs.iter().filter_map(def.window).collect();
-    let cw: Vec<f64> = cs.iter().filter_map(def.window).collect();
-    let per_unit = if def.tol == TolMetric::ErrorRate {
+    let per_unit = if tol == TolMetric::ErrorRate {
         100.0
     } else {
         100.0 / b.abs().max(REL_FLOOR)
     };
     let sig = stats::mann_whitney(&bw, &cw);
     let windows_worse = match sig {
-        Significance::Tested(t) => Some(if def.higher_is_bad {
-            t.z > 0.0
-        } else {
-            t.z < 0.0
-        }),
+        Significance::Tested(t) => Some(if higher_is_bad { t.z > 0.0 } else { t.z < 0.0 }),
         _ => None,
     };
     Pending {
         m: MetricComparison {
             request: name.to_string(),
-            metric: def.tol.name().to_string(),
-            unit: def.unit.to_string(),
+            metric: tol.name().to_string(),
+            unit: unit.to_string(),
             baseline: b,
             current: c,
             change,
@@ -668,7 +741,11 @@ mod tests {
     #[test]
     fn every_tolerance_metric_is_compared() {
         for m in TolMetric::ALL {
-            assert!(METRICS.iter().any(|d| d.tol == m), "{m} is not compared");
+            let sut = matches!(m, TolMetric::SutRss | TolMetric::SutCpu);
+            assert!(
+                sut || METRICS.iter().any(|d| d.tol == m),
+                "{m} is not compared"
+            );
         }
     }
 

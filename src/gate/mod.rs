@@ -20,6 +20,7 @@ pub(crate) mod paired;
 pub(crate) mod power;
 pub(crate) mod reasons;
 pub(crate) mod stats;
+pub(crate) mod sut;
 pub(crate) mod testbed;
 pub(crate) mod thresholds;
 

@@ -211,7 +211,8 @@ pub(crate) const WARN_LEVEL_PREFIX: &str = "warn level reached: ";
 /// `p50 +18.2 % vs baseline (tolerance 10%, p = 0.002)`; on a noisy machine (`--strict`),
 /// `p99 +40.0 %, during 12 % CPU steal: inconclusive, rerun`.
 fn comparison_sentence(m: &MetricComparison, result: &RunResult) -> String {
-    let who = if m.request == TOTAL_KEY {
+    // The system under test's metrics name themselves (`sut.rss`).
+    let who = if m.request == TOTAL_KEY || m.request == super::compare::SUT_KEY {
         String::new()
     } else {
         format!("{} ", m.request)
@@ -289,6 +290,8 @@ pub(crate) fn value(v: f64, unit: &str) -> String {
         "rps" if v >= 100.0 => format!("{}/s", grouped(v)),
         "rps" => format!("{v:.1}/s"),
         "count" => grouped(v),
+        "bytes" => crate::result::bytes::bytes(v),
+        "pct" => format!("{} %", trim(format!("{v:.1}"))),
         _ => format!("{v}"),
     }
 }

@@ -58,6 +58,16 @@ fn evaluate_one(t: &Threshold, result: &Measurement) -> ThresholdResult {
         no_data: true,
         ..base.clone()
     };
+    if t.metric.is_sut() {
+        return match super::sut::observe(t.metric, &result.timeseries) {
+            Ok(observed) => ThresholdResult {
+                observed,
+                pass: t.op.holds(observed, t.limit),
+                ..base
+            },
+            Err(why) => no_data(why),
+        };
+    }
     let Some(metrics) = metrics else {
         return match t.stage {
             Some(i) => no_data(&format!("{} did not run", stage_label(t, i))),
@@ -144,6 +154,10 @@ pub(crate) fn observe(metric: ThresholdMetric, m: &Metrics) -> f64 {
         ThresholdMetric::Requests => m.requests as f64,
         ThresholdMetric::Dropped => m.dropped as f64,
         ThresholdMetric::DroppedRate => dropped_rate(m),
+        // Not in the summary metrics: judged on the windows (`gate::sut`).
+        ThresholdMetric::SutRss | ThresholdMetric::SutRssGrowth | ThresholdMetric::SutCpu => {
+            f64::NAN
+        }
     }
 }
 
@@ -358,6 +372,8 @@ mod tests {
             start_s: 0.0,
             end_s: 10.0,
             metrics: peak,
+            sut_cpu_pct: None,
+            sut_rss_bytes: None,
         }];
         let mut on_peak = th(
             "stage:peak.p99 < 300ms",

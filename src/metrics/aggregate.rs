@@ -30,6 +30,28 @@ pub struct Span {
     pub stage: Option<usize>,
     /// Virtual users or arrivals per second.
     pub level: f64,
+    /// The level at `start_s`, from which a ramp to `level` starts.
+    pub from_level: f64,
+    /// How long that ramp lasts, seconds (0: a step).
+    pub ramp_s: f64,
+}
+
+/// The level `into` seconds into a phase that ramps from `from` to `to` over `ramp_s`.
+pub fn ramp_level(from: f64, to: f64, ramp_s: f64, into: f64) -> f64 {
+    if ramp_s <= 0.0 || into >= ramp_s {
+        to
+    } else {
+        from + (to - from) * (into.max(0.0) / ramp_s)
+    }
+}
+
+impl Span {
+    /// The scheduled level in the middle of the window starting at `t` (a ramp's level
+    /// there; the span's level for a step).
+    fn level_mid(&self, t: f64) -> f64 {
+        let mid = (t + 0.5).min(self.end_s);
+        ramp_level(self.from_level, self.level, self.ramp_s, mid - self.start_s)
+    }
 }
 
 /// Everything the metrics stage hands on, in the result's own types.
@@ -79,7 +101,8 @@ pub struct Aggregator {
     names: Vec<String>,
     spans: Vec<Span>,
     unit: LevelUnit,
-    open: BTreeMap<u32, Acc>,
+    /// Open windows, each split by the phase its requests started in (see [`Batch::phase`]).
+    open: BTreeMap<u32, Vec<(Option<u32>, Acc)>>,
     /// Windows below this are closed.
     next_to_close: u32,
     windows: Vec<Window>,
@@ -133,13 +156,18 @@ impl Aggregator {
             }
         }
         if b.window < self.next_to_close {
-            self.amend(b.window, &b.stats, b.dropped);
+            self.amend(b.window, b.phase, &b.stats, b.dropped);
         } else {
             let n = self.names.len();
-            self.open
-                .entry(b.window)
-                .or_insert_with(|| Acc::new(n))
-                .add(&b.stats, b.dropped);
+            let parts = self.open.entry(b.window).or_default();
+            let i = match parts.iter().position(|(p, _)| *p == b.phase) {
+                Some(i) => i,
+                None => {
+                    parts.push((b.phase, Acc::new(n)));
+                    parts.len() - 1
+                }
+            };
+            parts[i].1.add(&b.stats, b.dropped);
         }
         if let Some(pool) = &self.pool {
             pool.give(b.stats);
@@ -148,9 +176,9 @@ impl Aggregator {
 
     /// Adds late data to closed window `w`: its counts, its stage (or the warm-up) and its
     /// series points.
-    fn amend(&mut self, w: u32, stats: &[ReqStats], dropped: u64) {
+    fn amend(&mut self, w: u32, phase: Option<u32>, stats: &[ReqStats], dropped: u64) {
         self.late_batches += 1;
-        let (stage, _, len) = self.window_shape(w);
+        let (window_stage, _, len) = self.window_shape(w);
         let mut total = ReqStats::new();
         for s in stats {
             total.merge(s);
@@ -163,21 +191,33 @@ impl Aggregator {
             win.dropped += dropped;
             win.errors_by_class.add(&total.error_counts());
         }
-        match stage {
+        match self.stage_of(phase, window_stage) {
             Some(i) => {
                 if let Some(acc) = self.stages.get_mut(i) {
                     acc.add(stats, dropped);
                 }
-                let points = stats.iter().chain(std::iter::once(&total));
-                for (series, s) in self.series.iter_mut().zip(points) {
-                    if let Some(p) = series.iter_mut().rev().find(|p| p.t_s == w as f64) {
-                        p.requests += s.requests();
-                        p.errors += s.error_count();
-                        p.throughput_rps += s.ok as f64 / len;
-                    }
-                }
             }
             None => self.warmup.add(stats, dropped),
+        }
+        // The series follow the windows (a window of the warm-up has no point).
+        if window_stage.is_some() {
+            let points = stats.iter().chain(std::iter::once(&total));
+            for (series, s) in self.series.iter_mut().zip(points) {
+                if let Some(p) = series.iter_mut().rev().find(|p| p.t_s == w as f64) {
+                    p.requests += s.requests();
+                    p.errors += s.error_count();
+                    p.throughput_rps += s.ok as f64 / len;
+                }
+            }
+        }
+    }
+
+    /// The stage (or `None`, the warm-up) requests of `phase` count towards; requests with
+    /// no phase count towards their window's.
+    fn stage_of(&self, phase: Option<u32>, window_stage: Option<usize>) -> Option<usize> {
+        match phase {
+            Some(p) => self.spans.get(p as usize).and_then(|s| s.stage),
+            None => window_stage,
         }
     }
 
@@ -201,7 +241,7 @@ impl Aggregator {
         let end = self.end_s();
         match self.span_at(t) {
             Some(p) if t >= end => (p.stage, 0.0, 1.0),
-            Some(p) => (p.stage, p.level, (end - t).clamp(0.0, 1.0)),
+            Some(p) => (p.stage, p.level_mid(t), (end - t).clamp(0.0, 1.0)),
             None => (None, 0.0, 1.0),
         }
     }
@@ -218,20 +258,31 @@ impl Aggregator {
         let first_new = self.windows.len();
         while self.next_to_close < until {
             let w = self.next_to_close;
-            let acc = self
-                .open
-                .remove(&w)
-                .unwrap_or_else(|| Acc::new(self.names.len()));
-            self.close_window(w, acc);
+            let parts = self.open.remove(&w).unwrap_or_default();
+            self.close_window(w, parts);
             self.next_to_close += 1;
         }
         &self.windows[first_new..]
     }
 
-    fn close_window(&mut self, w: u32, acc: Acc) {
+    fn close_window(&mut self, w: u32, parts: Vec<(Option<u32>, Acc)>) {
         let t = w as f64;
         let (stage, level, len) = self.window_shape(w);
         let len = if len <= 0.0 { 1.0 } else { len };
+        // The window's own numbers: every phase's requests together (merged only when the
+        // window holds more than one phase, i.e. at a stage boundary).
+        let merged;
+        let acc: &Acc = match parts.as_slice() {
+            [(_, only)] => only,
+            _ => {
+                let mut a = Acc::new(self.names.len());
+                for (_, p) in &parts {
+                    a.add(&p.stats, p.dropped);
+                }
+                merged = a;
+                &merged
+            }
+        };
         let total = acc.total();
         let errs = total.error_counts();
         self.windows.push(Window {
@@ -255,17 +306,22 @@ impl Aggregator {
             // The machine's samples are added by the measure step (`metrics::machine`).
             ..Window::default()
         });
-        match stage {
-            Some(i) => {
-                if let Some(s) = self.stages.get_mut(i) {
-                    s.add(&acc.stats, acc.dropped);
+        // Each request counts towards the stage it started in (its batch's phase).
+        for (phase, part) in &parts {
+            match self.stage_of(*phase, stage) {
+                Some(i) => {
+                    if let Some(s) = self.stages.get_mut(i) {
+                        s.add(&part.stats, part.dropped);
+                    }
                 }
-                let points = acc.stats.iter().chain(std::iter::once(&total));
-                for (series, s) in self.series.iter_mut().zip(points) {
-                    series.push(point(t, s, len));
-                }
+                None => self.warmup.add(&part.stats, part.dropped),
             }
-            None => self.warmup.add(&acc.stats, acc.dropped),
+        }
+        if stage.is_some() {
+            let points = acc.stats.iter().chain(std::iter::once(&total));
+            for (series, s) in self.series.iter_mut().zip(points) {
+                series.push(point(t, s, len));
+            }
         }
     }
 
@@ -304,6 +360,9 @@ impl Aggregator {
                 start_s: p.start_s,
                 end_s: end,
                 metrics: stage_total.summary(secs, acc.dropped),
+                // Added by the measure step when the system under test is watched.
+                sut_cpu_pct: None,
+                sut_rss_bytes: None,
             });
             out.histograms.insert(stage_key(i), encode(&stage_total));
         }
@@ -379,18 +438,24 @@ mod tests {
                 end_s: 1.0,
                 stage: None,
                 level: 2.0,
+                from_level: 2.0,
+                ramp_s: 0.0,
             },
             Span {
                 start_s: 1.0,
                 end_s: 3.0,
                 stage: Some(0),
                 level: 2.0,
+                from_level: 2.0,
+                ramp_s: 0.0,
             },
             Span {
                 start_s: 3.0,
                 end_s: 4.0,
                 stage: Some(1),
                 level: 5.0,
+                from_level: 5.0,
+                ramp_s: 0.0,
             },
         ]
     }
@@ -507,6 +572,45 @@ mod tests {
         let out = agg.finish(4.0);
         assert_eq!(out.error_samples.len(), 1);
         assert_eq!(out.error_samples[0].count, 14);
+    }
+
+    #[test]
+    fn requests_count_towards_the_stage_they_started_in_even_late() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut agg = Aggregator::new(vec!["x".into()], spans(), LevelUnit::Vus);
+        let mut r = Recorder::new(1, tx);
+        // Window 2 lies in stage 0 (1–3 s); 4 requests of it started in stage 1's phase (2)…
+        r.set_phase(1);
+        r.record(0, 2, 100, &Outcome::ok(200, 0));
+        r.set_phase(2);
+        for _ in 0..4 {
+            r.record(0, 2, 100, &Outcome::ok(200, 0));
+        }
+        // …and one of the warm-up's (phase 0) arrives after window 0 closed.
+        r.set_phase(0);
+        r.record(0, 0, 100, &Outcome::ok(200, 0));
+        drop(r);
+        let batches: Vec<Batch> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        let (late, early): (Vec<Batch>, Vec<Batch>) =
+            batches.into_iter().partition(|b| b.window == 0);
+        for b in early {
+            agg.absorb(b);
+        }
+        agg.close_until(3);
+        for b in late {
+            agg.absorb(b);
+        }
+        let out = agg.finish(4.0);
+        assert_eq!(out.timeseries[2].requests, 5);
+        assert_eq!(out.timeseries[0].requests, 1);
+        assert_eq!(
+            out.stages
+                .iter()
+                .map(|s| s.metrics.requests)
+                .collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert_eq!(out.warmup.map(|w| w.requests), Some(1));
     }
 
     #[test]

@@ -7,10 +7,11 @@
 
 mod aggregate;
 pub(crate) mod machine;
+pub(crate) mod monitor;
 mod recorder;
 mod stats;
 
-pub use aggregate::{Aggregator, MetricsOutput, Span};
+pub use aggregate::{ramp_level, Aggregator, MetricsOutput, Span};
 pub use recorder::{Batch, Holds, Recorder, Sample, StatsPool};
 pub use stats::{FirstAttempt, Outcome, ReqStats};
 

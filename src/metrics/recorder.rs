@@ -38,6 +38,9 @@ pub struct Sample {
 #[derive(Debug)]
 pub struct Batch {
     pub window: u32,
+    /// The phase of the run's timeline (index of the engine's phases, the aggregator's
+    /// spans) in which these requests started; `None`: attribute them by their window.
+    pub phase: Option<u32>,
     /// Indexed like the scenario's requests.
     pub stats: Vec<ReqStats>,
     /// Open model: arrivals dropped because `max_in_flight` was reached.
@@ -121,6 +124,8 @@ impl StatsPool {
 
 pub struct Recorder {
     window: u32,
+    /// The phase the requests being recorded started in (see [`Recorder::set_phase`]).
+    phase: Option<u32>,
     stats: Vec<ReqStats>,
     dropped: u64,
     samples: Vec<Sample>,
@@ -139,6 +144,7 @@ impl Recorder {
     pub(crate) fn new(requests: usize, tx: UnboundedSender<Batch>) -> Self {
         Recorder {
             window: 0,
+            phase: None,
             stats: (0..requests).map(|_| ReqStats::new()).collect(),
             dropped: 0,
             samples: Vec::new(),
@@ -177,6 +183,18 @@ impl Recorder {
             if let Some(h) = &self.holding {
                 h.store(window, Ordering::Release);
             }
+        }
+    }
+
+    /// Notes the phase of the run's timeline (the warm-up or a stage) in which the next
+    /// requests start, so each is counted in the stage it started in even when the stage
+    /// changes within a second. A change hands over what is held first: a batch holds one
+    /// phase. Costs a comparison per request; a flush once per phase change.
+    #[inline]
+    pub(crate) fn set_phase(&mut self, phase: u32) {
+        if self.phase != Some(phase) {
+            self.flush();
+            self.phase = Some(phase);
         }
     }
 
@@ -253,6 +271,7 @@ impl Recorder {
         };
         let batch = Batch {
             window: self.window,
+            phase: self.phase,
             stats: std::mem::replace(&mut self.stats, fresh),
             dropped: std::mem::take(&mut self.dropped),
             samples: std::mem::take(&mut self.samples),
@@ -357,6 +376,24 @@ mod tests {
         rec.record(0, 0, 100, &Outcome::ok(200, 0));
         drop(rec);
         assert_eq!(rx.try_recv().map(|b| b.stats[0].requests()).ok(), Some(1));
+    }
+
+    #[test]
+    fn a_new_phase_hands_over_the_window_so_far_and_batches_carry_their_phase() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rec = Recorder::new(1, tx);
+        rec.set_phase(0);
+        rec.record(0, 0, 100, &Outcome::ok(200, 0));
+        rec.set_phase(0);
+        rec.record(0, 0, 100, &Outcome::ok(200, 0));
+        assert!(rx.try_recv().is_err(), "the same phase keeps collecting");
+        rec.set_phase(1);
+        let b = rx.try_recv().expect("phase 0 handed over");
+        assert_eq!((b.window, b.phase, b.stats[0].requests()), (0, Some(0), 2));
+        rec.record(0, 0, 100, &Outcome::ok(200, 0));
+        drop(rec);
+        let b = rx.try_recv().unwrap();
+        assert_eq!((b.window, b.phase, b.stats[0].requests()), (0, Some(1), 1));
     }
 
     #[test]

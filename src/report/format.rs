@@ -197,10 +197,14 @@ pub(crate) fn with_unit(v: f64, unit: &str) -> String {
         "ratio" => pct(v),
         "rps" => rps(v),
         "count" if v.is_finite() => group(&format!("{v:.0}")),
+        "bytes" if v.is_finite() => bytes(v),
+        "pct" if v.is_finite() => format!("{v:.1} %"),
         _ if v.is_finite() => format!("{v:.3}"),
         _ => NA.into(),
     }
 }
+
+pub(crate) use crate::result::bytes::bytes;
 
 /// A comparison's change: percent, or percentage points for an error rate (`ratio`).
 pub(crate) fn change(m: &MetricComparison) -> String {
@@ -312,6 +316,38 @@ pub(crate) fn machine(r: &RunResult) -> Option<String> {
     );
     if saturated > 0 {
         s.push_str(&format!(" (saturated {saturated} s)"));
+    }
+    Some(s)
+}
+
+/// The watched system under test over the measured windows, in one line: its memory at the
+/// first and last sampled second, the change and the peak, its mean and highest CPU
+/// (`monitor:`); `None` when it was not watched.
+pub(crate) fn sut(r: &RunResult) -> Option<String> {
+    let ws: Vec<_> = r.timeseries.iter().filter(|w| w.stage.is_some()).collect();
+    let rss: Vec<f64> = ws
+        .iter()
+        .filter_map(|w| w.sut_rss_bytes)
+        .map(|b| b as f64)
+        .collect();
+    let (first, last) = (*rss.first()?, *rss.last()?);
+    let peak = rss.iter().copied().fold(0.0, f64::max);
+    let growth = if first > 0.0 {
+        format!("{}, ", signed_change((last / first - 1.0) * 100.0, "%"))
+    } else {
+        String::new()
+    };
+    let mut s = format!(
+        "system under test: RSS {} → {} ({growth}peak {})",
+        bytes(first),
+        bytes(last),
+        bytes(peak)
+    );
+    let cpu: Vec<f64> = ws.iter().filter_map(|w| w.sut_cpu_pct).collect();
+    if !cpu.is_empty() {
+        let mean = cpu.iter().sum::<f64>() / cpu.len() as f64;
+        let max = cpu.iter().copied().fold(0.0, f64::max);
+        s.push_str(&format!(", CPU mean {mean:.0} %, max {max:.0} %"));
     }
     Some(s)
 }
@@ -480,6 +516,7 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(with_unit(12345.0, "count"), "12,345");
+        assert_eq!(with_unit(500.0 * 1024.0 * 1024.0, "bytes"), "500 MB");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `report.html`: one self-contained page per run. Inline CSS, the five charts as inline SVG
+//! `report.html`: one self-contained page per run. Inline CSS, the six charts as inline SVG
 //! (generic `sans-serif` text), no scripts and no network request of any kind. Every string
 //! from the scenario, the environment or a server goes through [`super::escape::html`].
 
@@ -196,7 +196,10 @@ fn header(out: &mut String, r: &RunResult) {
     let machine = f::machine(r)
         .map(|m| m.trim_start_matches("machine: ").to_string())
         .unwrap_or_default();
-    let rows: [(&str, String); 10] = [
+    let sut = f::sut(r)
+        .map(|m| m.trim_start_matches("system under test: ").to_string())
+        .unwrap_or_default();
+    let rows: [(&str, String); 11] = [
         ("kind", s.kind.to_string()),
         ("target", s.target.clone()),
         ("model", s.model.to_string()),
@@ -208,6 +211,7 @@ fn header(out: &mut String, r: &RunResult) {
             format!("{} / {} · {} cpus · {}", h.os, h.arch, h.cpus, h.cpu_model),
         ),
         ("machine", machine),
+        ("system under test", sut),
         ("tool", format!("{} {}", r.tool.name, r.tool.version)),
         ("exit code", r.exit_code.to_string()),
     ];
@@ -268,6 +272,24 @@ fn metrics_row(out: &mut String, name_html: &str, m: &Metrics, dropped: bool) {
 }
 
 fn requests(out: &mut String, r: &RunResult) {
+    if super::operations::applies(r) {
+        out.push_str("<h2>Operations <span class=\"muted\">(in-process calls)</span></h2>\n");
+        out.push_str("<div class=\"scroll\"><table>\n<tr>");
+        for (i, h) in super::operations::HEADERS.iter().enumerate() {
+            let class = if i == 0 { " class=\"name\"" } else { "" };
+            let _ = write!(out, "<th{class}>{h}</th>");
+        }
+        out.push_str("</tr>\n");
+        for cells in super::operations::rows(r) {
+            let _ = write!(out, "<tr><td class=\"name\">{}</td>", esc(&cells[0]));
+            for c in &cells[1..] {
+                let _ = write!(out, "<td>{}</td>", esc(c));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table></div>\n");
+        return;
+    }
     out.push_str("<h2>Requests</h2>\n");
     let dropped = f::shows_dropped(r);
     metrics_head(out, "request", dropped);

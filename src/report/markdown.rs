@@ -152,6 +152,9 @@ fn header(s: &mut String, r: &RunResult) {
     if let Some(m) = f::machine(r) {
         let _ = writeln!(s, "{}\n", cell(&m));
     }
+    if let Some(m) = f::sut(r) {
+        let _ = writeln!(s, "{}\n", cell(&m));
+    }
     for w in &r.warnings {
         let _ = writeln!(s, "> ⚠️ {}\n", cell(w));
     }
@@ -311,6 +314,16 @@ fn kpis(s: &mut String, r: &RunResult) {
 
 /// Per request name, folded, when there is more than one (one is the totals line).
 fn requests(s: &mut String, r: &RunResult) {
+    if super::operations::applies(r) {
+        s.push_str("**Operations** (in-process calls)\n\n");
+        let h = super::operations::HEADERS;
+        head(s, &h, 1..h.len());
+        for cells in super::operations::rows(r) {
+            row(s, &cells);
+        }
+        s.push('\n');
+        return;
+    }
     if r.requests.len() < 2 {
         return;
     }

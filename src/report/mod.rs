@@ -12,6 +12,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod operations;
 pub mod png;
 pub(crate) mod progress;
 pub(crate) mod sections;

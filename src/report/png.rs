@@ -1,5 +1,5 @@
-//! The five charts as PNG files (`latency.png`, `throughput.png`, `distribution.png`,
-//! `stages.png`, `machine.png`): one [`Reporter`] per chart, drawn by [`super::charts`] on plotters' bitmap
+//! The six charts as PNG files (`latency.png`, `throughput.png`, `distribution.png`,
+//! `stages.png`, `machine.png`, `sut.png`): one [`Reporter`] per chart, drawn by [`super::charts`] on plotters' bitmap
 //! backend into an in-memory RGB buffer with the embedded DejaVu font, then PNG-encoded.
 
 use image::codecs::png::PngEncoder;

@@ -12,7 +12,7 @@ use crate::result::{Comparison, MetricComparison, MetricVerdict, TOTAL_KEY};
 pub(crate) enum Section {
     /// Name, verdict, the first reason, key totals, warnings.
     Header,
-    /// The five charts (HTML only).
+    /// The six charts (HTML only).
     Charts,
     /// The A/B comparison of `perfgate ab` (B against A), when there is one.
     Ab,

@@ -128,6 +128,9 @@ impl Summary<'_> {
         if let Some(m) = f::machine(r) {
             let _ = writeln!(self.out, "{m}");
         }
+        if let Some(m) = f::sut(r) {
+            let _ = writeln!(self.out, "{m}");
+        }
     }
 
     /// B against A: one row per metric with both sides, the change and its interval.
@@ -297,6 +300,22 @@ impl Summary<'_> {
 
     fn requests(&mut self) {
         let r = self.r;
+        if super::operations::applies(r) {
+            let rows: Vec<Vec<String>> = super::operations::rows(r)
+                .into_iter()
+                .map(|mut row| {
+                    row[0] = clean(&row[0]);
+                    row
+                })
+                .collect();
+            let h = super::operations::HEADERS;
+            let _ = writeln!(
+                self.out,
+                "\nOperations (in-process calls)\n{}",
+                table(&h, rows, 1..h.len())
+            );
+            return;
+        }
         let dropped = f::shows_dropped(r);
         let mut rows = metric_rows(r.requests.iter().map(|(n, m)| (n.clone(), m)), dropped);
         rows.extend(metric_rows(

@@ -60,10 +60,12 @@ pub enum ComparisonVerdict {
 pub struct MetricComparison {
     /// Request name, or `_total` for all requests.
     pub request: String,
-    /// `p50`, `p90`, `p95`, `p99`, `mean`, `throughput` or `error_rate`.
+    /// `p50`, `p90`, `p95`, `p99`, `mean`, `throughput` or `error_rate`; for request `_sut`
+    /// (the system under test watched by `monitor:`), `sut.rss` or `sut.cpu`.
     pub metric: String,
-    /// Unit of `baseline` and `current`: `ms`, `rps` or `ratio`.
-    #[schemars(extend("enum" = ["ms", "rps", "ratio"]))]
+    /// Unit of `baseline` and `current`: `ms`, `rps`, `ratio`, `bytes` (`sut.rss`) or `pct`
+    /// (`sut.cpu`, percent of the machine).
+    #[schemars(extend("enum" = ["ms", "rps", "ratio", "bytes", "pct"]))]
     pub unit: String,
     /// The baseline's value.
     pub baseline: f64,

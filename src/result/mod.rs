@@ -22,6 +22,7 @@
 //! this module.
 
 pub mod ab;
+pub(crate) mod bytes;
 mod comparison;
 mod distributed;
 #[doc(hidden)]
@@ -437,6 +438,14 @@ pub struct StageResult {
     pub end_s: f64,
     /// Everything measured during the stage.
     pub metrics: Metrics,
+    /// The system under test's mean CPU use over the stage's windows, percent of the
+    /// machine's CPUs (`monitor:`); absent when it was not watched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sut_cpu_pct: Option<f64>,
+    /// The system under test's peak resident memory over the stage's windows, bytes
+    /// (`monitor:`); absent when it was not watched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sut_rss_bytes: Option<u64>,
 }
 
 /// One 1-second window of the whole run.
@@ -485,6 +494,15 @@ pub struct Window {
     /// perfgate used at least 90 % of the CPUs it may use: it may have measured itself.
     #[serde(default)]
     pub saturated: Option<bool>,
+    /// Resident memory of the watched system under test (`monitor:`, its child processes
+    /// included) at the end of this second, bytes; absent when it was not watched or could
+    /// not be read (the run's warnings say why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sut_rss_bytes: Option<u64>,
+    /// CPU use of the watched system under test in this second, percent of the machine's
+    /// CPUs; absent when it was not watched or could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sut_cpu_pct: Option<f64>,
 }
 
 /// A per-second point of one request name, for the noise-aware comparison.
@@ -536,7 +554,7 @@ pub struct ThresholdResult {
     pub pass: bool,
     /// Unit of `observed` and `limit`: `ms`, `ratio`, `rps` or `count`.
     #[serde(default)]
-    #[schemars(extend("enum" = ["ms", "ratio", "rps", "count"]))]
+    #[schemars(extend("enum" = ["ms", "ratio", "rps", "count", "bytes"]))]
     pub unit: String,
     /// The metric judged (`p99`, `error_rate`, `dropped_rate`, ...); empty in results written
     /// before it was recorded.

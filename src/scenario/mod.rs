@@ -6,6 +6,7 @@ pub(crate) mod base_url;
 pub(crate) mod diag;
 mod interp;
 mod model;
+mod monitor_spec;
 pub(crate) mod params;
 pub(crate) mod plan;
 pub(crate) mod presets;
@@ -263,9 +264,14 @@ pub(crate) fn explain(plan: &Plan) -> String {
     }
     for (i, st) in plan.load.stages.iter().enumerate() {
         let end = at + st.duration;
+        let ramp = if st.ramp.is_zero() {
+            String::new()
+        } else {
+            format!(", reached over {}", units::format_duration(st.ramp))
+        };
         let _ = writeln!(
             s,
-            "  stage {i}  {:>8} → {:>8}  {} {unit}{}",
+            "  stage {i}  {:>8} → {:>8}  {} {unit}{ramp}{}",
             units::format_duration(at),
             units::format_duration(end),
             st.level,
@@ -282,6 +288,16 @@ pub(crate) fn explain(plan: &Plan) -> String {
             Action::Call(c) => format!("call {}", c.function),
         };
         let _ = writeln!(s, "  request {} (weight {}): {what}", r.name, r.weight);
+    }
+    let watched: Vec<String> = plan.monitor.iter().map(MonitorTarget::label).collect();
+    if !watched.is_empty() {
+        let _ = writeln!(
+            s,
+            "  monitor {} (memory and CPU each second)",
+            watched.join(", ")
+        );
+    } else if !plan.uses_http() {
+        let _ = writeln!(s, "  monitor perfgate's own process (in-process calls)");
     }
     match plan.threshold_origin {
         ThresholdOrigin::Scenario => {
@@ -369,6 +385,26 @@ mod tests {
         parse(text, Path::new("t.yaml"), &["builtin.noop"], |_| None)
             .unwrap_or_else(|e| panic!("{e}"))
             .hash
+    }
+
+    #[test]
+    fn explain_shows_ramps_and_what_is_watched() {
+        let text = "name: t\nkind: load\ntarget: { base_url: 'http://127.0.0.1:9' }\n\
+                    requests:\n  - { name: n, path: / }\nload:\n  stages:\n\
+                    \x20   - { concurrency: 5, duration: 10s, ramp: 2s }\n\
+                    monitor:\n  - process: api\n  - pid: 7\nthresholds:\n  - sut.cpu < 80%\n";
+        let plan =
+            parse(text, Path::new("t.yaml"), &[], |_| None).unwrap_or_else(|e| panic!("{e}"));
+        let e = explain(&plan);
+        assert!(
+            e.contains("stage 0        0s →      10s  5 virtual users, reached over 2s"),
+            "{e}"
+        );
+        assert!(e.contains("monitor process api, pid 7"), "{e}");
+        assert!(e.contains("threshold sut.cpu < 80%"), "{e}");
+        let inproc = "name: t\nkind: smoke\nrequests:\n  - { name: n, call: builtin.noop }\n";
+        let plan = parse(inproc, Path::new("t.yaml"), &["builtin.noop"], |_| None).unwrap();
+        assert!(explain(&plan).contains("monitor perfgate's own process"));
     }
 
     #[test]

@@ -58,6 +58,34 @@ pub(super) struct RawScenario {
     /// The baseline this run is compared with (noise-aware; a regression fails the run).
     #[serde(default)]
     pub baseline: Option<RawBaseline>,
+    /// The processes of the system under test to watch: each second their resident memory
+    /// and CPU use (child processes included) go into the time series, the report, the
+    /// `sut.*` thresholds and the baseline. Each entry names a `pid`, a `pid_file` or a
+    /// `process` name. With only in-process calls and no `monitor:`, perfgate watches its own
+    /// process.
+    #[serde(default)]
+    pub monitor: Option<Vec<RawMonitor>>,
+}
+
+/// One process (tree) of the system under test to watch.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Monitor")]
+#[schemars(extend("oneOf" = [
+    { "required": ["pid"] }, { "required": ["pid_file"] }, { "required": ["process"] }
+]))]
+pub(super) struct RawMonitor {
+    /// A process id, e.g. `${SERVER_PID}`.
+    #[serde(default)]
+    #[schemars(with = "Option<OrVar<Whole<1, 4_194_304>>>")]
+    pub pid: Option<i64>,
+    /// A file holding the process id, read when the run starts.
+    #[serde(default)]
+    pub pid_file: Option<String>,
+    /// Every running process with this name (as `ps -e` shows it, or its command's file
+    /// name).
+    #[serde(default)]
+    pub process: Option<String>,
 }
 
 /// One entry of `thresholds`: the short form (a string) or a budget (a one-key map whose
@@ -275,6 +303,12 @@ pub(super) struct RawStage {
     #[serde(default)]
     #[schemars(with = "Option<StageName>")]
     pub name: Option<String>,
+    /// Reach the level linearly over this first part of `duration`, from the level before
+    /// the stage (the previous stage's, the warm-up's, or 0 for the first), e.g.
+    /// `{ concurrency: 50, duration: 30s, ramp: 10s }`. Default `0s`: a step.
+    #[serde(default)]
+    #[schemars(with = "Option<OrVar<Duration>>")]
+    pub ramp: Option<String>,
 }
 
 /// The baseline this run is compared with.

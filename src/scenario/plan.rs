@@ -37,6 +37,8 @@ pub struct Plan {
     /// after it answered the preflight (`target.abort_when_unreachable`, default 5 s);
     /// `None` when turned off. HTTP only.
     pub abort_when_unreachable: Option<Duration>,
+    /// The system under test's processes to watch (`monitor:`), as written.
+    pub monitor: Vec<MonitorTarget>,
 }
 
 impl Plan {
@@ -147,12 +149,16 @@ impl LoadPlan {
     }
 }
 
-/// One step of the load shape: hold `level` for `duration`.
+/// One step of the load shape: hold `level` for `duration`, reached linearly over its first
+/// `ramp` from the level before it (a step when `ramp` is zero).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stage {
     /// Virtual users (closed model, a whole number ≥ 1) or arrivals per second (open model).
     pub level: f64,
     pub duration: Duration,
+    /// Within `duration`: how long the level takes to move from the previous level to
+    /// `level` (0: a step).
+    pub ramp: Duration,
 }
 
 /// Where a plan's thresholds came from.
@@ -240,10 +246,16 @@ pub enum ThresholdMetric {
     Dropped,
     /// Open model: dropped / (requests + dropped), 0..1.
     DroppedRate,
+    /// `sut.rss`: the watched system under test's peak resident memory, bytes.
+    SutRss,
+    /// `sut.rss_growth`: its memory in the last measured window over the first, minus 1.
+    SutRssGrowth,
+    /// `sut.cpu`: its mean CPU use over the measured windows, a fraction of the machine.
+    SutCpu,
 }
 
 impl ThresholdMetric {
-    pub(crate) const ALL: [(&'static str, ThresholdMetric); 14] = [
+    pub(crate) const ALL: [(&'static str, ThresholdMetric); 17] = [
         ("min", ThresholdMetric::Min),
         ("mean", ThresholdMetric::Mean),
         ("p50", ThresholdMetric::P50),
@@ -258,6 +270,9 @@ impl ThresholdMetric {
         ("requests", ThresholdMetric::Requests),
         ("dropped", ThresholdMetric::Dropped),
         ("dropped_rate", ThresholdMetric::DroppedRate),
+        ("sut.rss", ThresholdMetric::SutRss),
+        ("sut.rss_growth", ThresholdMetric::SutRssGrowth),
+        ("sut.cpu", ThresholdMetric::SutCpu),
     ];
 
     /// The name as written in a threshold (`p95`, `error_rate`, `dropped_rate`).
@@ -283,10 +298,22 @@ impl ThresholdMetric {
         )
     }
 
-    /// `ms`, `ratio`, `rps` or `count`.
+    /// True for the metrics of the watched system under test (`sut.*`, from `monitor:`).
+    pub(crate) fn is_sut(self) -> bool {
+        matches!(
+            self,
+            ThresholdMetric::SutRss | ThresholdMetric::SutRssGrowth | ThresholdMetric::SutCpu
+        )
+    }
+
+    /// `ms`, `ratio`, `rps`, `count` or `bytes`.
     pub(crate) fn unit(self) -> &'static str {
         match self {
-            ThresholdMetric::ErrorRate | ThresholdMetric::DroppedRate => "ratio",
+            ThresholdMetric::SutRss => "bytes",
+            ThresholdMetric::ErrorRate
+            | ThresholdMetric::DroppedRate
+            | ThresholdMetric::SutRssGrowth
+            | ThresholdMetric::SutCpu => "ratio",
             ThresholdMetric::Throughput => "rps",
             ThresholdMetric::Errors | ThresholdMetric::Requests | ThresholdMetric::Dropped => {
                 "count"
@@ -333,4 +360,29 @@ pub struct BaselineSpec {
     pub tolerance: BTreeMap<TolMetric, TolValue>,
     /// Run the measurement this many times and compare medians (≥ 1).
     pub repeat: u32,
+}
+
+/// A process of the system under test to watch (`monitor:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitorTarget {
+    /// A process id.
+    Pid(u32),
+    /// A file holding a process id (read when the run starts).
+    PidFile(PathBuf),
+    /// Every process whose name (`/proc/PID/comm`, or the file name of its command) is this.
+    Process(String),
+    /// perfgate's own process (in-process targets).
+    Own,
+}
+
+impl MonitorTarget {
+    /// How a report names it: `pid 42`, `pid file run/app.pid`, `process app`.
+    pub(crate) fn label(&self) -> String {
+        match self {
+            MonitorTarget::Pid(p) => format!("pid {p}"),
+            MonitorTarget::PidFile(f) => format!("pid file {}", f.display()),
+            MonitorTarget::Process(n) => format!("process {n}"),
+            MonitorTarget::Own => "perfgate's own process (in-process target)".to_string(),
+        }
+    }
 }

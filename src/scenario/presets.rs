@@ -6,7 +6,7 @@
 //! |--------|-------------------------------------------------------------------------|
 //! | smoke  | 1 virtual user (or 1/s) for D (default 10s); any error fails            |
 //! | load   | 25%, 50%, 75% of P for 10% of D each, then P for the remaining 70%      |
-//! | stress | 50%, 100%, 150%, 200%, 250%, 300% of P, D/6 each (finds the knee)       |
+//! | stress | 50%, 100%, …, 300% of P, D/6 each, each reached over a tenth of its step |
 //! | spike  | 10% of P for 30% of D, P for 20%, then 10% for the last 50% (recovery)  |
 //! | soak   | P for the whole D                                                       |
 //!
@@ -147,9 +147,18 @@ pub(crate) fn stages(kind: Kind, peak: f64, duration: Duration, whole: bool) -> 
             (total_ms * frac_time).round() as u64
         };
         used_ms += ms;
+        // Stress steps reach their level over a short ramp (a tenth of the step), so each
+        // level is approached as traffic grows rather than as a wall of new users; the other
+        // shapes are steps (a spike is a step on purpose).
+        let ramp = if kind == Kind::Stress {
+            Duration::from_millis(ms / 10)
+        } else {
+            Duration::ZERO
+        };
         out.push(Stage {
             level,
             duration: Duration::from_millis(ms),
+            ramp,
         });
     }
     out.retain(|s| !s.duration.is_zero());
@@ -177,6 +186,10 @@ mod tests {
         assert_eq!(levels(&s), vec![5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
         let total: Duration = s.iter().map(|s| s.duration).sum();
         assert_eq!(total, Duration::from_secs(60));
+        // Each step ramps from the previous one over a tenth of its 10 s.
+        assert!(s.iter().all(|s| s.ramp == Duration::from_secs(1)));
+        let spike = stages(Kind::Spike, 10.0, Duration::from_secs(60), true);
+        assert!(spike.iter().all(|s| s.ramp.is_zero()), "a spike is a step");
     }
 
     #[test]

@@ -288,7 +288,7 @@ impl JsonSchema for Threshold {
             ThresholdMetric::ALL
                 .iter()
                 .filter(|(_, m)| m.unit() == unit)
-                .map(|(n, _)| *n)
+                .map(|(n, _)| n.replace('.', r"\."))
                 .collect::<Vec<_>>()
                 .join("|")
         };
@@ -298,6 +298,10 @@ impl JsonSchema for Threshold {
             format!(r"(?:{}){op}{NUM}\s*%", names("ratio")),
             format!(r"(?:{}){op}{NUM}\s*/\s*(?:s|m|h)", names("rps")),
             format!("(?:{}){op}{NUM}", names("count")),
+            format!(
+                r"(?:{}){op}{NUM}\s*(?:[KkMmGgTt][Ii]?)?[Bb]",
+                names("bytes")
+            ),
         ];
         let pattern = format!(
             r"^\s*(?:stage(?:\[\s*[0-9]+\s*\]|:[^\s.]+)\.)?(?:[^\s.]+\.)?(?:{})\s*$",
@@ -309,9 +313,10 @@ impl JsonSchema for Threshold {
                 "`[SCOPE.]METRIC OP VALUE`: the run fails when it does not hold. METRIC is \
                  one of {}; latency metrics (ms of successful responses) take a duration, \
                  `error_rate` a percentage, `throughput` a rate, `errors` and `requests` a \
-                 count. OP is `<`, `<=`, `>`, `>=`, or `==` against zero. A `REQUEST.` prefix \
-                 scopes it to one request; `stage[N].` (from 0) or `stage:NAME.` to one \
-                 stage (warm-up excluded).",
+                 count; the watched system under test's (`monitor:`) `sut.rss` an amount of \
+                 memory (`500MB`), `sut.rss_growth` and `sut.cpu` a percentage. OP is `<`, \
+                 `<=`, `>`, `>=`, or `==` against zero. A `REQUEST.` prefix scopes it to one \
+                 request; `stage[N].` (from 0) or `stage:NAME.` to one stage (warm-up excluded).",
                 all.join(", ")
             ),
             "type": "string",

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::plan::{Levels, Op, Threshold, ThresholdMetric};
-use super::units::{did_you_mean, parse_duration, parse_percent, parse_rate};
+use super::units::{did_you_mean, parse_bytes, parse_duration, parse_percent, parse_rate};
 
 /// A threshold's problem: the message and a hint.
 pub(super) type Problem = (String, Option<String>);
@@ -227,6 +227,7 @@ fn parse_stage<'a>(
 fn parse_value(metric: ThresholdMetric, rhs: &str) -> Result<f64, String> {
     match metric.unit() {
         "ms" => parse_duration(rhs).map(|d| d.as_secs_f64() * 1e3),
+        "bytes" => parse_bytes(rhs),
         "ratio" => parse_percent(rhs),
         "rps" => parse_rate(rhs),
         _ => rhs
@@ -619,5 +620,31 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("kpi"));
         let e = budget("stage[9].p95", "{ fail: 1s }").unwrap_err();
         assert!(e.message.contains("no stage[9]"));
+    }
+
+    #[test]
+    fn sut_metrics_take_memory_and_percentages() {
+        let t = parse("sut.rss < 500MB", &["sut"]).unwrap();
+        assert_eq!(
+            (t.scope, t.metric, t.limit),
+            (None, ThresholdMetric::SutRss, 500.0 * 1024.0 * 1024.0)
+        );
+        let t = parse("sut.rss_growth < 5%", &[]).unwrap();
+        assert_eq!((t.metric, t.limit), (ThresholdMetric::SutRssGrowth, 0.05));
+        let t = parse("sut.cpu <= 80%", &[]).unwrap();
+        assert_eq!(
+            (t.metric, t.op, t.limit),
+            (ThresholdMetric::SutCpu, Op::Le, 0.8)
+        );
+        assert!(parse("sut.rss < 500", &[])
+            .unwrap_err()
+            .0
+            .contains("not an amount of memory"));
+        let (m, h) = parse("sut.rsss < 1GB", &[]).unwrap_err();
+        assert!(
+            m.contains("unknown metric `rsss`") || m.contains("not a request"),
+            "{m}"
+        );
+        let _ = h;
     }
 }

@@ -97,6 +97,28 @@ pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     Ok(n / 100.0)
 }
 
+/// Parses an amount of memory, `500MB`, `1.5GB`, `64KiB`, `1024B`, into bytes. `KB`, `MB`
+/// and `GB` are powers of 1024, as `ps`, `top` and `free` show memory (`KiB`, `MiB`, `GiB`
+/// say so explicitly).
+pub(crate) fn parse_bytes(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let bad = || format!("`{t}` is not an amount of memory: expected e.g. `500MB`, `1.5GB`");
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let scale = match unit.trim().to_ascii_uppercase().as_str() {
+        "B" => 1.0,
+        "KB" | "KIB" => 1024.0,
+        "MB" | "MIB" => 1024.0 * 1024.0,
+        "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TB" | "TIB" => 1024.0f64.powi(4),
+        _ => return Err(bad()),
+    };
+    Ok(n * scale)
+}
+
 /// The metrics a baseline tolerance can be set for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TolMetric {
@@ -107,10 +129,14 @@ pub enum TolMetric {
     Mean,
     Throughput,
     ErrorRate,
+    /// The watched system under test's resident memory (`monitor:`), mean of the windows.
+    SutRss,
+    /// Its CPU use, mean of the windows.
+    SutCpu,
 }
 
 impl TolMetric {
-    pub const ALL: [TolMetric; 7] = [
+    pub const ALL: [TolMetric; 9] = [
         TolMetric::P50,
         TolMetric::P90,
         TolMetric::P95,
@@ -118,6 +144,8 @@ impl TolMetric {
         TolMetric::Mean,
         TolMetric::Throughput,
         TolMetric::ErrorRate,
+        TolMetric::SutRss,
+        TolMetric::SutCpu,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -129,6 +157,8 @@ impl TolMetric {
             TolMetric::Mean => "mean",
             TolMetric::Throughput => "throughput",
             TolMetric::ErrorRate => "error_rate",
+            TolMetric::SutRss => "sut.rss",
+            TolMetric::SutCpu => "sut.cpu",
         }
     }
 
@@ -150,10 +180,13 @@ impl TolMetric {
     }
 
     /// Default when a scenario and the command line say nothing: latency +10 %,
-    /// throughput −10 %, error rate +0.5 percentage points.
+    /// throughput −10 %, error rate +0.5 percentage points, the system under test's memory
+    /// +10 % and CPU +20 % (a second's CPU is counted in clock ticks, 1 % of one CPU each:
+    /// a lightly loaded server's share moves by more than 10 % from one tick).
     pub(crate) fn default_tolerance(self) -> TolValue {
         match self {
             TolMetric::ErrorRate => TolValue::Points(0.5),
+            TolMetric::SutCpu => TolValue::Percent(20.0),
             _ => TolValue::Percent(10.0),
         }
     }

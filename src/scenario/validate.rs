@@ -37,7 +37,12 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const FRAMING_HEADERS: [&str; 4] = ["content-length", "transfer-encoding", "host", "connection"];
 
 impl Context<'_> {
-    fn err(&self, path: &[Seg], message: impl Into<String>, hint: Option<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        path: &[Seg],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> ScenarioError {
         let (line, col) = locate(self.text, path);
         ScenarioError {
             file: self.file.to_path_buf(),
@@ -50,7 +55,7 @@ impl Context<'_> {
     }
 }
 
-fn k(s: &str) -> Seg {
+pub(super) fn k(s: &str) -> Seg {
     Seg::Key(s.to_string())
 }
 
@@ -168,6 +173,9 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
     let abort_when_unreachable = unreachable_limit(raw_unreachable.as_ref(), ctx)?;
 
     let baseline = validate_baseline(raw.baseline, ctx)?;
+    let monitor = super::monitor_spec::validate(raw.monitor, ctx)?;
+    let uses_http = requests.iter().any(|r| matches!(r.action, Action::Http(_)));
+    super::monitor_spec::check_thresholds(&thresholds, &monitor, uses_http, ctx)?;
     Ok(Plan {
         name,
         kind,
@@ -183,6 +191,7 @@ pub(super) fn validate(raw: RawScenario, ctx: &Context) -> Result<Plan, Scenario
         secrets: ctx.secrets.with(url_secrets),
         stage_names,
         abort_when_unreachable,
+        monitor,
     })
 }
 
@@ -713,7 +722,26 @@ fn validate_stages(
         if d < Duration::from_millis(100) {
             return Err(ctx.err(&sp("duration"), "a stage lasts at least 100ms", None));
         }
-        out.push(Stage { level, duration: d });
+        let ramp = match &s.ramp {
+            Some(r) => dur(ctx, &sp("ramp"), r)?,
+            None => Duration::ZERO,
+        };
+        if ramp > d {
+            return Err(ctx.err(
+                &sp("ramp"),
+                format!(
+                    "the ramp ({}) is longer than the stage ({})",
+                    super::units::format_duration(ramp),
+                    super::units::format_duration(d)
+                ),
+                Some("the ramp is the first part of `duration`: e.g. `{ concurrency: 50, duration: 30s, ramp: 10s }`".into()),
+            ));
+        }
+        out.push(Stage {
+            level,
+            duration: d,
+            ramp,
+        });
     }
     Ok(out)
 }

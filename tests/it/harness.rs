@@ -13,6 +13,7 @@ mod engine;
 mod faults;
 mod gate_cli;
 mod input_truth;
+mod monitor;
 mod scenario_errors;
 mod schema;
 mod stop;

@@ -75,10 +75,10 @@ fn html_is_self_contained() {
 }
 
 #[test]
-fn html_has_five_non_empty_charts() {
+fn html_has_six_non_empty_charts() {
     let html = html_of(&results::realistic());
     let svgs = svgs(&html);
-    assert_eq!(svgs.len(), 5);
+    assert_eq!(svgs.len(), 6);
     for (svg, chart) in svgs.iter().zip(Chart::ALL) {
         assert!(
             svg.contains("<polyline") || svg.contains("<path") || svg.contains("<rect"),
@@ -98,6 +98,7 @@ fn html_has_five_non_empty_charts() {
         "chart-distribution",
         "chart-stages",
         "chart-machine",
+        "chart-sut",
     ];
     for id in ids {
         assert!(html.contains(id));
@@ -165,7 +166,8 @@ fn pngs_decode_and_show_text() {
             "throughput.png",
             "distribution.png",
             "stages.png",
-            "machine.png"
+            "machine.png",
+            "sut.png"
         ]
     );
     for p in PngChart::all() {
@@ -367,13 +369,13 @@ fn degenerate_results_render_every_format() {
     {
         let ctx = ReportContext { baseline: Some(r) };
         let reporters = report::standard_reporters(&ReportOptions::default());
-        assert_eq!(reporters.len(), 9);
+        assert_eq!(reporters.len(), 10);
         let refs: Vec<&dyn Reporter> = reporters.iter().map(|r| r.as_ref()).collect();
         let dir = tmp.path().join(i.to_string());
         let written = report::write_all(&refs, r, &ctx, &dir).unwrap();
-        assert_eq!(written.len(), 9);
+        assert_eq!(written.len(), 10);
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-        assert_eq!(svgs(&html).len(), 5);
+        assert_eq!(svgs(&html).len(), 6);
         TerminalReport::default().render(r, &ctx).unwrap();
     }
     let html = std::fs::read_to_string(tmp.path().join("0/report.html")).unwrap();
@@ -436,7 +438,7 @@ fn write_standard_appends_to_github_step_summary() {
 fn soak_renders_quickly_enough_in_debug() {
     // The release benchmark holds the < 1 s goal; this only guards against pathologies.
     let html = html_of(&results::soak());
-    assert_eq!(svgs(&html).len(), 5);
+    assert_eq!(svgs(&html).len(), 6);
 }
 
 /// The realistic run at in-process speed: every latency a thousand times smaller (µs).
@@ -478,6 +480,31 @@ fn tiny_latencies_chart_in_microseconds() {
         assert!(svg.contains("(µs)"), "{chart:?} axis in µs");
         assert!(!svg.contains(">0.0<"), "{chart:?} has a 0.0 label");
     }
+}
+
+#[test]
+fn an_in_process_run_gets_a_per_operation_table_in_microseconds() {
+    let mut r = tiny();
+    r.scenario.target = "in-process".into();
+    let term = terminal::render_terminal(&r, PLAIN);
+    assert!(term.contains("Operations (in-process calls)"), "{term}");
+    assert!(!term.contains("\nRequests\n"));
+    let line = term.lines().find(|l| l.contains("│ list-items ")).unwrap();
+    // n, ops/s, mean, median, p95, p99, max, success: sub-millisecond latencies in µs.
+    assert!(
+        line.contains("20,000") && line.contains("14.4µs") && line.contains("12.0µs"),
+        "{line}"
+    );
+    assert!(line.contains("99.70%"), "{line}");
+    assert!(term.lines().any(|l| l.contains("all operations")));
+    let md = markdown::render_markdown(&r);
+    assert!(md.contains("| operation | n | ops/s | mean | median | p95 | p99 | max | success |"));
+    let html = html_of(&r);
+    assert!(html.contains("<h2>Operations"));
+    assert!(html.contains("<td>14.4µs</td>"));
+    // An HTTP run keeps its requests table.
+    let http = terminal::render_terminal(&tiny(), PLAIN);
+    assert!(http.contains("\nRequests\n") && !http.contains("Operations"));
 }
 
 #[test]

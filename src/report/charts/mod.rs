@@ -1,8 +1,8 @@
-//! The five charts of a run, one function each, generic over a plotters [`DrawingBackend`] so
+//! The six charts of a run, one function each, generic over a plotters [`DrawingBackend`] so
 //! the same code draws the SVG inlined in `report.html` and the bitmaps of the PNG files:
 //! latency over time, throughput and errors over time, the latency distribution (HDR
-//! percentile spectrum, baseline overlaid), per-stage bars and the machine over time (CPU
-//! steal, perfgate's own CPU). Text is laid out with the
+//! percentile spectrum, baseline overlaid), per-stage bars, the machine over time (CPU
+//! steal, perfgate's own CPU) and the system under test over time (`monitor:`). Text is laid out with the
 //! embedded DejaVu font (never fontconfig); empty or degenerate data draws a "no data" chart
 //! instead of failing.
 //!
@@ -11,11 +11,13 @@
 mod distribution;
 mod machine;
 mod stages;
+mod sut;
 mod time;
 
 pub(crate) use distribution::latency_distribution;
 pub(crate) use machine::machine_over_time;
 pub(crate) use stages::stage_bars;
+pub(crate) use sut::sut_over_time;
 pub(crate) use time::{latency_over_time, throughput_over_time};
 
 use std::sync::OnceLock;
@@ -61,15 +63,18 @@ pub enum Chart {
     Distribution,
     Stages,
     Machine,
+    /// The system under test's memory and CPU (`monitor:`).
+    Sut,
 }
 
 impl Chart {
-    pub const ALL: [Chart; 5] = [
+    pub const ALL: [Chart; 6] = [
         Chart::Latency,
         Chart::Throughput,
         Chart::Distribution,
         Chart::Stages,
         Chart::Machine,
+        Chart::Sut,
     ];
 
     /// Short name, used for PNG file names and HTML ids.
@@ -80,6 +85,7 @@ impl Chart {
             Chart::Distribution => "distribution",
             Chart::Stages => "stages",
             Chart::Machine => "machine",
+            Chart::Sut => "sut",
         }
     }
 
@@ -90,6 +96,7 @@ impl Chart {
             Chart::Distribution => "Latency distribution (percentile spectrum)",
             Chart::Stages => "Per stage: throughput and p99 latency",
             Chart::Machine => "Machine: CPU steal and perfgate's own CPU",
+            Chart::Sut => "System under test: memory and CPU beside throughput",
         }
     }
 
@@ -112,6 +119,7 @@ impl Chart {
             Chart::Distribution => latency_distribution(area, result, ctx),
             Chart::Stages => stage_bars(area, result),
             Chart::Machine => machine_over_time(area, result),
+            Chart::Sut => sut_over_time(area, result),
         }
         .map_err(|e| match e {
             ReportError::Plot(message) => ReportError::Chart {

@@ -356,3 +356,66 @@ fn a_run_with_no_successful_response_cannot_pass_the_latency_comparison() {
         "{p50}"
     );
 }
+
+/// A result of `shape` whose watched server held about `mb` MB and used about `cpu` % CPU
+/// each second (a little seeded spread).
+fn with_sut(shape: Shape, mb: f64, cpu: f64) -> perfgate::result::RunResult {
+    let mut r = make_result(&shape);
+    r.timeseries = (0..r.request_series["_total"].len())
+        .map(|i| {
+            let jitter = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+            perfgate::result::Window {
+                t_s: i as f64,
+                stage: Some(0),
+                sut_rss_bytes: Some(((mb + jitter) * 1048576.0) as u64),
+                sut_cpu_pct: Some(cpu + jitter * 2.0),
+                ..Default::default()
+            }
+        })
+        .collect();
+    r
+}
+
+#[test]
+fn a_server_that_doubles_its_memory_regresses_like_a_slower_p99() {
+    let b = baseline_of(&with_sut(Shape::default().seed(11), 200.0, 40.0));
+    let c = compare(
+        &with_sut(Shape::default().seed(22), 400.0, 41.0).measurement(),
+        &b,
+        &CompareOptions::default(),
+    );
+    let rss = metric(&c, "_sut", "sut.rss");
+    assert_eq!(rss.verdict, MetricVerdict::Regressed, "{rss:?}");
+    assert!((rss.change - 100.0).abs() < 2.0, "{rss:?}");
+    assert_eq!(
+        (rss.unit.as_str(), rss.tolerance.as_str()),
+        ("bytes", "10%")
+    );
+    let cpu = metric(&c, "_sut", "sut.cpu");
+    assert_eq!(cpu.verdict, MetricVerdict::Unchanged, "{cpu:?}");
+    assert_eq!(cpu.tolerance, "20%");
+    assert_eq!(c.verdict, ComparisonVerdict::Fail);
+    // Same server, same memory: nothing to say.
+    let same = compare(
+        &with_sut(Shape::default().seed(22), 200.0, 40.0).measurement(),
+        &b,
+        &CompareOptions::default(),
+    );
+    assert_eq!(
+        metric(&same, "_sut", "sut.rss").verdict,
+        MetricVerdict::Unchanged
+    );
+    assert_eq!(same.verdict, ComparisonVerdict::Pass);
+    // A baseline taken before the monitor: not compared, and the comparison says so.
+    let old = baseline_of(&make_result(&Shape::default().seed(11)));
+    let c = compare(
+        &with_sut(Shape::default().seed(22), 400.0, 40.0).measurement(),
+        &old,
+        &CompareOptions::default(),
+    );
+    assert!(c.metrics.iter().all(|m| m.request != "_sut"));
+    assert!(c
+        .notes
+        .iter()
+        .any(|n| n.contains("no sample of the system under test")));
+}

@@ -158,6 +158,7 @@ fn refresh_then_a_slower_service_is_caught_and_confirmed() {
         "distribution.png",
         "stages.png",
         "machine.png",
+        "sut.png",
     ] {
         assert!(d.join("again").join(f).exists(), "{f}");
     }

@@ -249,3 +249,49 @@ fn cli_reports_bad_files_with_exit_2_and_no_panic() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does-not-exist.yaml: cannot read"));
 }
+
+#[test]
+fn ramps_are_read_and_a_ramp_longer_than_its_stage_is_refused() {
+    let p = parse_env(&with("duration: 1s }", "duration: 30s, ramp: 10s }"), &[]).unwrap();
+    assert_eq!(p.load.stages[0].ramp, std::time::Duration::from_secs(10));
+    let e = err(&with("duration: 1s }", "duration: 1s, ramp: 2s }"));
+    assert_eq!(e.field, "load.stages[0].ramp");
+    assert_eq!(e.line, 10, "{e}");
+    assert!(e.message.contains("longer than the stage"), "{e}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("ramp: 10s")));
+    let e = err(&with("duration: 1s }", "duration: 1s, ramp: soon }"));
+    assert_eq!(e.field, "load.stages[0].ramp");
+}
+
+#[test]
+fn monitor_entries_name_exactly_one_process() {
+    let p = parse_env(
+        &format!("{GOOD}monitor:\n  - pid: 42\n  - pid_file: run/app.pid\n  - process: app\n"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        p.monitor,
+        [
+            scenario::MonitorTarget::Pid(42),
+            scenario::MonitorTarget::PidFile("run/app.pid".into()),
+            scenario::MonitorTarget::Process("app".into()),
+        ]
+    );
+    let e = err(&format!(
+        "{GOOD}monitor:\n  - {{ pid: 42, process: app }}\n"
+    ));
+    assert_eq!((e.field.as_str(), e.line), ("monitor[0]", 12), "{e}");
+    assert!(e.message.contains("exactly one of"), "{e}");
+    let e = err(&format!("{GOOD}monitor:\n  - pid: 0\n"));
+    assert_eq!(e.field, "monitor[0].pid");
+    // A `sut.*` threshold on an HTTP target that nobody watches is refused where written.
+    let e = err(&format!(
+        "{GOOD}thresholds:\n  - p99 < 1s\n  - sut.rss < 500MB\n"
+    ));
+    assert_eq!((e.field.as_str(), e.line), ("thresholds[1]", 13), "{e}");
+    assert!(e.message.contains("nothing watches it"), "{e}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("monitor:")));
+    let e = err(&format!("{GOOD}monitor:\n  - pdi: 3\n"));
+    assert!(e.message.contains("pdi") || e.hint.is_some(), "{e}");
+}

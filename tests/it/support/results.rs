@@ -167,7 +167,11 @@ fn realistic_unjudged() -> RunResult {
         } else {
             (t % 7 == 0) as u64
         };
-        timeseries.push(window(t as f64, stage, active, rps, p50, errors));
+        let mut w = window(t as f64, stage, active, rps, p50, errors);
+        // The watched server (`monitor:`): memory creeping up, CPU following the load.
+        w.sut_rss_bytes = Some((180 << 20) + t as u64 * (1 << 19));
+        w.sut_cpu_pct = Some((lvl * 0.6).min(75.0) + (t % 3) as f64);
+        timeseries.push(w);
     }
     let stages = levels
         .iter()
@@ -185,6 +189,8 @@ fn realistic_unjudged() -> RunResult {
                 (lvl * 20.0).min(1400.0),
                 if lvl > 60.0 { 45.0 } else { 8.0 + lvl * 0.1 },
             ),
+            sut_cpu_pct: Some((lvl * 0.6).min(75.0) + 1.0),
+            sut_rss_bytes: Some((180 << 20) + (12 + 10 * i as u64) * (1 << 19)),
         })
         .collect();
     let mut requests = BTreeMap::new();
@@ -360,6 +366,8 @@ pub fn soak() -> RunResult {
         start_s: 30.0,
         end_s: 3600.0,
         metrics: metrics(3_570_000, 37, 1000.0, 14.0),
+        sut_cpu_pct: None,
+        sut_rss_bytes: None,
     }];
     r.duration_s = 3600.0;
     r
@@ -419,6 +427,8 @@ pub fn single_window() -> RunResult {
         start_s: 0.0,
         end_s: 1.0,
         metrics: Metrics::default(),
+        sut_cpu_pct: None,
+        sut_rss_bytes: None,
     }];
     r.histograms
         .insert(TOTAL_KEY.to_string(), "not base64!".into());
