@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use super::pooled_tail::{compare_tail, judge_tail, Counts};
+use super::pooled_tail::{compare_tail, judge_tail, min_tail_pairs, Counts};
 use crate::exit::ExitCode;
 use crate::result::{
     AbMetric, AbResult, AbSlice, ComparisonVerdict, MetricVerdict, RunResult, Side, Verdict,
@@ -364,6 +364,15 @@ pub(crate) fn reasons_and_notes(metrics: &[AbMetric], strict: bool) -> (Vec<Stri
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
     for m in metrics {
+        if m.p_value.is_some() && m.pairs < min_tail_pairs() {
+            notes.push(format!(
+                "{} cannot regress with {} pairs: the vote of the pairs needs at least {} to be \
+                 significant (--pairs)",
+                m.metric,
+                m.pairs,
+                min_tail_pairs()
+            ));
+        }
         let d = describe(m);
         match m.verdict {
             MetricVerdict::Regressed => reasons.push(format!(
@@ -696,6 +705,12 @@ mod tests {
         let (reasons, notes) = reasons_and_notes(&rows, false);
         assert!(
             reasons.is_empty() && notes[0].contains("--strict fails it"),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n
+                == "p99 cannot regress with 3 pairs: the vote of the pairs needs at least 7 to \
+                    be significant (--pairs)"),
             "{notes:?}"
         );
         assert_eq!(ab_verdict(&rows, true), ComparisonVerdict::Fail);

@@ -216,6 +216,14 @@ pub(crate) fn compare_tail(
 /// p = 1.9 %, too likely among the many comparisons a CI runs.
 pub(crate) const TAIL_ALPHA: f64 = 0.01;
 
+/// The fewest pairs whose vote can be significant: n with ½ⁿ ≤ [`TAIL_ALPHA`] (7). With
+/// fewer, p99 cannot regress, and the comparison says so.
+pub(crate) fn min_tail_pairs() -> usize {
+    (1..64)
+        .find(|&n| 0.5f64.powi(n) <= TAIL_ALPHA)
+        .unwrap_or(64) as usize
+}
+
 /// Judges the tail against a tolerance (a fraction, e.g. 0.05): regressed when B's pooled
 /// quantile is more than the tolerance above A's **and** B's tail is significantly heavier;
 /// improved in the mirror case; unchanged when the whole interval lies within the tolerance
@@ -384,6 +392,13 @@ mod tests {
     fn the_interval_follows_from_the_seed() {
         let v = comparison(5, 12, &BASE, &SLOW_TAIL);
         assert_eq!(verdict(&v, 9).0, verdict(&v, 9).0);
+    }
+
+    #[test]
+    fn seven_pairs_are_the_fewest_whose_vote_can_be_significant() {
+        assert_eq!(min_tail_pairs(), 7);
+        assert!(sign_test(&[1.0; 7]).0 <= TAIL_ALPHA);
+        assert!(sign_test(&[1.0; 6]).0 > TAIL_ALPHA);
     }
 
     #[test]
