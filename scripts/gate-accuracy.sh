@@ -142,14 +142,14 @@ stop_hog() {
   HOG_PID=""
 }
 
-# verdicts LABEL TRIALS COMMAND...: runs COMMAND (with {i} replaced by the trial number) TRIALS
-# times; prints "failures seconds-per-run" (exit 1 counts as a failure, 0 as a pass).
+# verdicts LABEL TRIALS COMMAND...: runs COMMAND (with {i} replaced by the trial number and {l}
+# by LABEL) TRIALS times; prints "failures seconds-per-run" (exit 1 counts as a failure, 0 as a pass).
 verdicts() {
   local label=$1 trials=$2 failed=0 code start elapsed=0
   shift 2
   for i in $(seq "$trials"); do
     local cmd=()
-    for a in "$@"; do cmd+=("${a//\{i\}/$i}"); done
+    for a in "$@"; do a=${a//\{i\}/$i}; cmd+=("${a//\{l\}/$label}"); done
     start=$(date +%s)
     set +e
     "${cmd[@]}" >"$WORK/$label-$i.log" 2>&1
@@ -171,9 +171,10 @@ ROWS=()
 ALL_MET=1
 # row CONDITION TEXT COUNT TRIALS GOAL-OK(0/1) SECONDS
 row() {
-  local mark="yes"
+  local mark="yes" cond="no hog"
+  [ "$1" = noise ] && cond="CPU hog"
   [ "$5" -eq 1 ] || { mark="**no**"; ALL_MET=0; }
-  ROWS+=("| $1 | $2 | $3 of $4 | $6 s | $mark |")
+  ROWS+=("| $cond | $2 | $3 of $4 | $6 s | $mark |")
 }
 at_least() { # COUNT TRIALS NUM DEN -> 1 when COUNT >= ceil(TRIALS*NUM/DEN)
   local need=$((($2 * $3 + $4 - 1) / $4))
@@ -185,7 +186,7 @@ none() { [ "$1" -eq 0 ] && echo 1 || echo 0; }
 measure() {
   local cond=$1 res n s ok
   local run_cmd=("$BIN" run "$SCENARIO" --base-url "http://127.0.0.1:$PORT" --baseline "$WORK/baseline-$cond.json"
-    --quiet --no-report --out "$WORK/$cond-run-{i}" ${EXTRA[@]+"${EXTRA[@]}"})
+    --quiet --no-report --out "$WORK/{l}-{i}" ${EXTRA[@]+"${EXTRA[@]}"})
 
   if wants stored; then
     echo "[$cond] stored-baseline mode: baseline of the demo server at 5ms ± 0.5ms (3 runs)" >&2
@@ -211,7 +212,7 @@ measure() {
 
   if wants ab; then
     local ab_cmd=("$BIN" ab "$SCENARIO" --a "http://127.0.0.1:$PORT" --b "http://127.0.0.1:$PORT_B"
-      --quiet --no-report --out "$WORK/$cond-ab-{i}")
+      --quiet --no-report --out "$WORK/{l}-{i}")
     start_server "$PORT" 5ms 500us
     start_server "$PORT_B" 5ms 500us
     echo "[$cond] A/B, A/A: both sides the same, $AB_TRIALS comparisons" >&2
@@ -244,7 +245,7 @@ measure() {
     start_server "$PORT" 7ms 700us
     echo "[$cond] another testbed: the server 40 % slower, $TB_TRIALS runs" >&2
     local tb_cmd=("$BIN" run "$SCENARIO" --base-url "http://127.0.0.1:$PORT" --baseline "$WORK/other-$cond.json"
-      --quiet --no-report --out "$WORK/$cond-tb-{i}" ${EXTRA[@]+"${EXTRA[@]}"})
+      --quiet --no-report --out "$WORK/{l}-{i}" ${EXTRA[@]+"${EXTRA[@]}"})
     res=$(verdicts "$cond-testbed" "$TB_TRIALS" "${tb_cmd[@]}"); read -r n s <<<"$res"
     row "$cond" "baseline from another testbed, run 40 % slower: failures (goal 0)" "$n" "$TB_TRIALS" "$(none "$n")" "$s"
     stop_server "$PORT"
@@ -260,7 +261,7 @@ done
 echo
 echo "Gate accuracy: ${DURATION} s stored-baseline runs (+1 s warm-up), A/B with the default schedule, $VUS VUs, demo server 5 ms ± 0.5 ms, default settings; noise = a CPU hog beside every run${EXTRA[*]+; flags: ${EXTRA[*]}}; $(nproc 2>/dev/null || echo '?') CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') at the end."
 echo
-echo "| condition | row | result | time per run | goal met |"
+echo "| neighbour | row | result | time per run | goal met |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 [ "$ALL_MET" -eq 1 ]
