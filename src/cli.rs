@@ -284,13 +284,13 @@ pub(crate) struct AbCli {
     #[arg(long, requires = "a_call", value_name = "NAME")]
     b_call: Option<String>,
     /// Measured length of each slice.
-    #[arg(long, value_parser = duration, default_value = "2s")]
+    #[arg(long, value_parser = duration, default_value = "1250ms")]
     slice: Duration,
     /// Warm-up before each slice, discarded.
-    #[arg(long, value_parser = duration, default_value = "500ms")]
+    #[arg(long, value_parser = duration, default_value = "250ms")]
     slice_warmup: Duration,
     /// Pairs of slices (one of A and one of B each, in random order).
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u16).range(2..=1000))]
     pairs: u16,
     /// Seed of the order within each pair (default: from the clock; always printed).
     #[arg(long)]
@@ -669,8 +669,13 @@ mod tests {
         };
         let a = app::AbArgs::from(c);
         assert_eq!(
-            (a.pairs, a.slice, a.seed),
-            (7, Duration::from_secs(2), None)
+            (a.pairs, a.slice, a.warmup, a.seed),
+            (
+                12,
+                Duration::from_millis(1250),
+                Duration::from_millis(250),
+                None
+            )
         );
         assert!(refused("ab s.yaml"), "a side is required");
         assert!(refused("ab s.yaml --a http://a:1"), "--a needs --b");

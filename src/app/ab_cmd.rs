@@ -15,18 +15,23 @@ use super::measure::{measure, RunOptions, SignalWatch};
 use super::{default_out, load_plan, output, AppError, ExitCode};
 use crate::client::{preflight, Registry};
 use crate::engine::StopSignal;
+use crate::gate::pooled_tail::{self, Counts};
 use crate::gate::{self, paired, CompareOptions};
 use crate::result::fold::median_measurement;
-use crate::result::{AbResult, AbSide, AbSlice, Measurement, Side};
+use crate::result::histogram::decode_histogram;
+use crate::result::{AbResult, AbSide, AbSlice, Measurement, Side, TOTAL_KEY};
 use crate::scenario::units::{format_duration, TolMetric, TolValue};
 use crate::scenario::{self, Action, Plan, Stage};
 
 /// Default measured length of a slice.
-pub(crate) const DEFAULT_SLICE: Duration = Duration::from_secs(2);
-/// Default discarded warm-up before each slice.
-pub(crate) const DEFAULT_SLICE_WARMUP: Duration = Duration::from_millis(500);
-/// Default pairs: 7 × 2 × 2.5 s = 35 s of load, so a comparison takes under 40 s.
-pub(crate) const DEFAULT_PAIRS: usize = 7;
+pub(crate) const DEFAULT_SLICE: Duration = Duration::from_millis(1250);
+/// Default discarded warm-up before each slice (a slice starts with fresh connections).
+pub(crate) const DEFAULT_SLICE_WARMUP: Duration = Duration::from_millis(250);
+/// Default pairs: 12 × 2 × 1.5 s = 36 s of load, so a comparison takes under 40 s. Twelve
+/// pairs rather than seven longer ones: the p99 test is a vote of the pairs (a sign test),
+/// which with 12 pairs can be significant with one pair against B (p = 0.3 %), while with 7
+/// every pair must vote the same way (p = 0.8 %), so one noise burst would hide a regression.
+pub(crate) const DEFAULT_PAIRS: usize = 12;
 
 /// What `perfgate ab` was asked to do.
 #[derive(Debug, Clone)]
@@ -150,6 +155,7 @@ pub(crate) fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppErro
     let Slices {
         measured,
         table: slices,
+        tails,
         interrupted,
     } = run_slices(&slots, [&a, &b], args, registry)?;
 
@@ -173,13 +179,17 @@ pub(crate) fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppErro
     // A comparison cut short by a signal is aborted (exit 3), whatever its pairs say.
     b_m.aborted |= interrupted;
     let opts = CompareOptions::from_spec(&plan.baseline, &args.tolerances, args.strict);
-    let metrics = paired::compare_slices(&slices, |m| ab_tolerance(m, &args.tolerances));
+    let metrics =
+        paired::compare_slices(&slices, &tails, seed, |m| ab_tolerance(m, &args.tolerances));
     let verdict = paired::ab_verdict(&metrics, args.strict);
     let (reasons, notes) = paired::reasons_and_notes(&metrics, args.strict);
     let ab = AbResult {
         method: format!(
             "randomized interleaved slices (Abedi & Brecht, ICPE 2017); paired t on per-pair \
-             log ratios B/A (error rate: differences in points), 95 % interval, {} pairs",
+             log ratios B/A for p50 and throughput (error rate: differences in points), 95 % \
+             t interval; p99 pooled over each side's slices, 95 % paired-bootstrap interval \
+             ({} resamples of whole pairs); {} pairs",
+            pooled_tail::RESAMPLES,
             args.pairs
         ),
         seed,
@@ -221,10 +231,12 @@ pub(crate) fn ab(args: &AbArgs, registry: &Registry) -> Result<ExitCode, AppErro
 }
 
 /// What the slices measured: each slice's measurement with its side, the per-slice numbers
-/// for `ab.slices`, and whether a signal cut the schedule short.
+/// for `ab.slices`, each slice's successful latencies (for the pooled p99, in the order of
+/// `table`), and whether a signal cut the schedule short.
 struct Slices {
     measured: Vec<(Side, Measurement)>,
     table: Vec<AbSlice>,
+    tails: Vec<Counts>,
     interrupted: bool,
 }
 
@@ -239,6 +251,7 @@ fn run_slices(
     let mut out = Slices {
         measured: Vec::new(),
         table: Vec::new(),
+        tails: Vec::new(),
         interrupted: false,
     };
     for slot in slots {
@@ -263,6 +276,15 @@ fn run_slices(
             }
         }
         let m = measure_watched(&side.plan, side, args, registry).map_err(failed)?;
+        // A histogram that does not decode leaves the slice without latencies: its pair is
+        // left out of the pooled p99 (and with fewer than two pairs, p99 has no data).
+        out.tails.push(
+            m.histograms
+                .get(TOTAL_KEY)
+                .and_then(|h| decode_histogram(h).ok())
+                .map(|h| pooled_tail::counts(&h))
+                .unwrap_or_default(),
+        );
         let t = &m.totals;
         out.table.push(AbSlice {
             index: slot.index,
@@ -411,7 +433,7 @@ fn clock_seed() -> u64 {
 /// for latency and throughput (the error rate keeps its usual default in points). The
 /// scenario's `baseline.tolerance` is for a stored baseline taken at another time, which must
 /// absorb run-to-run drift; interleaved pairs cancel that drift, so the paired interval is
-/// narrow (about ±1.5 % for p50 at the default 7 pairs) and a tighter tolerance still never
+/// narrow (about ±1.5 % for p50 at 7 pairs of 2 s) and a tighter tolerance still never
 /// fails A against A while catching a +10 % B.
 fn ab_tolerance(m: TolMetric, overrides: &[(TolMetric, TolValue)]) -> TolValue {
     if let Some((_, v)) = overrides.iter().rev().find(|(o, _)| *o == m) {

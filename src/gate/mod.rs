@@ -17,6 +17,7 @@ pub(crate) mod baseline;
 pub(crate) mod compare;
 pub(crate) mod noise;
 pub(crate) mod paired;
+pub(crate) mod pooled_tail;
 pub(crate) mod power;
 pub(crate) mod reasons;
 pub(crate) mod stats;

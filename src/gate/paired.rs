@@ -2,7 +2,8 @@
 //! runs first in each pair, drawn from a seeded generator; where each slice starts, warms up
 //! and is measured) and the paired test on the per-pair differences of log metrics, with a
 //! confidence interval for the ratio B/A held against a tolerance (tri-state: regressed /
-//! unchanged / inconclusive, or improved).
+//! unchanged / inconclusive, or improved). p99 is compared from pooled requests instead
+//! (`gate::pooled_tail`).
 //!
 //! The design follows randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017):
 //! both sides see the same machine noise, because their slices alternate in random order,
@@ -10,6 +11,7 @@
 
 use std::time::Duration;
 
+use super::pooled_tail::{compare_tail, judge_tail, min_tail_pairs, Counts};
 use crate::exit::ExitCode;
 use crate::result::{
     AbMetric, AbResult, AbSlice, ComparisonVerdict, MetricVerdict, RunResult, Side, Verdict,
@@ -230,14 +232,31 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Compares B against A over `slices` (each pair's A and B slice matched by `pair`), one row
-/// per compared metric, each judged against `tolerance(metric)`. A metric with fewer than two
-/// pairs holding data on both sides (no successful response in a slice) is `no_data`.
+/// per compared metric, each judged against `tolerance(metric)`. p50, throughput and the error
+/// rate are paired per pair ([`paired`]); p99 is pooled: each side's p99 over all the
+/// successful latencies of its slices (`tails`, one entry per slice in the order of `slices`),
+/// with a paired-bootstrap interval seeded with `seed` ([`pooled_tail`]). A metric with fewer
+/// than two pairs holding data on both sides (no successful response in a slice) is `no_data`.
 pub(crate) fn compare_slices(
     slices: &[AbSlice],
+    tails: &[Counts],
+    seed: u64,
     tolerance: impl Fn(TolMetric) -> TolValue,
 ) -> Vec<AbMetric> {
     let pairs = slices.iter().map(|s| s.pair + 1).max().unwrap_or(0);
     let of = |side: Side, pair: usize| slices.iter().find(|s| s.side == side && s.pair == pair);
+    let none = Counts::new();
+    let tail_of = |side: Side, pair: usize| {
+        slices
+            .iter()
+            .position(|s| s.side == side && s.pair == pair)
+            .and_then(|i| tails.get(i))
+            .unwrap_or(&none)
+    };
+    let tail_pairs: Vec<(&Counts, &Counts)> = (0..pairs)
+        .filter(|&p| of(Side::A, p).is_some() && of(Side::B, p).is_some())
+        .map(|p| (tail_of(Side::A, p), tail_of(Side::B, p)))
+        .collect();
     AB_METRICS
         .iter()
         .map(|&(metric, unit, worse)| {
@@ -270,15 +289,28 @@ pub(crate) fn compare_slices(
                 tolerance: tol.to_string(),
                 pairs: 0,
                 verdict: MetricVerdict::NoData,
+                p_value: None,
             };
-            if let Some(e) = paired(&values, worse) {
+            let mut tail_verdict = None;
+            let estimate = if metric == TolMetric::P99 {
+                compare_tail(&tail_pairs, 0.99, seed).map(|t| {
+                    // The pooled p99s themselves, in ms: what the estimate is the ratio of.
+                    (row.a, row.b) = (t.a_us as f64 / 1e3, t.b_us as f64 / 1e3);
+                    tail_verdict = Some(judge_tail(&t, tol_value));
+                    row.p_value = Some(t.p_heavier);
+                    t.estimate
+                })
+            } else {
+                paired(&values, worse)
+            };
+            if let Some(e) = estimate {
                 let pct = |x: f64| (x - 1.0) * 100.0;
                 (row.change, row.ci_low, row.ci_high) = match worse {
                     Worse::HigherPoints => (e.estimate, e.ci_low, e.ci_high),
                     _ => (pct(e.estimate), pct(e.ci_low), pct(e.ci_high)),
                 };
                 row.pairs = e.pairs;
-                row.verdict = judge(&e, worse, tol_value);
+                row.verdict = tail_verdict.unwrap_or_else(|| judge(&e, worse, tol_value));
             }
             row
         })
@@ -314,18 +346,60 @@ pub(crate) fn ab_verdict(metrics: &[AbMetric], strict: bool) -> ComparisonVerdic
     }
 }
 
+/// A p-value as a percentage that keeps its first significant digit: `1.9 %`, `0.02 %`.
+fn pct(p: f64) -> String {
+    let x = p * 100.0;
+    if x >= 1.0 {
+        format!("{x:.1} %")
+    } else if x >= 0.1 {
+        format!("{x:.2} %")
+    } else {
+        format!("{x:.3} %")
+    }
+}
+
 /// What to say about each metric that was not plainly unchanged: the reasons that fail the
 /// run (first), and notes for the rest.
 pub(crate) fn reasons_and_notes(metrics: &[AbMetric], strict: bool) -> (Vec<String>, Vec<String>) {
     let mut reasons = Vec::new();
     let mut notes = Vec::new();
     for m in metrics {
+        if m.p_value.is_some() && m.pairs < min_tail_pairs() {
+            notes.push(format!(
+                "{} cannot regress with {} pairs: the vote of the pairs needs at least {} to be \
+                 significant (--pairs)",
+                m.metric,
+                m.pairs,
+                min_tail_pairs()
+            ));
+        }
         let d = describe(m);
         match m.verdict {
             MetricVerdict::Regressed => reasons.push(format!(
-                "{d} against A: beyond the {} tolerance over {} pairs (A/B)",
-                m.tolerance, m.pairs
+                "{d} against A: beyond the {} tolerance over {} pairs{} (A/B)",
+                m.tolerance,
+                m.pairs,
+                m.p_value
+                    .map(|p| format!(
+                        ", B's tail heavier in the vote of the pairs (p = {})",
+                        pct(p)
+                    ))
+                    .unwrap_or_default()
             )),
+            MetricVerdict::Inconclusive if m.p_value.is_some() => {
+                let s = format!(
+                    "{d} against A: inconclusive at the {} tolerance (the vote of the pairs for \
+                     a heavier tail of B: p = {}{})",
+                    m.tolerance,
+                    pct(m.p_value.unwrap_or(1.0)),
+                    if strict { "" } else { "; --strict fails it" }
+                );
+                if strict {
+                    reasons.push(s);
+                } else {
+                    notes.push(s);
+                }
+            }
             MetricVerdict::NoData => reasons.push(format!("{d} (A/B)")),
             MetricVerdict::Inconclusive => {
                 let s = format!(
@@ -561,21 +635,36 @@ mod tests {
         }
     }
 
+    /// Each slice's latencies: 98 requests at its p50, 2 at its p99 (none without a success).
+    fn tails(slices: &[AbSlice]) -> Vec<Counts> {
+        slices
+            .iter()
+            .map(|s| match s.p50_ms > 0.0 {
+                true => vec![((s.p50_ms * 1e3) as u64, 98), ((s.p99_ms * 1e3) as u64, 2)],
+                false => Vec::new(),
+            })
+            .collect()
+    }
+
     #[test]
     fn slices_compare_pair_by_pair_and_say_why() {
         let mut slices = Vec::new();
-        for (p, noise) in [1.0, 1.3, 0.9, 1.1, 1.2].into_iter().enumerate() {
+        for (p, noise) in [1.0, 1.3, 0.9, 1.1, 1.2, 0.95, 1.05]
+            .into_iter()
+            .enumerate()
+        {
             slices.push(slice(p, Side::A, 10.0 * noise, 40.0 * noise));
             slices.push(slice(p, Side::B, 10.05 * noise, 60.0 * noise));
         }
-        let rows = compare_slices(&slices, |m| m.default_tolerance());
+        let rows = compare_slices(&slices, &tails(&slices), 1, |m| m.default_tolerance());
         let row = |name: &str| rows.iter().find(|r| r.metric == name).unwrap();
         assert_eq!(row("p50").verdict, MetricVerdict::Unchanged);
         assert_eq!(row("p99").verdict, MetricVerdict::Regressed);
         assert!((row("p99").change - 50.0).abs() < 1e-6, "{:?}", row("p99"));
         assert!(
-            (row("p99").a - 44.0).abs() < 1e-9,
-            "the median of A's slices"
+            (row("p99").a - 42.0).abs() < 1e-9,
+            "A's p99 over all its slices' requests: {:?}",
+            row("p99")
         );
         assert_eq!(row("throughput").verdict, MetricVerdict::Unchanged);
         assert_eq!(row("error_rate").verdict, MetricVerdict::Unchanged);
@@ -586,6 +675,13 @@ mod tests {
             reasons[0].starts_with("B p99 +50.0 % [+50.0 %, +50.0 %] against A: beyond the 10%"),
             "{reasons:?}"
         );
+        // Seven pairs, all voting for a heavier tail of B: p = 1/128.
+        assert!(
+            reasons[0].ends_with("vote of the pairs (p = 0.78 %) (A/B)"),
+            "{reasons:?}"
+        );
+        assert_eq!(row("p99").p_value, Some(1.0 / 128.0));
+        assert_eq!(row("p50").p_value, None);
     }
 
     #[test]
@@ -598,7 +694,7 @@ mod tests {
             slices.push(slice(p, Side::A, a, 40.0));
             slices.push(slice(p, Side::B, b, 40.0));
         }
-        let rows = compare_slices(&slices, |m| m.default_tolerance());
+        let rows = compare_slices(&slices, &tails(&slices), 1, |m| m.default_tolerance());
         assert_eq!(
             rows[0].verdict,
             MetricVerdict::Inconclusive,
@@ -609,6 +705,12 @@ mod tests {
         let (reasons, notes) = reasons_and_notes(&rows, false);
         assert!(
             reasons.is_empty() && notes[0].contains("--strict fails it"),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n
+                == "p99 cannot regress with 3 pairs: the vote of the pairs needs at least 7 to \
+                    be significant (--pairs)"),
             "{notes:?}"
         );
         assert_eq!(ab_verdict(&rows, true), ComparisonVerdict::Fail);
@@ -626,7 +728,7 @@ mod tests {
             slices.push(slice(p, Side::A, 10.0, 40.0));
             slices.push(slice(p, Side::B, 0.0, 0.0));
         }
-        let rows = compare_slices(&slices, |m| m.default_tolerance());
+        let rows = compare_slices(&slices, &tails(&slices), 1, |m| m.default_tolerance());
         assert_eq!(rows[0].verdict, MetricVerdict::NoData);
         assert_eq!(ab_verdict(&rows, false), ComparisonVerdict::Fail);
     }

@@ -100,14 +100,16 @@ pub struct AbMetric {
     /// Unit of `a` and `b`: `ms`, `rps` or `ratio`.
     #[schemars(extend("enum" = ["ms", "rps", "ratio"]))]
     pub unit: String,
-    /// Median over A's slices.
+    /// Median over A's slices (p99: the p99 of all A's slices' requests pooled).
     pub a: f64,
-    /// Median over B's slices.
+    /// Median over B's slices (p99: the p99 of all B's slices' requests pooled).
     pub b: f64,
-    /// The paired estimate of B's change: percent (from the geometric mean of the per-pair
-    /// ratios B/A), or percentage points for the error rate. 0 when `no_data`.
+    /// The estimate of B's change: percent (from the geometric mean of the per-pair ratios
+    /// B/A; p99: the ratio of the pooled p99s), or percentage points for the error rate. 0
+    /// when `no_data`.
     pub change: f64,
-    /// The lower end of the 95 % confidence interval of `change`, same unit.
+    /// The lower end of the 95 % confidence interval of `change`, same unit (p99: a paired
+    /// bootstrap over the pairs).
     pub ci_low: f64,
     /// The upper end of that interval.
     pub ci_high: f64,
@@ -117,4 +119,8 @@ pub struct AbMetric {
     pub pairs: usize,
     /// B against A, held against the tolerance.
     pub verdict: MetricVerdict,
+    /// p99 only: the exact one-sided p-value of the vote of the pairs that B's tail is heavier
+    /// (a sign test; see `method`). Absent for the other metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
 }
