@@ -63,29 +63,24 @@ fn record(c: &mut Criterion) {
 /// One window's batch from one worker: `requests` recorded into each of `names` requests.
 fn batch(window: u32, names: usize, requests: usize) -> Batch {
     let lat = latencies(requests);
-    let stats = (0..names)
-        .map(|_| {
-            let mut s = ReqStats::new();
-            for l in &lat {
-                s.record(*l, &Outcome::ok(200, 2));
-            }
-            s
-        })
-        .collect();
-    Batch {
-        window,
-        stats,
-        dropped: 0,
-        samples: Vec::new(),
+    let mut b = Batch::new(window);
+    for req in 0..names {
+        for l in &lat {
+            b.record(req, *l, &Outcome::ok(200, 2));
+        }
     }
+    b
 }
 
 fn merge(c: &mut Criterion) {
     let mut g = c.benchmark_group("merge");
-    let one = batch(0, 1, 2_000);
+    let mut one = ReqStats::new();
+    for l in latencies(2_000) {
+        one.record(l, &Outcome::ok(200, 2));
+    }
     g.bench_function("ReqStats::merge (2k samples)", |b| {
         let mut acc = ReqStats::new();
-        b.iter(|| acc.merge(black_box(&one.stats[0])))
+        b.iter(|| acc.merge(black_box(&one)))
     });
     // A 64-worker second with 3 requests each: absorb every batch, then close the window.
     let names: Vec<String> = ["list", "create", "get"].map(String::from).to_vec();
@@ -112,7 +107,7 @@ fn merge(c: &mut Criterion) {
                     .iter()
                     .map(|w| Batch {
                         window: w.window,
-                        stats: w.stats.clone(),
+                        events: w.events.clone(),
                         dropped: 0,
                         samples: Vec::new(),
                     })

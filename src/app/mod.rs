@@ -8,6 +8,7 @@ mod ab_cmd;
 mod baseline_cmd;
 mod compare_cmd;
 mod demo_cmd;
+pub(crate) mod fdlimit;
 mod measure;
 mod merge_cmd;
 mod output;

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::recorder::{Batch, StatsPool};
+use super::recorder::{Batch, EventPool};
 use super::stats::ReqStats;
 use crate::result::histogram::encode_histogram;
 use crate::result::{
@@ -87,8 +87,8 @@ pub struct Aggregator {
     stages: Vec<Acc>,
     warmup: Acc,
     samples: BTreeMap<(usize, ErrorClass), Vec<(String, u64)>>,
-    /// Where absorbed batches' stats go back to, emptied, for the workers' next windows.
-    pool: Option<StatsPool>,
+    /// Where absorbed batches' event buffers go back to, emptied, for the workers' next ones.
+    pool: Option<EventPool>,
     late_batches: u64,
 }
 
@@ -113,8 +113,8 @@ impl Aggregator {
         }
     }
 
-    /// Hands every absorbed batch's stats back to `pool` (see [`StatsPool`]).
-    pub(crate) fn recycle_into(&mut self, pool: StatsPool) {
+    /// Hands every absorbed batch's event buffer back to `pool` (see [`EventPool`]).
+    pub(crate) fn recycle_into(&mut self, pool: EventPool) {
         self.pool = Some(pool);
     }
 
@@ -132,17 +132,20 @@ impl Aggregator {
                 list.push((sample.message.clone(), sample.count));
             }
         }
+        let n = self.names.len();
         if b.window < self.next_to_close {
-            self.amend(b.window, &b.stats, b.dropped);
+            self.amend(b.window, &b.stats(n), b.dropped);
         } else {
-            let n = self.names.len();
-            self.open
-                .entry(b.window)
-                .or_insert_with(|| Acc::new(n))
-                .add(&b.stats, b.dropped);
+            let acc = self.open.entry(b.window).or_insert_with(|| Acc::new(n));
+            for e in &b.events {
+                if let Some(s) = acc.stats.get_mut(e.request()) {
+                    e.fold_into(s);
+                }
+            }
+            acc.dropped += b.dropped;
         }
         if let Some(pool) = &self.pool {
-            pool.give(b.stats);
+            pool.give(b.events);
         }
     }
 

@@ -17,7 +17,11 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-/// Read buffer per connection; grows (only while parsing a head) up to [`MAX_HEAD`].
+/// Read buffer a connection starts with: small answers (most) never need more, and ten
+/// thousand idle connections stay small.
+const MIN_BUF: usize = 2 * 1024;
+/// Read buffer a connection grows to while answers fill it (large bodies take fewer reads);
+/// only a response head grows it further, up to [`MAX_HEAD`].
 const BUF: usize = 16 * 1024;
 /// Largest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -93,7 +97,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
     pub(super) fn new(stream: S) -> Self {
         H1Conn {
             stream,
-            buf: vec![0; BUF],
+            buf: vec![0; MIN_BUF],
             start: 0,
             end: 0,
             reason: String::new(),
@@ -128,6 +132,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
         }
         let n = self.stream.read(&mut self.buf[self.end..]).await?;
         self.end += n;
+        if self.end == self.buf.len() && self.buf.len() < BUF {
+            // The answer filled the room it had: it needs more than a small buffer.
+            self.buf.resize((self.buf.len() * 2).min(BUF), 0);
+        }
         Ok(n)
     }
 
