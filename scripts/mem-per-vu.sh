@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tracks perfgate's memory per virtual user: peak RSS of the generator for closed-model runs of
-# N virtual users with 1 s think time against `perfgate demo-server` in a separate process (so
+# N virtual users (reached in 1-second steps of N/5, then held) with 1 s think time against `perfgate demo-server` in a separate process (so
 # the server's own memory is not counted), and the bytes per VU above a 1-VU run.
 #
 # Usage: scripts/mem-per-vu.sh [--duration SECONDS] [--no-build] [VUS ...]   (default 1000 10000 20000)
@@ -61,6 +61,15 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$URL" ]] || { echo "demo server did not start" >&2; exit 3; }
 
+# Stages that open the connections in five steps of a second (a listen backlog takes a few
+# thousand at once; more are dropped and retried seconds later).
+ramp() {
+    local step
+    for step in 1 2 3 4; do
+        echo "    - { concurrency: $(( ($1 * step + 4) / 5 )), duration: 1s }"
+    done
+}
+
 # One closed-model run of $1 VUs; prints "peak_rss_kib exit_code requests".
 measure() {
     local vus=$1 sc="$TMP/vus-$1.yaml" out="$TMP/out-$1"
@@ -77,6 +86,7 @@ load:
   model: closed
   think_time: 1s
   stages:
+$(ramp "$vus")
     - { concurrency: $vus, duration: ${DURATION}s }
 EOF
     local code=0

@@ -8,6 +8,7 @@ mod client_truth;
 mod counted;
 mod engine;
 mod faults;
+mod fd_limit;
 mod gate_cli;
 mod input_truth;
 mod scenario_errors;
