@@ -1,6 +1,7 @@
-//! Benchmarks of the paths every request or window goes through: recording into a
-//! histogram, merging windows, parsing a scenario, and one in-process call through the whole
-//! engine (worker loop, recorder, aggregator), measured per request. Each is short enough for
+//! Benchmarks of the paths every request or window goes through: a worker's record (one
+//! event appended), the aggregator's record into a histogram, merging windows, parsing a
+//! scenario, and one in-process call through the whole engine (worker loop, recorder,
+//! aggregator), measured per request. Each is short enough for
 //! `cargo bench --bench hot_paths -- --quick`. The HTTP path is held against wrk by
 //! `scripts/bench-vs-wrk.sh`, not here.
 
@@ -46,6 +47,16 @@ fn record(c: &mut Criterion) {
         b.iter(|| {
             for l in &lat {
                 s.record(black_box(*l), &ok);
+            }
+        })
+    });
+    // What a worker does per request: append a 24-byte event (the aggregator folds it).
+    g.bench_function("Batch::record ok x4096", |b| {
+        let mut batch = Batch::new(0);
+        b.iter(|| {
+            batch.events.clear();
+            for l in &lat {
+                batch.record(0, black_box(*l), &ok);
             }
         })
     });

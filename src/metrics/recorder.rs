@@ -107,7 +107,7 @@ impl Holds {
 const POOL_CAP: usize = 256;
 
 /// Full-size event buffers handed back by the aggregator, so that a busy worker's next batch
-/// reuses one instead of allocating. Only buffers of [`EVENTS_PER_BATCH`] or more are kept
+/// reuses one instead of allocating. Only buffers of `EVENTS_PER_BATCH` (256) or more are kept
 /// (an idle worker's few events are a small allocation once per window); memory stays at a
 /// few MiB at most, however many workers. Locked once per full batch, never per request.
 #[derive(Clone, Default)]
@@ -279,7 +279,7 @@ impl Recorder {
             return;
         }
         let fresh = match &self.pool {
-            Some(pool) if self.batch.events.capacity() >= EVENTS_PER_BATCH => pool.take(),
+            Some(pool) if self.batch.events.len() >= EVENTS_PER_BATCH => pool.take(),
             _ => Vec::new(),
         };
         let batch = Batch {

@@ -557,6 +557,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_read_buffer_stays_small_until_an_answer_fills_it() {
+        let small = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+        let body = vec![b'x'; 40 * 1024];
+        let mut big = b"HTTP/1.1 200 OK\r\nContent-Length: 40960\r\n\r\n".to_vec();
+        big.extend_from_slice(&body);
+        // Three small answers, then a large body that arrives as fast as it can be read.
+        let mut script = Script::new(&[&small, &small, &small]);
+        script.chunks.push_back(big);
+        let mut conn = H1Conn::new(script);
+        let get = b"GET / HTTP/1.1\r\n\r\n";
+        for _ in 0..3 {
+            let a = conn.exchange(get, false, &mut |_| {}).await;
+            assert_eq!(a.map(|a| a.bytes).ok(), Some(2));
+            assert_eq!(conn.buf.len(), MIN_BUF);
+        }
+        let mut got = 0;
+        let a = conn.exchange(get, false, &mut |d| got += d.len()).await;
+        assert_eq!(a.map(|a| a.bytes).ok(), Some(40 * 1024));
+        assert_eq!(got, 40 * 1024);
+        assert_eq!(conn.buf.len(), BUF);
+    }
+
+    #[tokio::test]
     async fn content_length_body_across_reads() {
         let (r, body) = run(&[
             b"HTTP/1.1 200 OK\r\nConte",
