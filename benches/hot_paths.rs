@@ -1,6 +1,7 @@
-//! Benchmarks of the paths every request or window goes through: recording into a
-//! histogram, merging windows, parsing a scenario, and one in-process call through the whole
-//! engine (worker loop, recorder, aggregator), measured per request. Each is short enough for
+//! Benchmarks of the paths every request or window goes through: a worker's record (one
+//! event appended), the aggregator's record into a histogram, merging windows, parsing a
+//! scenario, and one in-process call through the whole engine (worker loop, recorder,
+//! aggregator), measured per request. Each is short enough for
 //! `cargo bench --bench hot_paths -- --quick`. The HTTP path is held against wrk by
 //! `scripts/bench-vs-wrk.sh`, not here.
 
@@ -49,6 +50,16 @@ fn record(c: &mut Criterion) {
             }
         })
     });
+    // What a worker does per request: append a 24-byte event (the aggregator folds it).
+    g.bench_function("Batch::record ok x4096", |b| {
+        let mut batch = Batch::new(0);
+        b.iter(|| {
+            batch.events.clear();
+            for l in &lat {
+                batch.record(0, black_box(*l), &ok);
+            }
+        })
+    });
     g.bench_function("ReqStats::record 1% 5xx x4096", |b| {
         let mut s = ReqStats::new();
         b.iter(|| {
@@ -63,30 +74,25 @@ fn record(c: &mut Criterion) {
 /// One window's batch from one worker: `requests` recorded into each of `names` requests.
 fn batch(window: u32, names: usize, requests: usize) -> Batch {
     let lat = latencies(requests);
-    let stats = (0..names)
-        .map(|_| {
-            let mut s = ReqStats::new();
-            for l in &lat {
-                s.record(*l, &Outcome::ok(200, 2));
-            }
-            s
-        })
-        .collect();
-    Batch {
-        window,
-        phase: Some(0),
-        stats,
-        dropped: 0,
-        samples: Vec::new(),
+    let mut b = Batch::new(window);
+    b.phase = Some(0);
+    for req in 0..names {
+        for l in &lat {
+            b.record(req, *l, &Outcome::ok(200, 2));
+        }
     }
+    b
 }
 
 fn merge(c: &mut Criterion) {
     let mut g = c.benchmark_group("merge");
-    let one = batch(0, 1, 2_000);
+    let mut one = ReqStats::new();
+    for l in latencies(2_000) {
+        one.record(l, &Outcome::ok(200, 2));
+    }
     g.bench_function("ReqStats::merge (2k samples)", |b| {
         let mut acc = ReqStats::new();
-        b.iter(|| acc.merge(black_box(&one.stats[0])))
+        b.iter(|| acc.merge(black_box(&one)))
     });
     // A 64-worker second with 3 requests each: absorb every batch, then close the window.
     let names: Vec<String> = ["list", "create", "get"].map(String::from).to_vec();
@@ -115,7 +121,7 @@ fn merge(c: &mut Criterion) {
                     .map(|w| Batch {
                         window: w.window,
                         phase: w.phase,
-                        stats: w.stats.clone(),
+                        events: w.events.clone(),
                         dropped: 0,
                         samples: Vec::new(),
                     })

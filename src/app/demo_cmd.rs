@@ -25,6 +25,8 @@ pub(crate) fn demo_server(args: &DemoServerArgs) -> Result<ExitCode, AppError> {
             "--error-rate is a fraction from 0 to 1".into(),
         ));
     }
+    // One descriptor per client connection: as many as the hard limit allows.
+    let _ = super::fdlimit::raise();
     let server = DemoServer::start(args.addr, args.options.clone())
         .map_err(|e| AppError::Run(format!("cannot listen on {}: {e}", args.addr)))?;
     let rt = tokio::runtime::Builder::new_current_thread()

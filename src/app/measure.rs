@@ -347,6 +347,8 @@ pub(crate) fn measure_as_asked(
     registry: &Registry,
     args: &RunArgs,
 ) -> Result<Measurement, AppError> {
+    // Before the load: the soft open-files limit raised, and a load that cannot fit refused.
+    super::fdlimit::ensure(plan, args.base_url.is_some())?;
     let repeat = args.repeat.unwrap_or(plan.baseline.repeat).max(1);
     let mut runs = Vec::new();
     for i in 0..repeat {

@@ -9,6 +9,7 @@ mod baseline_cmd;
 mod compare_cmd;
 mod demo_cmd;
 mod distributed;
+pub(crate) mod fdlimit;
 mod measure;
 mod merge_cmd;
 mod output;

@@ -9,6 +9,8 @@
 //! whatever is still in flight then is cut off and counted as `interrupted`. A window closes only when its second is over (plus
 //! a little slack) and no worker still holds data for it.
 
+#[cfg(test)]
+mod footprint_tests;
 pub mod schedule;
 pub mod segment;
 #[cfg(test)]
@@ -31,7 +33,7 @@ pub use stop::StopSignal;
 pub(crate) use worker::Picker;
 
 use crate::client::Target;
-use crate::metrics::{Aggregator, Batch, Holds, MetricsOutput, Recorder, StatsPool};
+use crate::metrics::{Aggregator, Batch, EventPool, Holds, MetricsOutput, Recorder};
 use crate::result::{LevelUnit, Window};
 use crate::scenario::{LoadPlan, Model};
 use schedule::Phase;
@@ -161,7 +163,7 @@ struct Workers<T> {
     weights: Vec<u32>,
     ctx: Arc<WorkerCtx>,
     tx: UnboundedSender<Batch>,
-    pool: StatsPool,
+    pool: EventPool,
     holds: Holds,
     /// Request names (by index).
     names: usize,
@@ -282,7 +284,7 @@ struct Feed {
     aggregator: Aggregator,
     rx: UnboundedReceiver<Batch>,
     holds: Holds,
-    pool: StatsPool,
+    pool: EventPool,
     start: Instant,
     tick: Interval,
     on_window: Option<WindowHook>,
@@ -295,7 +297,7 @@ impl Feed {
         start: Instant,
         on_window: Option<WindowHook>,
     ) -> Self {
-        let pool = StatsPool::new();
+        let pool = EventPool::new();
         aggregator.recycle_into(pool.clone());
         Feed {
             aggregator,

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::recorder::{Batch, StatsPool};
+use super::recorder::{Batch, EventPool};
 use super::stats::ReqStats;
 use crate::result::histogram::encode_histogram;
 use crate::result::{
@@ -110,8 +110,8 @@ pub struct Aggregator {
     stages: Vec<Acc>,
     warmup: Acc,
     samples: BTreeMap<(usize, ErrorClass), Vec<(String, u64)>>,
-    /// Where absorbed batches' stats go back to, emptied, for the workers' next windows.
-    pool: Option<StatsPool>,
+    /// Where absorbed batches' event buffers go back to, emptied, for the workers' next ones.
+    pool: Option<EventPool>,
     late_batches: u64,
 }
 
@@ -136,8 +136,8 @@ impl Aggregator {
         }
     }
 
-    /// Hands every absorbed batch's stats back to `pool` (see [`StatsPool`]).
-    pub(crate) fn recycle_into(&mut self, pool: StatsPool) {
+    /// Hands every absorbed batch's event buffer back to `pool` (see [`EventPool`]).
+    pub(crate) fn recycle_into(&mut self, pool: EventPool) {
         self.pool = Some(pool);
     }
 
@@ -155,10 +155,10 @@ impl Aggregator {
                 list.push((sample.message.clone(), sample.count));
             }
         }
+        let n = self.names.len();
         if b.window < self.next_to_close {
-            self.amend(b.window, b.phase, &b.stats, b.dropped);
+            self.amend(b.window, b.phase, &b.stats(n), b.dropped);
         } else {
-            let n = self.names.len();
             let parts = self.open.entry(b.window).or_default();
             let i = match parts.iter().position(|(p, _)| *p == b.phase) {
                 Some(i) => i,
@@ -167,10 +167,16 @@ impl Aggregator {
                     parts.len() - 1
                 }
             };
-            parts[i].1.add(&b.stats, b.dropped);
+            let acc = &mut parts[i].1;
+            for e in &b.events {
+                if let Some(s) = acc.stats.get_mut(e.request()) {
+                    e.fold_into(s);
+                }
+            }
+            acc.dropped += b.dropped;
         }
         if let Some(pool) = &self.pool {
-            pool.give(b.stats);
+            pool.give(b.events);
         }
     }
 

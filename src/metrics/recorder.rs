@@ -1,6 +1,10 @@
-//! The per-worker recorder: the hot path. Recording touches only this worker's memory; once
-//! per 1-second window the worker hands its data to the aggregator as one [`Batch`], and
-//! takes emptied stats for the next window from a [`StatsPool`] the aggregator refills.
+//! The per-worker recorder: the hot path. Recording touches only this worker's memory: each
+//! request is appended to a small buffer of 24-byte [`Event`]s, never to a histogram of the
+//! worker's own (a full HDR histogram per virtual user cost ~100 KiB each, 1 GiB at 10,000
+//! users). The worker hands the buffer to the aggregator as one [`Batch`] when its window
+//! ends, before it goes idle, or when the buffer is full ([`EVENTS_PER_BATCH`]); the
+//! aggregator folds the events into the window's stats and hands full-size buffers back
+//! through an [`EventPool`], so a busy worker reuses its buffers instead of allocating.
 //!
 //! So that no window closes while a worker still holds data for it, each recorder publishes
 //! the window it holds data for in one atomic ([`Holds`]), written only when that changes
@@ -14,8 +18,14 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
+use super::event::{self, Event};
 use super::stats::{Outcome, ReqStats};
 use crate::result::ErrorClass;
+
+/// Requests a recorder buffers before it hands them over within the same window: a busy
+/// worker sends a batch every this many requests (6 KiB of events), an idle one at most one
+/// per window it was active in.
+pub(crate) const EVENTS_PER_BATCH: usize = 256;
 
 /// Distinct error messages a recorder keeps per window, in all.
 const MAX_SAMPLES: usize = 16;
@@ -34,18 +44,38 @@ pub struct Sample {
     pub count: u64,
 }
 
-/// One worker's data for one window.
-#[derive(Debug)]
+/// One worker's data for one window (a worker may send several for the same window).
+#[derive(Debug, Default)]
 pub struct Batch {
     pub window: u32,
     /// The phase of the run's timeline (index of the engine's phases, the aggregator's
     /// spans) in which these requests started; `None`: attribute them by their window.
     pub phase: Option<u32>,
-    /// Indexed like the scenario's requests.
-    pub stats: Vec<ReqStats>,
+    /// The requests recorded, in the order they completed.
+    pub events: Vec<Event>,
     /// Open model: arrivals dropped because `max_in_flight` was reached.
     pub dropped: u64,
     pub samples: Vec<Sample>,
+}
+
+impl Batch {
+    /// An empty batch for `window`.
+    pub fn new(window: u32) -> Self {
+        Batch {
+            window,
+            ..Batch::default()
+        }
+    }
+
+    /// Adds request `req` (an index into the scenario's requests) that took `latency_us`.
+    pub fn record(&mut self, req: usize, latency_us: u64, o: &Outcome) {
+        event::push(&mut self.events, req, latency_us, o);
+    }
+
+    /// The batch's requests as stats, `n` of them (indexed like the scenario's requests).
+    pub(crate) fn stats(&self, n: usize) -> Vec<ReqStats> {
+        event::fold(&self.events, n)
+    }
 }
 
 /// The windows every recorder holds data for, read by the aggregator before it closes a
@@ -76,62 +106,57 @@ impl Holds {
     }
 }
 
-/// Most stats sets a pool keeps; beyond that, returned sets are freed.
-const POOL_CAP: usize = 4096;
+/// Most buffers a pool keeps; beyond that, returned buffers are freed.
+const POOL_CAP: usize = 256;
 
-/// Emptied per-window stats handed back by the aggregator, so a worker's next window reuses
-/// histograms that have already grown to size instead of allocating (and resizing) new ones
-/// every second. Memory stays at about one set per worker, however long the run. Locked once
-/// per window and worker, never per request.
+/// Full-size event buffers handed back by the aggregator, so that a busy worker's next batch
+/// reuses one instead of allocating. Only buffers of `EVENTS_PER_BATCH` (256) or more are kept
+/// (an idle worker's few events are a small allocation once per window); memory stays at a
+/// few MiB at most, however many workers. Locked once per full batch, never per request.
 #[derive(Clone, Default)]
-pub struct StatsPool(Arc<Mutex<Vec<Vec<ReqStats>>>>);
+pub struct EventPool(Arc<Mutex<Vec<Vec<Event>>>>);
 
-impl StatsPool {
+impl EventPool {
     pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    /// An empty set of `n` stats: a recycled one when there is one.
-    pub(crate) fn take(&self, n: usize) -> Vec<ReqStats> {
+    /// An empty buffer for a full batch: a recycled one when there is one.
+    pub(crate) fn take(&self) -> Vec<Event> {
         let reused = self.0.lock().ok().and_then(|mut p| p.pop());
-        match reused {
-            Some(s) if s.len() == n => s,
-            _ => (0..n).map(|_| ReqStats::new()).collect(),
-        }
+        reused.unwrap_or_else(|| Vec::with_capacity(EVENTS_PER_BATCH))
     }
 
-    /// Empties `stats` and keeps them for [`StatsPool::take`].
-    pub(crate) fn give(&self, mut stats: Vec<ReqStats>) {
-        stats.iter_mut().for_each(ReqStats::reset);
+    /// Empties `events` and keeps it for [`EventPool::take`] when it is full-size.
+    pub(crate) fn give(&self, mut events: Vec<Event>) {
+        if events.capacity() < EVENTS_PER_BATCH {
+            return;
+        }
+        events.clear();
         if let Ok(mut p) = self.0.lock() {
             if p.len() < POOL_CAP {
-                p.push(stats);
+                p.push(events);
             }
         }
     }
 
-    /// Sets held now.
+    /// Buffers held now.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.0.lock().map(|p| p.len()).unwrap_or(0)
     }
-
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
+/// One worker's recorder: its current window's events and counters, and what it takes to
+/// hand them over.
 pub struct Recorder {
-    window: u32,
-    /// The phase the requests being recorded started in (see [`Recorder::set_phase`]).
-    phase: Option<u32>,
-    stats: Vec<ReqStats>,
-    dropped: u64,
-    samples: Vec<Sample>,
+    /// The scenario's requests: an event for an index beyond is not recorded.
+    requests: usize,
+    /// The data held, for `batch.window`.
+    batch: Batch,
     dirty: bool,
     tx: UnboundedSender<Batch>,
-    pool: Option<StatsPool>,
+    pool: Option<EventPool>,
     /// Published window this recorder holds data for (`NOTHING` when clean).
     holding: Option<Arc<AtomicU32>>,
     /// The run's start, for the window of an interrupted request.
@@ -143,11 +168,8 @@ pub struct Recorder {
 impl Recorder {
     pub(crate) fn new(requests: usize, tx: UnboundedSender<Batch>) -> Self {
         Recorder {
-            window: 0,
-            phase: None,
-            stats: (0..requests).map(|_| ReqStats::new()).collect(),
-            dropped: 0,
-            samples: Vec::new(),
+            requests,
+            batch: Batch::new(0),
             dirty: false,
             tx,
             pool: None,
@@ -157,8 +179,8 @@ impl Recorder {
         }
     }
 
-    /// A recorder that takes each window's fresh stats from `pool`.
-    pub(crate) fn with_pool(requests: usize, tx: UnboundedSender<Batch>, pool: StatsPool) -> Self {
+    /// A recorder that takes the buffers for its full batches from `pool`.
+    pub(crate) fn with_pool(requests: usize, tx: UnboundedSender<Batch>, pool: EventPool) -> Self {
         let mut rec = Recorder::new(requests, tx);
         rec.pool = Some(pool);
         rec
@@ -174,9 +196,9 @@ impl Recorder {
 
     #[inline]
     fn enter(&mut self, window: u32) {
-        if window != self.window {
+        if window != self.batch.window {
             self.flush();
-            self.window = window;
+            self.batch.window = window;
         }
         if !self.dirty {
             self.dirty = true;
@@ -192,9 +214,9 @@ impl Recorder {
     /// phase. Costs a comparison per request; a flush once per phase change.
     #[inline]
     pub(crate) fn set_phase(&mut self, phase: u32) {
-        if self.phase != Some(phase) {
+        if self.batch.phase != Some(phase) {
             self.flush();
-            self.phase = Some(phase);
+            self.batch.phase = Some(phase);
         }
     }
 
@@ -208,14 +230,18 @@ impl Recorder {
     #[inline]
     pub(crate) fn record(&mut self, req: usize, window: u32, latency_us: u64, o: &Outcome) {
         self.in_flight = None;
-        self.enter(window);
-        if let Some(s) = self.stats.get_mut(req) {
-            s.record(latency_us, o);
+        if req >= self.requests {
+            return;
         }
+        self.enter(window);
+        self.batch.record(req, latency_us, o);
         if let Some(first) = &o.retry_of {
             self.sample(req, &first.outcome);
         }
         self.sample(req, o);
+        if self.batch.events.len() >= EVENTS_PER_BATCH {
+            self.flush();
+        }
     }
 
     /// Counts an error's message: each sampled (request, class, message) keeps its count.
@@ -224,8 +250,9 @@ impl Recorder {
         let (Some(class), Some(msg)) = (o.error, &o.message) else {
             return;
         };
+        let samples = &mut self.batch.samples;
         let mut same_key = 0;
-        for s in self.samples.iter_mut() {
+        for s in samples.iter_mut() {
             if s.request == req && s.class == class {
                 if s.message == msg.as_ref() {
                     s.count += 1;
@@ -234,8 +261,8 @@ impl Recorder {
                 same_key += 1;
             }
         }
-        if self.samples.len() < MAX_SAMPLES && same_key < MAX_SAMPLES_PER_KEY {
-            self.samples.push(Sample {
+        if samples.len() < MAX_SAMPLES && same_key < MAX_SAMPLES_PER_KEY {
+            samples.push(Sample {
                 request: req,
                 class,
                 message: msg.to_string(),
@@ -247,34 +274,35 @@ impl Recorder {
     /// Counts an arrival that was not sent because every in-flight slot was busy.
     pub(crate) fn dropped(&mut self, window: u32) {
         self.enter(window);
-        self.dropped += 1;
+        self.batch.dropped += 1;
     }
 
     /// Hands the held data to the aggregator when it belongs to a window before `window`:
     /// called before an idle wait, so that no window waits for a worker that is idle.
     #[inline]
     pub(crate) fn flush_before(&mut self, window: u32) {
-        if self.dirty && self.window < window {
+        if self.dirty && self.batch.window < window {
             self.flush();
         }
     }
 
-    /// Hands the current window's data to the aggregator (no-op when empty).
+    /// Hands the held data to the aggregator (no-op when empty). The next buffer is a
+    /// full-size one from the pool when this one filled up, else an empty one that grows
+    /// with the few events an idle worker records.
     pub(crate) fn flush(&mut self) {
         if !self.dirty {
             return;
         }
-        let n = self.stats.len();
         let fresh = match &self.pool {
-            Some(pool) => pool.take(n),
-            None => (0..n).map(|_| ReqStats::new()).collect(),
+            Some(pool) if self.batch.events.len() >= EVENTS_PER_BATCH => pool.take(),
+            _ => Vec::new(),
         };
         let batch = Batch {
-            window: self.window,
-            phase: self.phase,
-            stats: std::mem::replace(&mut self.stats, fresh),
-            dropped: std::mem::take(&mut self.dropped),
-            samples: std::mem::take(&mut self.samples),
+            window: self.batch.window,
+            phase: self.batch.phase,
+            events: std::mem::replace(&mut self.batch.events, fresh),
+            dropped: std::mem::take(&mut self.batch.dropped),
+            samples: std::mem::take(&mut self.batch.samples),
         };
         self.dirty = false;
         // The aggregator outlives every worker; if it is gone the run is over anyway.
@@ -295,7 +323,7 @@ impl Drop for Recorder {
             let window = self
                 .origin
                 .map(|o| (now.saturating_duration_since(o).as_micros() / 1_000_000) as u32)
-                .unwrap_or(self.window);
+                .unwrap_or(self.batch.window);
             let o = Outcome::error(
                 ErrorClass::Interrupted,
                 Cow::Borrowed("still in flight when the run was aborted"),
@@ -312,24 +340,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pooled_stats_come_back_empty_and_are_reused() {
+    fn a_busy_worker_hands_over_full_buffers_and_reuses_them() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let pool = StatsPool::new();
-        let mut rec = Recorder::with_pool(2, tx, pool.clone());
-        rec.record(1, 0, 40_000, &Outcome::ok(200, 5));
-        rec.record(1, 1, 100, &Outcome::ok(200, 5));
-        let first = rx.try_recv().expect("window 0 flushed");
-        assert_eq!((first.window, first.stats[1].requests()), (0, 1));
-        let grown = first.stats[1].hist.high();
-        pool.give(first.stats);
+        let pool = EventPool::new();
+        let holds = Holds::new();
+        let mut rec = Recorder::with_pool(2, tx, pool.clone()).watched(&holds, Instant::now());
+        let n = EVENTS_PER_BATCH * 2 + 3;
+        let record = |rec: &mut Recorder, from: usize, to: usize| {
+            for i in from..to {
+                rec.record(i % 2, 0, 100 + i as u64, &Outcome::ok(200, 5));
+            }
+        };
+        record(&mut rec, 0, EVENTS_PER_BATCH);
+        // A full batch of window 0 went out: nothing is held until the next request.
+        let first = rx.try_recv().expect("a full buffer is handed over");
+        assert_eq!((first.window, first.events.len()), (0, EVENTS_PER_BATCH));
+        assert_eq!(holds.oldest(), None);
+        let events = first.events.clone();
+        pool.give(first.events);
         assert_eq!(pool.len(), 1);
-        rec.record(1, 2, 100, &Outcome::ok(200, 5));
-        // Window 1 went out; window 2 records into the recycled (emptied, already grown) set.
-        let second = rx.try_recv().expect("window 1 flushed");
-        assert_eq!(second.stats[1].requests(), 1);
-        assert!(pool.is_empty());
-        assert_eq!(rec.stats[1].requests(), 1);
-        assert!(rec.stats[1].hist.high() >= grown);
+        record(&mut rec, EVENTS_PER_BATCH, n);
+        assert_eq!(holds.oldest(), Some(0));
+        // The next full buffer went out, and its successor came from the pool.
+        let second = rx.try_recv().expect("the second full buffer");
+        assert_eq!(second.events.len(), EVENTS_PER_BATCH);
+        assert_eq!(pool.len(), 0);
+        rec.record(0, 1, 100, &Outcome::ok(200, 5));
+        let rest = rx
+            .try_recv()
+            .expect("window 0 handed over when window 1 began");
+        assert_eq!((rest.window, rest.events.len()), (0, 3));
+        assert_eq!(rest.events.capacity(), EVENTS_PER_BATCH);
+        // Every request is in exactly one batch, with its own time.
+        let first = Batch {
+            events,
+            ..Batch::new(0)
+        };
+        let stats = [first.stats(2), second.stats(2), rest.stats(2)];
+        let total: u64 = stats.iter().flatten().map(ReqStats::requests).sum();
+        assert_eq!(total, n as u64);
+        let max = stats.iter().flatten().map(|s| s.hist.max()).max();
+        assert_eq!(max, Some(100 + n as u64 - 1));
+        // Small batches are not pooled; full ones are, up to the cap.
+        pool.give(Vec::with_capacity(4));
+        assert_eq!(pool.len(), 0);
+        pool.give(rest.events);
+        assert_eq!(pool.len(), 1);
     }
 
     #[test]
@@ -365,9 +421,10 @@ mod tests {
         rec.begin(0, origin);
         drop(rec);
         let b = rx.try_recv().expect("flushed on drop");
-        assert_eq!(b.stats[1].ok, 1);
-        assert_eq!(b.stats[0].errors[ErrorClass::Interrupted as usize], 1);
-        assert_eq!(b.stats[0].requests(), 1);
+        let stats = b.stats(2);
+        assert_eq!(stats[1].ok, 1);
+        assert_eq!(stats[0].errors[ErrorClass::Interrupted as usize], 1);
+        assert_eq!(stats[0].requests(), 1);
         assert_eq!(b.samples[0].class, ErrorClass::Interrupted);
         // A worker that finished its request is not charged an interrupted one.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -375,7 +432,7 @@ mod tests {
         rec.begin(0, origin);
         rec.record(0, 0, 100, &Outcome::ok(200, 0));
         drop(rec);
-        assert_eq!(rx.try_recv().map(|b| b.stats[0].requests()).ok(), Some(1));
+        assert_eq!(rx.try_recv().map(|b| b.events.len()).ok(), Some(1));
     }
 
     #[test]
@@ -389,11 +446,17 @@ mod tests {
         assert!(rx.try_recv().is_err(), "the same phase keeps collecting");
         rec.set_phase(1);
         let b = rx.try_recv().expect("phase 0 handed over");
-        assert_eq!((b.window, b.phase, b.stats[0].requests()), (0, Some(0), 2));
+        assert_eq!(
+            (b.window, b.phase, b.stats(1)[0].requests()),
+            (0, Some(0), 2)
+        );
         rec.record(0, 0, 100, &Outcome::ok(200, 0));
         drop(rec);
         let b = rx.try_recv().unwrap();
-        assert_eq!((b.window, b.phase, b.stats[0].requests()), (0, Some(1), 1));
+        assert_eq!(
+            (b.window, b.phase, b.stats(1)[0].requests()),
+            (0, Some(1), 1)
+        );
     }
 
     #[test]

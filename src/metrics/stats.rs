@@ -149,7 +149,7 @@ impl ReqStats {
     }
 
     #[inline]
-    fn record_one(&mut self, latency_us: u64, o: &Outcome) {
+    pub(super) fn record_one(&mut self, latency_us: u64, o: &Outcome) {
         let us = latency_us.clamp(1, MAX_LATENCY_US);
         // Recording cannot fail: auto-resize is on and the value is clamped.
         match o.error {
@@ -211,6 +211,7 @@ impl ReqStats {
         self.retries += other.retries;
     }
 
+    #[cfg(test)]
     pub(crate) fn reset(&mut self) {
         self.hist.reset();
         if let Some(f) = self.failed.as_mut() {

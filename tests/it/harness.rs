@@ -11,6 +11,7 @@ mod deploy;
 mod distributed;
 mod engine;
 mod faults;
+mod fd_limit;
 mod gate_cli;
 mod input_truth;
 mod monitor;

@@ -17,7 +17,11 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-/// Read buffer per connection; grows (only while parsing a head) up to [`MAX_HEAD`].
+/// Read buffer a connection starts with: small answers (most) never need more, and ten
+/// thousand idle connections stay small.
+const MIN_BUF: usize = 2 * 1024;
+/// Read buffer a connection grows to while answers fill it (large bodies take fewer reads);
+/// only a response head grows it further, up to [`MAX_HEAD`].
 const BUF: usize = 16 * 1024;
 /// Largest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -93,7 +97,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
     pub(super) fn new(stream: S) -> Self {
         H1Conn {
             stream,
-            buf: vec![0; BUF],
+            buf: vec![0; MIN_BUF],
             start: 0,
             end: 0,
             reason: String::new(),
@@ -128,6 +132,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1Conn<S> {
         }
         let n = self.stream.read(&mut self.buf[self.end..]).await?;
         self.end += n;
+        if self.end == self.buf.len() && self.buf.len() < BUF {
+            // The answer filled the room it had: it needs more than a small buffer.
+            self.buf.resize((self.buf.len() * 2).min(BUF), 0);
+        }
         Ok(n)
     }
 
@@ -546,6 +554,29 @@ mod tests {
             })
             .await;
         (r, body)
+    }
+
+    #[tokio::test]
+    async fn the_read_buffer_stays_small_until_an_answer_fills_it() {
+        let small = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+        let body = vec![b'x'; 40 * 1024];
+        let mut big = b"HTTP/1.1 200 OK\r\nContent-Length: 40960\r\n\r\n".to_vec();
+        big.extend_from_slice(&body);
+        // Three small answers, then a large body that arrives as fast as it can be read.
+        let mut script = Script::new(&[&small, &small, &small]);
+        script.chunks.push_back(big);
+        let mut conn = H1Conn::new(script);
+        let get = b"GET / HTTP/1.1\r\n\r\n";
+        for _ in 0..3 {
+            let a = conn.exchange(get, false, &mut |_| {}).await;
+            assert_eq!(a.map(|a| a.bytes).ok(), Some(2));
+            assert_eq!(conn.buf.len(), MIN_BUF);
+        }
+        let mut got = 0;
+        let a = conn.exchange(get, false, &mut |d| got += d.len()).await;
+        assert_eq!(a.map(|a| a.bytes).ok(), Some(40 * 1024));
+        assert_eq!(got, 40 * 1024);
+        assert_eq!(conn.buf.len(), BUF);
     }
 
     #[tokio::test]

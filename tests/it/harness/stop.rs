@@ -1,6 +1,7 @@
 //! Stop within a second under any load: the binary, signalled once it says the load has
 //! started, exits 3 within a second with a partial `result.json`, whether its workers call
-//! in-process functions that never wait or hundreds of them hit the file descriptor limit.
+//! in-process functions that never wait or hundreds of them wait on a listener that never
+//! accepts.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -66,9 +67,11 @@ fn sigint_stops_a_run_of_calls_that_never_wait_within_a_second() {
 }
 
 #[test]
-fn sigint_stops_500_users_out_of_file_descriptors_within_a_second() {
+fn sigint_stops_500_users_stuck_on_a_listener_that_never_accepts_within_a_second() {
     // A listener that never accepts: the first connections wait in its backlog with their
-    // request unanswered, the rest cannot even open a socket under `ulimit -n 64`.
+    // request unanswered, the rest wait for the handshake. `ulimit -n 600` leaves room for
+    // the 500 connections (a run that would run out of descriptors is refused before it
+    // starts: `harness::fd_limit`).
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -81,17 +84,16 @@ fn sigint_stops_500_users_out_of_file_descriptors_within_a_second() {
     );
     let mut child = spawn_running(
         &format!(
-            "ulimit -n 64 && exec '{}' run '{}' --quiet --no-report",
+            "ulimit -n 600 && exec '{}' run '{}' --quiet --no-report",
             perfgate(),
             path.display()
         ),
         dir.path(),
     );
     // Not a wait for the child (its readiness line said the load is running): this is the
-    // load the stop is tested under, a second of 500 users against the descriptor limit, in
-    // which some connections hang and many sockets cannot be opened. Neither is visible from
-    // outside in time: a test that signalled at the first hanging connection saw no failed
-    // socket() yet on a loaded machine.
+    // load the stop is tested under, a second of 500 users whose connections hang. It is not
+    // visible from outside in time: a test that signalled at the first hanging connection
+    // saw only some of them started on a loaded machine.
     std::thread::sleep(Duration::from_millis(1000));
     let (code, took) = interrupt(&mut child);
     drop(listener);
@@ -103,20 +105,10 @@ fn sigint_stops_500_users_out_of_file_descriptors_within_a_second() {
     let classes = &t["errors_by_class"];
     let n = |k: &str| classes[k].as_u64().unwrap();
     assert_eq!(t["requests"].as_u64(), Some(t["errors"].as_u64().unwrap()));
-    // Requests waiting on the listener were cut off after the grace period: interrupted.
-    assert!(n("interrupted") > 0, "{classes}");
-    // Failed socket()/connect() calls are counted as connect errors, with backoff: a few
-    // per user and second, not hundreds of thousands.
-    assert!(n("connect") > 0, "{classes}");
-    assert!(n("connect") < 20_000, "{classes}");
-    let warnings = v["warnings"].as_array().unwrap();
-    assert!(
-        warnings.iter().any(|w| {
-            let w = w.as_str().unwrap_or_default();
-            w.contains("file descriptor limit") && w.contains("64")
-        }),
-        "{warnings:?}"
-    );
+    // Requests waiting on the listener were cut off after the grace period: interrupted,
+    // at most once per user, and nothing else went wrong.
+    assert!((1..=500).contains(&n("interrupted")), "{classes}");
+    assert_eq!(t["requests"].as_u64(), Some(n("interrupted")), "{classes}");
 }
 
 #[test]
