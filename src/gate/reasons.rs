@@ -339,18 +339,7 @@ mod tests {
     }
 
     fn result() -> RunResult {
-        let mut r: RunResult = serde_json::from_value(serde_json::json!({
-            "schema": "perfgate/result/v1",
-            "tool": {"name": "perfgate", "version": "0.1.0"},
-            "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h"},
-            "host": {"os": "linux", "arch": "x86_64", "cpus": 2, "cpu_model": "x"},
-            "started_at": "2026-01-01T00:00:00Z", "duration_s": 10.0,
-            "verdict": "pass", "exit_code": 0,
-            "totals": serde_json::to_value(Metrics::default()).unwrap(),
-            "requests": {}, "stages": [], "timeseries": [],
-            "thresholds": [], "comparison": null
-        }))
-        .unwrap();
+        let mut r: RunResult = crate::result::empty_result(10.0);
         r.totals = Metrics {
             requests: 245,
             ok: 235,

@@ -604,3 +604,21 @@ pub struct RepeatInfo {
     /// Each run's totals, in order; `totals` holds their per-metric medians.
     pub totals: Vec<Metrics>,
 }
+
+/// An empty, passing result of `duration_s` seconds, as read from `result.json`: the
+/// fixture the unit tests of the gate and the reports build on.
+#[cfg(test)]
+pub(crate) fn empty_result(duration_s: f64) -> RunResult {
+    serde_json::from_value(serde_json::json!({
+        "schema": "perfgate/result/v1",
+        "tool": {"name": "perfgate", "version": "0.1.0"},
+        "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h"},
+        "host": {"os": "linux", "arch": "x86_64", "cpus": 2, "cpu_model": "x"},
+        "started_at": "2026-01-01T00:00:00Z", "duration_s": duration_s,
+        "verdict": "pass", "exit_code": 0,
+        "totals": serde_json::to_value(Metrics::default()).expect("metrics serialize"),
+        "requests": {}, "stages": [], "timeseries": [],
+        "thresholds": [], "comparison": null
+    }))
+    .expect("the empty result parses")
+}

@@ -128,18 +128,7 @@ mod tests {
     use crate::report::ReportContext;
 
     fn result(watched: bool) -> RunResult {
-        let mut r: RunResult = serde_json::from_value(serde_json::json!({
-            "schema": "perfgate/result/v1",
-            "tool": {"name": "perfgate", "version": "0.1.0"},
-            "scenario": {"name": "s", "kind": "load", "file": "s.yaml", "hash": "h"},
-            "host": {"os": "linux", "arch": "x86_64", "cpus": 2, "cpu_model": "x"},
-            "started_at": "2026-01-01T00:00:00Z", "duration_s": 4.0,
-            "verdict": "pass", "exit_code": 0,
-            "totals": serde_json::to_value(crate::result::Metrics::default()).unwrap(),
-            "requests": {}, "stages": [], "timeseries": [],
-            "thresholds": [], "comparison": null
-        }))
-        .unwrap();
+        let mut r: RunResult = crate::result::empty_result(4.0);
         r.timeseries = (0..4u64)
             .map(|i| Window {
                 t_s: i as f64,
